@@ -1,0 +1,72 @@
+// Package prom is the Prometheus probe: PromQL range queries through
+// client_golang's API client.
+package prom
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// Point is one sample.
+type Point struct {
+	T time.Time
+	V float64
+}
+
+// Series is one labelled line of a range query.
+type Series struct {
+	Labels map[string]string
+	Points []Point
+}
+
+// Probe is what panes depend on.
+type Probe interface {
+	// QueryRange evaluates a PromQL expression over [start, end] at step.
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Series, error)
+}
+
+// ErrorRatioQuery is the default "share of 5xx responses" expression.
+const ErrorRatioQuery = `sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))`
+
+type probe struct{ api v1.API }
+
+// New connects to the Prometheus HTTP API at address (no I/O until a query).
+func New(address string, rt http.RoundTripper) (Probe, error) {
+	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: %w", err)
+	}
+	return probe{api: v1.NewAPI(c)}, nil
+}
+
+func (p probe) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Series, error) {
+	val, _, _, err := p.api.QueryRange(ctx, query, v1.Range{Start: start, End: end, Step: step})
+	if err != nil {
+		return nil, err
+	}
+	matrix, ok := val.(model.Matrix)
+	if !ok {
+		return nil, fmt.Errorf("prometheus: expected a matrix, got %s", val.Type())
+	}
+	out := make([]Series, 0, len(matrix))
+	for _, ss := range matrix {
+		s := Series{Labels: make(map[string]string, len(ss.Metric))}
+		for k, v := range ss.Metric {
+			s.Labels[string(k)] = string(v)
+		}
+		s.Points = make([]Point, len(ss.Values))
+		for i, v := range ss.Values {
+			s.Points[i] = Point{T: v.Timestamp.Time(), V: float64(v.Value)}
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i].Labels) < fmt.Sprint(out[j].Labels) })
+	return out, nil
+}
