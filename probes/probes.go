@@ -183,3 +183,59 @@ func (l *Loop) Done(err error, at time.Time) tea.Cmd {
 	tag := l.Tag
 	return tea.Tick(wait, func(time.Time) tea.Msg { return Tick{Tag: tag} })
 }
+
+// Feed is a poll loop with its fetch function and last good data: what a
+// pane embeds to follow one backend. Fetch must capture copies (the probe,
+// its arguments), never the pane.
+type Feed[T any] struct {
+	Loop
+	Fetch   func(ctx context.Context) (T, error)
+	Timeout time.Duration
+	Now     func() time.Time
+	// Data is the last good result; it is kept while the backend fails.
+	Data T
+	// Fresh is set on each successful result until the owner clears it.
+	Fresh bool
+}
+
+// NewFeed makes a feed; fetch nil means the backend is not configured, and
+// hint says how to configure it.
+func NewFeed[T any](tag string, interval time.Duration, now func() time.Time, fetch func(ctx context.Context) (T, error), hint string) *Feed[T] {
+	f := &Feed[T]{Loop: NewLoop(tag, interval), Fetch: fetch, Timeout: 10 * time.Second, Now: now}
+	if fetch == nil {
+		f.State = State{Status: NotConfigured, Hint: hint}
+	}
+	return f
+}
+
+// Configured reports whether there is a backend to poll.
+func (f *Feed[T]) Configured() bool { return f.Fetch != nil }
+
+// Start issues the first fetch.
+func (f *Feed[T]) Start() tea.Cmd {
+	if f.Fetch == nil {
+		return nil
+	}
+	return Fetch(f.Tag, f.Timeout, f.Now, f.Fetch)
+}
+
+// Update handles this feed's own results and ticks; it reports whether msg
+// was one of them.
+func (f *Feed[T]) Update(msg tea.Msg) (bool, tea.Cmd) {
+	switch msg := msg.(type) {
+	case Result[T]:
+		if msg.Tag != f.Tag {
+			return false, nil
+		}
+		if msg.Err == nil {
+			f.Data, f.Fresh = msg.Data, true
+		}
+		return true, f.Done(msg.Err, msg.At)
+	case Tick:
+		if msg.Tag != f.Tag || f.Fetch == nil {
+			return false, nil
+		}
+		return true, Fetch(f.Tag, f.Timeout, f.Now, f.Fetch)
+	}
+	return false, nil
+}
