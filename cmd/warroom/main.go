@@ -1,0 +1,186 @@
+// Command warroom is a full-screen terminal war-room console for the
+// engineer on call during an incident: pods, error rate, slow queries and
+// the escalation clock on one screen, runbooks beside them, and every
+// action on a timeline that outlives the process.
+//
+// All setup (config, clients, journal, runbooks) happens here, before the
+// TUI starts: a mistake is reported on a clean terminal with exit status 2.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the exit, for tests.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "warroom:", err)
+	var ce *ConfigError
+	if errors.As(err, &ce) || isUsageError(err) {
+		return 2
+	}
+	return 1
+}
+
+// usageError marks flag and argument mistakes (exit 2, like config ones).
+type usageError struct{ error }
+
+func isUsageError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+// flags are the console's flags; each has a config key (flags win).
+type flags struct {
+	config     string
+	kubeconfig string
+	context    string
+	namespace  string
+	prometheus string
+	postgres   string
+	rdsInst    string
+	region     string
+	profile    string
+	runbooks   []string
+	journal    string
+	title      string
+	severity   string
+	actor      string
+	readOnly   bool
+	dryRun     bool
+	refresh    time.Duration
+}
+
+func (f *flags) register(fs *pflag.FlagSet) {
+	d := Defaults()
+	fs.StringVar(&f.config, "config", "", "config file (default $XDG_CONFIG_HOME/warroom/config.yaml)")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (kube.kubeconfig; default $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&f.context, "context", "", "kubeconfig context (kube.context; default the current one)")
+	fs.StringVar(&f.namespace, "namespace", d.Kube.Namespace, "namespace to watch, \"\" for all (kube.namespace)")
+	fs.StringVar(&f.prometheus, "prometheus", "", "Prometheus URL, e.g. http://localhost:9090 (prometheus.url)")
+	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL DSN (postgres.dsn; else $DATABASE_URL, else libpq PG* variables)")
+	fs.StringVar(&f.rdsInst, "rds-instance", "", "RDS DB instance identifier (rds.instance)")
+	fs.StringVar(&f.region, "region", "", "AWS region for RDS (rds.region; else $AWS_REGION)")
+	fs.StringVar(&f.profile, "profile", "", "AWS shared-config profile (rds.profile)")
+	fs.StringArrayVar(&f.runbooks, "runbooks", nil, "extra runbooks: a folder or a .md file; repeatable (runbooks)")
+	fs.StringVar(&f.journal, "journal", "", "timeline journal; an existing one is resumed (journal; default a new file under $XDG_STATE_HOME/warroom)")
+	fs.StringVar(&f.title, "title", "", "incident title when declaring (title)")
+	fs.StringVar(&f.severity, "severity", d.Severity, "severity P0..P3 (severity)")
+	fs.StringVar(&f.actor, "actor", d.Actor, "who is acting, on the timeline (actor)")
+	fs.BoolVar(&f.readOnly, "read-only", false, "make destructive actions impossible (read_only)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "show destructive actions as \"would run\" without running them (dry_run)")
+	fs.DurationVar(&f.refresh, "refresh", d.Refresh, "how often panes poll their backends (refresh)")
+}
+
+// apply puts the flags the user set on top of the config.
+func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
+	set := func(name string, fn func()) {
+		if fs.Changed(name) {
+			fn()
+		}
+	}
+	set("kubeconfig", func() { c.Kube.Kubeconfig = f.kubeconfig })
+	set("context", func() { c.Kube.Context = f.context })
+	set("namespace", func() { c.Kube.Namespace = f.namespace })
+	set("prometheus", func() { c.Prometheus.URL = f.prometheus })
+	set("postgres", func() { c.Postgres.DSN = f.postgres })
+	set("rds-instance", func() { c.RDS.Instance = f.rdsInst })
+	set("region", func() { c.RDS.Region = f.region })
+	set("profile", func() { c.RDS.Profile = f.profile })
+	set("runbooks", func() { c.Runbooks = append(c.Runbooks, f.runbooks...) })
+	set("journal", func() { c.Journal = f.journal })
+	set("title", func() { c.Title = f.title })
+	set("severity", func() { c.Severity, c.severitySet = f.severity, true })
+	set("actor", func() { c.Actor = f.actor })
+	set("read-only", func() { c.ReadOnly = f.readOnly })
+	set("dry-run", func() { c.DryRun = f.dryRun })
+	set("refresh", func() { c.Refresh = f.refresh })
+}
+
+// loadConfig reads the config file (explicit or default) and applies flags.
+func (f *flags) loadConfig(fs *pflag.FlagSet) (Config, error) {
+	c := Defaults()
+	path, required := f.config, true
+	if path == "" {
+		path, required = DefaultConfigPath(), false
+	}
+	if path != "" {
+		before := c.Severity
+		if err := LoadFile(path, required, &c); err != nil {
+			return c, err
+		}
+		c.severitySet = c.Severity != before
+	}
+	f.apply(fs, &c)
+	return c, c.Validate()
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	var f flags
+	root := &cobra.Command{
+		Use:   "warroom",
+		Short: "A terminal war-room console for the engineer on call",
+		Long: `warroom shows what is burning — pods, the error rate, slow queries, the
+escalation clock — beside the runbooks, and keeps every action on a timeline
+that survives crashes and becomes the incident report.
+
+Start the embedded drill with 'warroom demo'.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return console(cfg, stdout, stderr)
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	f.register(root.PersistentFlags())
+
+	root.AddCommand(&cobra.Command{
+		Use:   "demo",
+		Short: "Run the embedded drill: a scripted incident, nothing real touched",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return demo(cfg, stdout, stderr)
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintf(stdout, "warroom %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	})
+	return root
+}

@@ -1,0 +1,112 @@
+// Package escalation is the escalation pane: the severity's response clock
+// and the playbook's ladder, computed from the journal so it survives
+// restarts. (Acknowledge, change severity, checklists and the notification
+// hook come with the escalation issue.)
+package escalation
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/tui/common"
+)
+
+// Config carries the journal as it was at start.
+type Config struct {
+	Events []incident.Event
+}
+
+// KeyMap is the pane's bindings (none yet).
+type KeyMap struct{}
+
+// Model is the escalation pane.
+type Model struct {
+	c       common.Common
+	session incident.Session
+	w, h    int
+}
+
+// New makes the pane. It has no probe: its data is the incident itself.
+func New(c common.Common, cfg Config) *Model {
+	return &Model{c: c, session: incident.Fold(cfg.Events)}
+}
+
+func (m *Model) Title() string              { return "Escalation" }
+func (m *Model) Init() tea.Cmd              { return nil }
+func (m *Model) SetSize(w, h int)           { m.w, m.h = w, h }
+func (m *Model) Capturing() bool            { return false }
+func (m *Model) ShortHelp() []key.Binding   { return nil }
+func (m *Model) FullHelp() [][]key.Binding  { return nil }
+func (m *Model) Backends() []common.Backend { return nil }
+
+// Update folds each recorded event into the session.
+func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	if ev, ok := msg.(common.EventMsg); ok && ev.Err == nil {
+		m.session = incident.Fold(append(m.session.Events, ev.Event))
+	}
+	return m, nil
+}
+
+// View renders the response clock and the ladder.
+func (m *Model) View() string {
+	st := m.c.Styles
+	s := m.session
+	if s.Declared.IsZero() {
+		return st.Muted.Render("no incident declared")
+	}
+	now := m.c.Now()
+	if !s.Resolved.IsZero() {
+		now = s.Resolved
+	}
+	e := incident.Escalation(s.Severity, s.Declared, s.Acked, now)
+	var b strings.Builder
+	sev := st.Status.Severity[int(s.Severity)%4].Render(" " + s.Severity.String() + " " + s.Severity.Name() + " ")
+	b.WriteString(sev + " " + st.Muted.Render(common.Truncate(s.Severity.Description()+" · respond within "+human(s.Severity.ResponseTime()), max(m.w-12, 1))) + "\n")
+	left := e.ResponseDue.Sub(now)
+	switch {
+	case !s.Resolved.IsZero():
+		b.WriteString(st.OK.Render("resolved at "+s.Resolved.Local().Format("15:04:05")) + "\n")
+	case e.Acked && e.Breached:
+		b.WriteString(st.Warn.Render("acknowledged "+s.Acked.Local().Format("15:04")+" — after the response time") + "\n")
+	case e.Acked:
+		b.WriteString(st.OK.Render("acknowledged "+s.Acked.Local().Format("15:04")+" by "+s.AckedBy) + "\n")
+	case e.Breached:
+		b.WriteString(st.Bad.Render("RESPONSE TIME BREACHED by "+common.Duration(-left)+" — not acknowledged") + "\n")
+	default:
+		b.WriteString("respond in " + st.Bold.Render(common.Duration(left)) + st.Muted.Render(" (due "+e.ResponseDue.Local().Format("15:04")+")") + "\n")
+	}
+	b.WriteString("\n")
+	for i, r := range incident.Ladder() {
+		mark, style := "  ", st.Muted
+		switch {
+		case i == e.Current:
+			mark, style = "▶ ", st.Bold
+		case i < e.Current:
+			mark, style = "✓ ", st.Text
+		}
+		line := mark + r.Role
+		if r.Window > 0 {
+			line += fmt.Sprintf(" (%s)", human(r.Window))
+		}
+		if i == e.Current+1 && !e.NextAt.IsZero() {
+			line += " · paged in " + common.Duration(e.NextAt.Sub(now))
+		}
+		b.WriteString(style.Render(line) + "\n")
+	}
+	b.WriteString(st.Muted.Render("paging is not wired yet: the ladder shows who should be paged"))
+	return b.String()
+}
+
+func human(d interface{ Hours() float64 }) string {
+	h := d.Hours()
+	switch {
+	case h >= 1 && h == float64(int(h)):
+		return fmt.Sprintf("%dh", int(h))
+	default:
+		return fmt.Sprintf("%dm", int(h*60+0.5))
+	}
+}

@@ -1,0 +1,161 @@
+// Package pods is the pods pane: the namespace's pods, worst first, with
+// kubectl's status reasons. (Deployments, rollout history, pod detail and
+// actions come with the pods-pane issue.)
+package pods
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/warroom-dev/warroom/internal/sanitize"
+	"github.com/warroom-dev/warroom/probes"
+	"github.com/warroom-dev/warroom/probes/kube"
+	"github.com/warroom-dev/warroom/tui/common"
+)
+
+// Config says what to watch.
+type Config struct {
+	Namespace string
+	Refresh   time.Duration
+	// Target names the cluster (context or API host) for titles and dialogs.
+	Target string
+}
+
+// KeyMap is the pane's bindings.
+type KeyMap struct {
+	common.NavKeys
+}
+
+// DefaultKeyMap returns the pane's bindings.
+func DefaultKeyMap() KeyMap { return KeyMap{NavKeys: common.DefaultNavKeys()} }
+
+// Model is the pods pane.
+type Model struct {
+	c      common.Common
+	cfg    Config
+	keys   KeyMap
+	feed   *probes.Feed[[]kube.Pod]
+	cursor common.Cursor
+	w, h   int
+}
+
+// New makes the pane; probe nil means Kubernetes is not configured.
+func New(c common.Common, probe kube.Probe, cfg Config) *Model {
+	var fetch func(context.Context) ([]kube.Pod, error)
+	if probe != nil {
+		ns := cfg.Namespace
+		fetch = func(ctx context.Context) ([]kube.Pod, error) { return probe.Pods(ctx, ns) }
+	}
+	return &Model{
+		c: c, cfg: cfg, keys: DefaultKeyMap(),
+		feed: probes.NewFeed("pods", cfg.Refresh, c.Now, fetch, "set --kubeconfig/--context or kube.kubeconfig"),
+	}
+}
+
+func (m *Model) Title() string {
+	if m.cfg.Namespace == "" {
+		return "Pods (all namespaces)"
+	}
+	return "Pods · " + sanitize.Line(m.cfg.Namespace)
+}
+func (m *Model) Init() tea.Cmd            { return m.feed.Start() }
+func (m *Model) SetSize(w, h int)         { m.w, m.h = w, h }
+func (m *Model) Capturing() bool          { return false }
+func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Up, m.keys.Down} }
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{m.keys.NavKeys.Bindings()}
+}
+func (m *Model) Backends() []common.Backend {
+	return []common.Backend{{Name: "kube", State: m.feed.State}}
+}
+
+// Update handles keys and this pane's poll results.
+func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	if ok, cmd := m.feed.Update(msg); ok {
+		return m, cmd
+	}
+	if k, ok := msg.(tea.KeyMsg); ok {
+		m.cursor.Handle(k, m.keys.NavKeys, len(m.feed.Data), m.rows())
+	}
+	return m, nil
+}
+
+func (m *Model) rows() int { return max(m.h-3, 1) }
+
+// View renders the state line, a summary, and the table.
+func (m *Model) View() string {
+	st := m.c.Styles
+	now := m.c.Now()
+	var b strings.Builder
+	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
+	if !m.feed.Configured() {
+		return b.String()
+	}
+	pods := m.feed.Data
+	bad := 0
+	for _, p := range pods {
+		if !p.Healthy() {
+			bad++
+		}
+	}
+	summary := fmt.Sprintf("%d pods", len(pods))
+	if bad > 0 {
+		summary += " · " + st.Bad.Render(fmt.Sprintf("%d need attention", bad))
+	} else if len(pods) > 0 {
+		summary += " · " + st.OK.Render("all healthy")
+	}
+	b.WriteString(summary + "\n")
+	// Columns: name gets what is left.
+	const readyW, statusW, restartsW, ageW = 6, 17, 8, 5
+	nameW := max(m.w-readyW-statusW-restartsW-ageW-4, 8)
+	b.WriteString(st.Table.Header.Render(
+		common.Pad("NAME", nameW)+" "+common.Pad("READY", readyW)+" "+common.Pad("STATUS", statusW)+" "+
+			common.PadLeft("RESTARTS", restartsW)+" "+common.PadLeft("AGE", ageW)) + "\n")
+	start, end := m.cursor.Window(len(pods), m.rows())
+	for i := start; i < end; i++ {
+		p := pods[i]
+		status := common.Pad(sanitize.Line(p.Status), statusW)
+		selected := i == m.cursor.Pos
+		switch {
+		case selected:
+		case p.Healthy():
+			status = st.OK.Render(status)
+		case p.Status == "Pending" || strings.HasPrefix(p.Status, "Init:") || p.Status == "ContainerCreating":
+			status = st.Warn.Render(status)
+		default:
+			status = st.Bad.Render(status)
+		}
+		line := common.Pad(sanitize.Line(p.Name), nameW) + " " +
+			common.Pad(fmt.Sprintf("%d/%d", p.Ready, p.Total), readyW) + " " + status + " " +
+			common.PadLeft(fmt.Sprint(p.Restarts), restartsW) + " " + common.PadLeft(age(now, p.Created), ageW)
+		if selected {
+			line = st.Table.Selected.Render(common.Pad(line, m.w))
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return "0s"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}
