@@ -238,6 +238,9 @@ func (h *helpModal) lines() [][]string {
 				}
 			}
 		}
+		if len(all) == 0 {
+			sec = append(sec, h.st.Muted.Render("(no keys of its own yet)"))
+		}
 		for _, b := range all {
 			sec = append(sec, h.st.Help.Key.Render(common.Pad(b.Help().Key, kw))+"  "+h.st.Help.Desc.Render(b.Help().Desc))
 		}

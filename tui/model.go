@@ -43,6 +43,8 @@ type Options struct {
 	Panes       [paneCount]common.Pane
 	Events      []incident.Event // the journal as it was when the console started
 	JournalPath string
+	// Resume is the command line that resumes this session, for the quit dialog.
+	Resume string
 	// Init commands to run at start (e.g. the drill's script).
 	Init []tea.Cmd
 }
@@ -63,6 +65,7 @@ type Model struct {
 	height      int
 	session     incident.Session
 	journalPath string
+	resume      string
 	flash       string
 	flashErr    bool
 	flashAt     time.Time
@@ -85,6 +88,7 @@ func New(o Options) *Model {
 		panes:       o.Panes,
 		session:     incident.Fold(o.Events),
 		journalPath: o.JournalPath,
+		resume:      o.Resume,
 		id:          time.Now().UnixNano(),
 		init:        o.Init,
 	}
@@ -242,7 +246,10 @@ func (m *Model) quit() tea.Cmd {
 	}
 	lines := []string{"Close the console. The incident stays open; nothing is lost."}
 	if m.journalPath != "" {
-		lines = append(lines, "Journal: "+m.journalPath, "Resume:  warroom --journal "+m.journalPath)
+		lines = append(lines, "Journal: "+m.journalPath)
+	}
+	if m.resume != "" {
+		lines = append(lines, "Resume:  "+m.resume)
 	}
 	return common.Confirm(common.ConfirmRequest{
 		Title:     fmt.Sprintf("Quit while %s %q is still open?", m.session.Severity, m.session.Title),
@@ -374,11 +381,14 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
+// tabNames are short, fixed labels so six tabs fit in 80 columns.
+var tabNames = [paneCount]string{"Pods", "Errors", "Queries", "Escalation", "Runbooks", "Timeline"}
+
 func (m *Model) tabs() string {
 	st := m.c.Styles
 	var parts []string
-	for i, p := range m.panes {
-		label := fmt.Sprintf("%d %s", i+1, p.Title())
+	for i := range m.panes {
+		label := fmt.Sprintf("%d %s", i+1, tabNames[i])
 		if i == m.focus {
 			parts = append(parts, st.Tabs.Active.Render(label))
 		} else {

@@ -173,6 +173,10 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 		Mode:    mode,
 		Journal: j,
 	}
+	resume := "warroom --journal " + shellQuote(j.Path())
+	if mode.Drill {
+		resume = "warroom demo --journal " + shellQuote(j.Path())
+	}
 	var init []tea.Cmd
 	if sc != nil {
 		init = drillScript(sc, j, events)
@@ -182,13 +186,14 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 		Panes:       buildPanes(c, cfg, b, events, runbooks.NewIndex(books)),
 		Events:      events,
 		JournalPath: j.Path(),
+		Resume:      resume,
 		Init:        init,
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithFPS(30), tea.WithOutput(os.Stdout))
 	if _, err := p.Run(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "journal: %s\nresume:  warroom%s --journal %s\n", j.Path(), map[bool]string{true: " demo"}[mode.Drill], shellQuote(j.Path()))
+	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", j.Path(), resume)
 	return nil
 }
 

@@ -87,7 +87,7 @@ func (m *Model) View() string {
 	now := m.c.Now()
 	var b strings.Builder
 	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
-	if !m.feed.Configured() {
+	if m.feed.State.LastOK.IsZero() {
 		return b.String()
 	}
 	var pts []prom.Point

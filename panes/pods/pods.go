@@ -93,8 +93,8 @@ func (m *Model) View() string {
 	now := m.c.Now()
 	var b strings.Builder
 	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
-	if !m.feed.Configured() {
-		return b.String()
+	if m.feed.State.LastOK.IsZero() {
+		return b.String() // no data yet: say nothing rather than "0 pods"
 	}
 	pods := m.feed.Data
 	bad := 0

@@ -121,8 +121,8 @@ func (m *Model) View() string {
 	if m.rds.Configured() {
 		b.WriteString(m.rdsLine(now) + "\n")
 	}
-	if !m.pg.Configured() {
-		return b.String()
+	if m.pg.State.LastOK.IsZero() {
+		return b.String() // no data yet: say nothing rather than "0 sessions"
 	}
 	snap := m.pg.Data
 	sessions := m.busy()

@@ -1,0 +1,348 @@
+package tui_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/drill"
+	"github.com/warroom-dev/warroom/panes/errors"
+	"github.com/warroom-dev/warroom/panes/escalation"
+	"github.com/warroom-dev/warroom/panes/pods"
+	"github.com/warroom-dev/warroom/panes/queries"
+	"github.com/warroom-dev/warroom/panes/runbook"
+	"github.com/warroom-dev/warroom/panes/timeline"
+	"github.com/warroom-dev/warroom/runbooks"
+	"github.com/warroom-dev/warroom/tui"
+	"github.com/warroom-dev/warroom/tui/common"
+	"github.com/warroom-dev/warroom/tui/styles"
+)
+
+// t0 is the tests' fixed "now": 03:12 UTC, when people get woken.
+var t0 = time.Date(2026, 11, 27, 3, 12, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+type fixture struct {
+	model   *tui.Model
+	journal string
+}
+
+// newShell builds the real shell and panes over the drill, with a fixed
+// clock, an Ascii renderer and a real journal in a temp dir.
+func newShell(t testing.TB, mode common.Mode) fixture {
+	t.Helper()
+	now := func() time.Time { return t0 }
+	start := t0.Add(-90 * time.Second)
+	sc := drill.New(start, now)
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _, _, err := incident.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	ev, err := j.Append(incident.Declared("alice", drill.Title, drill.Severity, start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []incident.Event{ev}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	r.SetHasDarkBackground(true)
+	mode.Drill = true
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: now, Actor: "alice", Mode: mode, Journal: j}
+	books, err := runbooks.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := time.Hour // one fetch per pane: the screen stays still
+	m := tui.New(tui.Options{
+		Common: c,
+		Panes: [6]common.Pane{
+			pods.New(c, sc.Kube(), pods.Config{Namespace: drill.Namespace, Refresh: refresh}),
+			errors.New(c, sc.Prom(), errors.Config{Refresh: refresh}),
+			queries.New(c, sc.PG(), sc.RDS(), queries.Config{Refresh: refresh, RDSInstance: drill.InstanceID}),
+			escalation.New(c, escalation.Config{Events: events}),
+			runbook.New(c, runbooks.NewIndex(books), runbook.Config{}),
+			timeline.New(c, timeline.Config{Events: events}),
+		},
+		Events:      events,
+		JournalPath: path,
+		Resume:      "warroom demo --journal " + path,
+	})
+	return fixture{model: m, journal: path}
+}
+
+// start runs the program at w x h and waits until every pane has data.
+func start(t *testing.T, f fixture, w, h int) *teatest.TestModel {
+	t.Helper()
+	tm := teatest.NewTestModel(t, f.model, teatest.WithInitialTermSize(w, h))
+	t.Cleanup(func() { _ = tm.Quit() })
+	waitFor(t, tm, "10 pods", "5xx ratio now", "connections")
+	return tm
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, w := range want {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func final(t *testing.T, tm *teatest.TestModel) *tui.Model {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	return tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*tui.Model)
+}
+
+// checkFits fails unless view is exactly w x h cells: nothing wraps or overlaps.
+func checkFits(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Fatalf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Fatalf("line %d is %d cells wide, want %d: %q", i, got, w, l)
+		}
+	}
+}
+
+func key(s string) tea.KeyMsg {
+	switch s {
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func TestGrid160x48(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	v := final(t, tm).View()
+	checkFits(t, v, 160, 48)
+	for _, want := range []string{"1 Pods", "2 Error rate", "3 Slow queries", "4 Escalation", "5 Runbooks", "6 Timeline", "DRILL", "CrashLoopBackOff", "blocked by [4100]"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("grid view lacks %q", want)
+		}
+	}
+	golden.RequireEqual(t, []byte(v))
+}
+
+func TestResize160x48To80x24(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	waitFor(t, tm, "1 Pods  2 Errors")
+	v := final(t, tm).View()
+	checkFits(t, v, 80, 24)
+	golden.RequireEqual(t, []byte(v))
+}
+
+// Every size from tiny to huge draws exactly its own cells, in every
+// focus, zoomed or not.
+func TestLayoutNeverOverflows(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	m := f.model
+	// Feed the panes once, as the program would.
+	var msgs []tea.Msg
+	if cmd := m.Init(); cmd != nil {
+		msgs = collect(cmd)
+	}
+	for _, msg := range msgs {
+		m.Update(msg)
+	}
+	sizes := [][2]int{{200, 60}, {160, 48}, {120, 36}, {119, 36}, {120, 35}, {100, 30}, {80, 24}, {60, 16}, {40, 10}, {39, 9}, {20, 5}}
+	for _, s := range sizes {
+		m.Update(tea.WindowSizeMsg{Width: s[0], Height: s[1]})
+		for focus := 0; focus < 6; focus++ {
+			m.Update(key(fmt.Sprint(focus + 1)))
+			checkFits(t, m.View(), s[0], s[1])
+			m.Update(key("z"))
+			checkFits(t, m.View(), s[0], s[1])
+			m.Update(key("z"))
+		}
+		m.Update(key("?"))
+		checkFits(t, m.View(), s[0], s[1])
+		m.Update(key("esc"))
+	}
+}
+
+// collect runs a Cmd (and batches, one level of ticks excluded) to its messages.
+func collect(cmd tea.Cmd) []tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(200 * time.Millisecond): // a tick: not needed here
+		return nil
+	}
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			if c != nil {
+				out = append(out, collect(c)...)
+			}
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+func TestFocusKeys(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	for _, k := range []string{"tab", "tab", "shift+tab", "5", "tab", "tab"} {
+		tm.Send(key(k))
+	}
+	// 0 →tab 1 →tab 2 →shift+tab 1 →"5" 4 →tab 5 →tab wraps to 0
+	if got := final(t, tm).Focused(); got != 0 {
+		t.Fatalf("focus = %d, want 0", got)
+	}
+}
+
+func TestJumpKey(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm.Send(key("4"))
+	if got := final(t, tm).Focused(); got != 3 {
+		t.Fatalf("focus = %d, want 3", got)
+	}
+}
+
+// ? lists every binding the shell, every pane and the dialogs have: help is
+// generated from the bindings, so it cannot drift.
+func TestHelpListsEveryBinding(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	tm := start(t, f, 160, 48)
+	tm.Send(key("?"))
+	waitFor(t, tm, "Keys")
+	m := final(t, tm)
+	v := m.View()
+	checkFits(t, v, 160, 48)
+	want := []string{"next pane", "previous pane", "jump to pane", "zoom pane", "add note", "redraw", "quit",
+		"search by symptom", "open runbook", "filter by kind (cycle)", "show/hide detail", "page down", "confirm", "cancel"}
+	for _, w := range want {
+		if !strings.Contains(v, w) {
+			t.Errorf("help lacks %q", w)
+		}
+	}
+	golden.RequireEqual(t, []byte(v))
+}
+
+func TestConfirmDialogTrapsKeysAndRunsOnlyOnYes(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	var confirmed, cancelled atomic.Int32
+	req := common.ConfirmRequest{
+		Title:       "Roll back deployment/api",
+		Lines:       []string{"kubectl rollout undo deployment/api -n agent-platform"},
+		Target:      "cluster drill, namespace agent-platform",
+		Destructive: true,
+		OnConfirm:   func() tea.Msg { confirmed.Add(1); return nil },
+		OnCancel:    func() tea.Msg { cancelled.Add(1); return nil },
+	}
+	tm.Send(req)
+	waitFor(t, tm, "Roll back deployment/api", "kubectl rollout undo deployment/api -n agent-platform", "Against: cluster drill")
+	tm.Send(key("tab")) // trapped: focus must not move
+	tm.Send(key("q"))   // trapped: must not open the quit dialog
+	tm.Send(key("n"))   // cancel
+	// The same dialog again could render as an unchanged frame: retitle it.
+	req.Title = "Roll back deployment/api, second try"
+	tm.Send(req)
+	waitFor(t, tm, "second try")
+	tm.Send(key("y"))
+	m := final(t, tm)
+	if m.Focused() != 0 {
+		t.Errorf("a key leaked through the dialog: focus moved to %d", m.Focused())
+	}
+	if confirmed.Load() != 1 || cancelled.Load() != 1 {
+		t.Errorf("confirmed=%d cancelled=%d, want 1 and 1", confirmed.Load(), cancelled.Load())
+	}
+}
+
+func TestReadOnlyRefusesDestructiveActions(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{ReadOnly: true}), 160, 48)
+	var confirmed atomic.Int32
+	tm.Send(common.ConfirmRequest{Title: "Terminate pid 4100", Destructive: true, OnConfirm: func() tea.Msg { confirmed.Add(1); return nil }})
+	waitFor(t, tm, "read-only session")
+	tm.Send(key("y"))
+	v := final(t, tm).View()
+	if confirmed.Load() != 0 {
+		t.Fatal("a destructive action ran in a read-only session")
+	}
+	if !strings.Contains(v, "READ-ONLY") {
+		t.Error("no READ-ONLY badge")
+	}
+}
+
+func TestNoteGoesToJournalThenTimeline(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	tm := start(t, f, 160, 48)
+	tm.Send(key("n"))
+	waitFor(t, tm, "Add a note to the timeline")
+	tm.Type("rolled back api to revision 1")
+	tm.Send(key("enter"))
+	waitFor(t, tm, "rolled back api to revision 1")
+	v := final(t, tm).View()
+	data, err := os.ReadFile(f.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"kind":"note","summary":"rolled back api to revision 1"`)) {
+		t.Errorf("journal lacks the note:\n%s", data)
+	}
+	if !strings.Contains(v, "note          alice      rolled back api to revision 1") {
+		t.Errorf("timeline lacks the note:\n%s", v)
+	}
+}
+
+func TestEmptyNoteIsRefusedInPlace(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	tm := start(t, f, 160, 48)
+	tm.Send(key("n"))
+	waitFor(t, tm, "Add a note")
+	tm.Send(key("enter"))
+	waitFor(t, tm, "must not be empty")
+	tm.Send(key("esc"))
+	final(t, tm)
+	data, _ := os.ReadFile(f.journal)
+	if bytes.Contains(data, []byte(`"kind":"note"`)) {
+		t.Error("an empty note was recorded")
+	}
+}
+
+func TestQuitAsksWhileIncidentOpen(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm.Send(key("q"))
+	waitFor(t, tm, "still open?", "Resume:  warroom demo --journal")
+	tm.Send(key("y"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
