@@ -458,3 +458,6 @@ func (m *Model) statusBar() string {
 	}
 	return common.Pad(l, lw) + " " + right
 }
+
+// Pane returns pane i (for tests and documentation checks).
+func (m *Model) Pane(i int) common.Pane { return m.panes[i] }

@@ -49,6 +49,11 @@ type fixture struct {
 // clock, an Ascii renderer and a real journal in a temp dir.
 func newShell(t testing.TB, mode common.Mode) fixture {
 	t.Helper()
+	return newShellProfile(t, mode, termenv.Ascii)
+}
+
+func newShellProfile(t testing.TB, mode common.Mode, profile termenv.Profile) fixture {
+	t.Helper()
 	now := func() time.Time { return t0 }
 	start := t0.Add(-90 * time.Second)
 	sc := drill.New(start, now)
@@ -64,7 +69,7 @@ func newShell(t testing.TB, mode common.Mode) fixture {
 	}
 	events := []incident.Event{ev}
 	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
+	r.SetColorProfile(profile)
 	r.SetHasDarkBackground(true)
 	mode.Drill = true
 	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: now, Actor: "alice", Mode: mode, Journal: j}

@@ -114,7 +114,7 @@ func decodeStrict(n *yaml.Node, v reflect.Value, prefix string) error {
 	if n.Kind != yaml.MappingNode {
 		where := "the top level"
 		if prefix != "" {
-			where = prefix
+			where = strings.TrimSuffix(prefix, ".")
 		}
 		return fmt.Errorf("line %d: %s must be a mapping of keys", n.Line, where)
 	}

@@ -113,8 +113,9 @@ func (m *Model) View() string {
 	} else {
 		val = st.OK.Render(val)
 	}
-	b.WriteString("5xx ratio now " + val + st.Muted.Render(fmt.Sprintf("  peak %.2f%% at %s", peak.V*100, peak.T.Local().Format("15:04"))) + "\n")
-	rows := max(m.h-4, 1)
+	b.WriteString("5xx ratio now " + val + "\n")
+	b.WriteString(st.Muted.Render(fmt.Sprintf("peak %.2f%% at %s · threshold 5%%", peak.V*100, peak.T.Local().Format("15:04"))) + "\n")
+	rows := max(m.h-5, 1)
 	for _, l := range sparkRows(pts, m.w, rows, Threshold) {
 		b.WriteString(st.Info.Render(l) + "\n")
 	}

@@ -110,12 +110,22 @@ func (m *Model) View() string {
 		summary += " · " + st.OK.Render("all healthy")
 	}
 	b.WriteString(summary + "\n")
-	// Columns: name gets what is left.
-	const readyW, statusW, restartsW, ageW = 6, 17, 8, 5
+	// Columns: the name gets what is left; narrow panes drop AGE and
+	// shorten headers before the name suffers.
+	readyW, statusW, restartsW, ageW := 6, 17, 8, 5
+	restartsH := "RESTARTS"
+	if m.w < 70 {
+		readyW, statusW, restartsW, restartsH = 5, 16, 3, "RST"
+	}
+	if m.w < 56 {
+		ageW = 0
+	}
 	nameW := max(m.w-readyW-statusW-restartsW-ageW-4, 8)
-	b.WriteString(st.Table.Header.Render(
-		common.Pad("NAME", nameW)+" "+common.Pad("READY", readyW)+" "+common.Pad("STATUS", statusW)+" "+
-			common.PadLeft("RESTARTS", restartsW)+" "+common.PadLeft("AGE", ageW)) + "\n")
+	header := common.Pad("NAME", nameW) + " " + common.Pad("READY", readyW) + " " + common.Pad("STATUS", statusW) + " " + common.PadLeft(restartsH, restartsW)
+	if ageW > 0 {
+		header += " " + common.PadLeft("AGE", ageW)
+	}
+	b.WriteString(st.Table.Header.Render(header) + "\n")
 	start, end := m.cursor.Window(len(pods), m.rows())
 	for i := start; i < end; i++ {
 		p := pods[i]
@@ -130,9 +140,12 @@ func (m *Model) View() string {
 		default:
 			status = st.Bad.Render(status)
 		}
-		line := common.Pad(sanitize.Line(p.Name), nameW) + " " +
+		line := common.Pad(common.TruncateMiddle(sanitize.Line(p.Name), nameW), nameW) + " " +
 			common.Pad(fmt.Sprintf("%d/%d", p.Ready, p.Total), readyW) + " " + status + " " +
-			common.PadLeft(fmt.Sprint(p.Restarts), restartsW) + " " + common.PadLeft(age(now, p.Created), ageW)
+			common.PadLeft(fmt.Sprint(p.Restarts), restartsW)
+		if ageW > 0 {
+			line += " " + common.PadLeft(age(now, p.Created), ageW)
+		}
 		if selected {
 			line = st.Table.Selected.Render(common.Pad(line, m.w))
 		}

@@ -101,3 +101,17 @@ func Duration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
+
+// TruncateMiddle cuts plain text s to width cells keeping both ends, for
+// names whose unique part is the suffix (pod names: api-6f9c…-2xkqp).
+func TruncateMiddle(s string, width int) string {
+	if ansi.StringWidth(s) <= width {
+		return s
+	}
+	if width < 5 {
+		return Truncate(s, width)
+	}
+	tail := (width - 1) / 2
+	head := width - 1 - tail
+	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, ansi.StringWidth(s)-tail, "")
+}

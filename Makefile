@@ -1,0 +1,62 @@
+# warroom — see README.md. `make demo` runs the console on the embedded
+# drill; `make test` starts real backends and runs every test.
+
+GO      ?= go
+BIN     := bin/warroom
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+VHS_VERSION := v0.10.0
+VHS     := $(GOBIN)/vhs
+
+.PHONY: all build demo run test test-unit bench lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/warroom
+
+## demo: the console on the embedded drill (nothing real is touched)
+demo: build
+	./$(BIN) demo
+
+## test: everything, against real PostgreSQL, Prometheus and kube-apiserver
+## (installed, built and started by hack/backends.sh; stopped afterwards)
+test:
+	hack/with-backends.sh $(GO) test -count=1 ./...
+	cd hack/k8s && $(GO) vet ./...
+
+## test-unit: no backends; integration tests skip and say why
+test-unit:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: vhs
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(VHS) validate demo.tape
+
+## golden: rewrite the program tests' golden screens after a deliberate change
+golden:
+	$(GO) test ./tui/ -run . -update
+
+## vhs: build the tape tool from its Go module (validate needs no ttyd/ffmpeg)
+vhs:
+	@test -x $(VHS) || $(GO) install github.com/charmbracelet/vhs@$(VHS_VERSION)
+
+sandbox:
+	hack/sandbox.sh start
+
+sandbox-stop:
+	hack/sandbox.sh stop
+
+backends-start:
+	hack/backends.sh start
+
+backends-stop:
+	hack/backends.sh stop
+
+clean:
+	rm -rf bin

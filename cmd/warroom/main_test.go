@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A bad config exits 2 before the TUI starts: the key (and line) named on
+// stderr, nothing at all on stdout, no escape sequence anywhere.
+func TestBadConfigExitsTwoNamingKeyAndLine(t *testing.T) {
+	cases := []struct {
+		name, body string
+		want       []string
+	}{
+		{"unknown top key", "title: x\npromethus:\n  url: http://x\n", []string{"line 2", `unknown key "promethus"`, "prometheus"}},
+		{"unknown nested key", "prometheus:\n  uri: http://x\n", []string{"line 2", `unknown key "prometheus.uri"`, "known keys under prometheus: url"}},
+		{"bad duration", "refresh: fast\n", []string{"line 1", "bad value for refresh"}},
+		{"bad bool", "read_only: maybe\n", []string{"line 1", "bad value for read_only"}},
+		{"bad severity", "severity: P7\n", []string{"severity", "P7"}},
+		{"bad url", "prometheus:\n  url: localhost:9090\n", []string{"prometheus.url", "not an http(s) URL"}},
+		{"not a mapping", "kube: [a, b]\n", []string{"line 1", "kube must be a mapping"}},
+		{"yaml syntax", "title: [unclosed\n", []string{"config"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run([]string{"--config", writeConfig(t, c.body)}, &out, &errb)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", code, errb.String())
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout must stay empty, got %q", out.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr %q lacks %q", errb.String(), w)
+				}
+			}
+			if strings.ContainsRune(errb.String(), '\x1b') {
+				t.Errorf("escape sequence on stderr: %q", errb.String())
+			}
+		})
+	}
+}
+
+func TestBadFlagExitsTwo(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--refresh", "soon"}, &out, &errb); code != 2 {
+		t.Fatalf("exit %d, want 2 (%s)", code, errb.String())
+	}
+	if code := run([]string{"--no-such-flag"}, &out, &errb); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+}
+
+func TestMissingExplicitConfigIsAnError(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--config", filepath.Join(t.TempDir(), "nope.yaml")}, &out, &errb); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+}
+
+func TestFlagsWinOverConfig(t *testing.T) {
+	cfgPath := writeConfig(t, `
+title: from file
+severity: P2
+actor: file-user
+refresh: 5s
+read_only: true
+kube:
+  namespace: payments
+prometheus:
+  url: http://file:9090
+postgres:
+  dsn: postgres://u:secret@file/db
+`)
+	cmd := newRootCmd(&bytes.Buffer{}, &bytes.Buffer{})
+	var f flags
+	f.register(cmd.Flags())
+	if err := cmd.Flags().Parse([]string{"--config", cfgPath, "--severity", "P0", "--namespace", "agent-platform", "--prometheus", "http://flag:9090"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.loadConfig(cmd.Flags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Severity != "P0" || c.Kube.Namespace != "agent-platform" || c.Prometheus.URL != "http://flag:9090" {
+		t.Errorf("flags did not win: %+v", c)
+	}
+	if c.Title != "from file" || c.Actor != "file-user" || c.Refresh != 5*time.Second || !c.ReadOnly || c.Postgres.DSN == "" {
+		t.Errorf("file values lost: %+v", c)
+	}
+}
+
+func TestDefaultConfigPathIsOptional(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	cmd := newRootCmd(&bytes.Buffer{}, &bytes.Buffer{})
+	var f flags
+	f.register(cmd.Flags())
+	c, err := f.loadConfig(cmd.Flags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kube.Namespace != "agent-platform" || c.Severity != "P1" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestPostgresFromEnvironment(t *testing.T) {
+	c := Defaults()
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("PGHOST", "")
+	t.Setenv("PGDATABASE", "")
+	t.Setenv("PGSERVICE", "")
+	if _, ok := c.PostgresDSN(); ok {
+		t.Fatal("nothing set, yet configured")
+	}
+	t.Setenv("PGHOST", "db.internal")
+	if dsn, ok := c.PostgresDSN(); !ok || dsn != "" {
+		t.Fatalf("PGHOST should configure libpq defaults: %q %v", dsn, ok)
+	}
+	t.Setenv("DATABASE_URL", "postgres://a@b/c")
+	if dsn, _ := c.PostgresDSN(); dsn != "postgres://a@b/c" {
+		t.Fatalf("DATABASE_URL ignored: %q", dsn)
+	}
+	c.Postgres.DSN = "postgres://flag@x/y"
+	if dsn, _ := c.PostgresDSN(); dsn != "postgres://flag@x/y" {
+		t.Fatalf("explicit DSN should win: %q", dsn)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, &bytes.Buffer{}); code != 0 || !strings.HasPrefix(out.String(), "warroom ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+}
+
+// The README's flags table lists every flag the console has.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := newRootCmd(&bytes.Buffer{}, &bytes.Buffer{})
+	n := 0
+	cmd.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		n++
+		if !bytes.Contains(data, []byte("`--"+f.Name)) {
+			t.Errorf("README lacks --%s", f.Name)
+		}
+	})
+	if n < 17 {
+		t.Errorf("only %d flags registered", n)
+	}
+}
