@@ -196,6 +196,17 @@ type Feed[T any] struct {
 	Data T
 	// Fresh is set on each successful result until the owner clears it.
 	Fresh bool
+	// OnChange, if set, is called when the backend is lost (a first
+	// failure) or recovered (a success after failures); its Cmd runs.
+	OnChange func(Change) tea.Cmd
+}
+
+// Change is a backend lost or recovered.
+type Change struct {
+	Lost bool
+	Err  error         // the error, when lost
+	Down time.Duration // how long it was down, when recovered
+	At   time.Time
 }
 
 // NewFeed makes a feed; fetch nil means the backend is not configured, and
@@ -230,7 +241,18 @@ func (f *Feed[T]) Update(msg tea.Msg) (bool, tea.Cmd) {
 		if msg.Err == nil {
 			f.Data, f.Fresh = msg.Data, true
 		}
-		return true, f.Done(msg.Err, msg.At)
+		before := f.State
+		next := f.Done(msg.Err, msg.At)
+		if f.OnChange == nil {
+			return true, next
+		}
+		switch {
+		case before.Status != Failing && f.State.Status == Failing:
+			return true, tea.Batch(next, f.OnChange(Change{Lost: true, Err: msg.Err, At: msg.At}))
+		case before.Status == Failing && f.State.Status == OK:
+			return true, tea.Batch(next, f.OnChange(Change{Down: msg.At.Sub(before.ErrSince), At: msg.At}))
+		}
+		return true, next
 	case Tick:
 		if msg.Tag != f.Tag || f.Fetch == nil {
 			return false, nil

@@ -62,7 +62,9 @@ func New(c common.Common, probe prom.Probe, cfg Config) *Model {
 			return probe.QueryRange(ctx, q, end.Add(-win), end, step)
 		}
 	}
-	return &Model{c: c, cfg: cfg, feed: probes.NewFeed("errors", cfg.Refresh, c.Now, fetch, "set --prometheus or prometheus.url")}
+	feed := probes.NewFeed("errors", cfg.Refresh, c.Now, fetch, "set --prometheus or prometheus.url")
+	feed.OnChange = c.ProbeEvents("prometheus")
+	return &Model{c: c, cfg: cfg, feed: feed}
 }
 
 func (m *Model) Title() string             { return "Error rate" }

@@ -51,10 +51,9 @@ func New(c common.Common, probe kube.Probe, cfg Config) *Model {
 		ns := cfg.Namespace
 		fetch = func(ctx context.Context) ([]kube.Pod, error) { return probe.Pods(ctx, ns) }
 	}
-	return &Model{
-		c: c, cfg: cfg, keys: DefaultKeyMap(),
-		feed: probes.NewFeed("pods", cfg.Refresh, c.Now, fetch, "set --kubeconfig/--context or kube.kubeconfig"),
-	}
+	feed := probes.NewFeed("pods", cfg.Refresh, c.Now, fetch, "set --kubeconfig/--context or kube.kubeconfig")
+	feed.OnChange = c.ProbeEvents("kubernetes")
+	return &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), feed: feed}
 }
 
 func (m *Model) Title() string {

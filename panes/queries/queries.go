@@ -55,11 +55,14 @@ func New(c common.Common, pgProbe pg.Probe, rdsProbe rds.Probe, cfg Config) *Mod
 		fetchRDS = func(ctx context.Context) (rds.Instance, error) { return rdsProbe.Describe(ctx, id) }
 	}
 	rdsRefresh := max(cfg.Refresh*5, 10*time.Second)
-	return &Model{
+	m := &Model{
 		c: c, cfg: cfg, keys: KeyMap{NavKeys: common.DefaultNavKeys()},
 		pg:  probes.NewFeed("queries.pg", cfg.Refresh, c.Now, fetchPG, "set --postgres, DATABASE_URL or postgres.dsn"),
 		rds: probes.NewFeed("queries.rds", rdsRefresh, c.Now, fetchRDS, "set --rds-instance or rds.instance"),
 	}
+	m.pg.OnChange = c.ProbeEvents("postgres")
+	m.rds.OnChange = c.ProbeEvents("rds")
+	return m
 }
 
 func (m *Model) Title() string            { return "Slow queries" }

@@ -137,3 +137,30 @@ type FlashMsg struct {
 func Flash(text string, isErr bool) tea.Cmd {
 	return func() tea.Msg { return FlashMsg{Text: text, Error: isErr} }
 }
+
+// ProbeEvents returns a probes.Feed OnChange that puts "backend lost" and
+// "backend recovered" on the timeline as probe events.
+func (c Common) ProbeEvents(backend string) func(probes.Change) tea.Cmd {
+	return func(ch probes.Change) tea.Cmd {
+		if ch.Lost {
+			detail := ""
+			if ch.Err != nil {
+				detail = ch.Err.Error()
+			}
+			return c.Record(incident.KindProbe, backend+" lost: "+firstLine(detail), detail)
+		}
+		return c.Record(incident.KindProbe, backend+" recovered after "+ch.Down.Round(time.Second).String(), "")
+	}
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	if len(s) > 160 {
+		return s[:160] + "…"
+	}
+	return s
+}
