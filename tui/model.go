@@ -45,6 +45,9 @@ type Options struct {
 	JournalPath string
 	// Resume is the command line that resumes this session, for the quit dialog.
 	Resume string
+	// Notice, if set, is shown in the status line at start (e.g. a torn
+	// journal line that was skipped).
+	Notice string
 	// Init commands to run at start (e.g. the drill's script).
 	Init []tea.Cmd
 }
@@ -91,6 +94,9 @@ func New(o Options) *Model {
 		resume:      o.Resume,
 		id:          time.Now().UnixNano(),
 		init:        o.Init,
+	}
+	if o.Notice != "" {
+		m.setFlash(o.Notice, true)
 	}
 	return m
 }

@@ -126,8 +126,10 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 		return configErrorf("journal: %v", err)
 	}
 	defer j.Close()
+	var notice string
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "warroom: journal %s line %d skipped (torn or not JSON): %v\n", j.Path(), s.Line, s.Err)
+		notice = fmt.Sprintf("journal: %d line(s) could not be read and were skipped (last: line %d, %v); everything else was resumed", len(skipped), s.Line, s.Err)
 	}
 	sev, _ := incident.ParseSeverity(cfg.Severity)
 	s := incident.Fold(events)
@@ -187,6 +189,7 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 		Events:      events,
 		JournalPath: j.Path(),
 		Resume:      resume,
+		Notice:      notice,
 		Init:        init,
 	})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithFPS(30), tea.WithOutput(os.Stdout))
