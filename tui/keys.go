@@ -7,20 +7,22 @@ import "github.com/charmbracelet/bubbles/key"
 type KeyMap struct {
 	Next, Prev, Jump key.Binding
 	Zoom, Note, Help key.Binding
+	Palette          key.Binding
 	Redraw, Quit     key.Binding
 }
 
 // DefaultKeyMap returns the global bindings.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Next:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-		Prev:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
-		Jump:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "jump to pane")),
-		Zoom:   key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom pane")),
-		Note:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
-		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Redraw: key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
-		Quit:   key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Next:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Prev:    key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+		Jump:    key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "jump to pane")),
+		Zoom:    key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom pane")),
+		Note:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Palette: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
+		Redraw:  key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
+		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
@@ -31,7 +33,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp lists every global binding.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Help, k.Redraw, k.Quit}}
+	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Palette, k.Help, k.Redraw, k.Quit}}
 }
 
 // DialogKeyMap is shared by the dialogs; listed in help so it is discoverable.

@@ -156,6 +156,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.modals = append(m.modals, newInputModal(m.c.Styles, m.dialogKeys, msg))
 		return m, nil
+	case runActionMsg:
+		return m, m.runAction(msg.name)
 	case common.FlashMsg:
 		m.setFlash(msg.Text, msg.Error)
 		return m, nil
@@ -223,6 +225,8 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.layout()
 	case key.Matches(k, m.keys.Help):
 		m.modals = append(m.modals, m.helpModal())
+	case key.Matches(k, m.keys.Palette):
+		m.modals = append(m.modals, newPalette(m.c.Styles, m.actions()))
 	case key.Matches(k, m.keys.Redraw):
 		return tea.ClearScreen
 	case key.Matches(k, m.keys.Note):

@@ -351,3 +351,17 @@ func TestQuitAsksWhileIncidentOpen(t *testing.T) {
 	tm.Send(key("y"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+func TestPaletteRunsTheChosenAction(t *testing.T) {
+	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24}) // one pane at a time: focus shows
+	waitFor(t, tm, "1 Pods  2 Errors")
+	tm.Send(key(":"))
+	waitFor(t, tm, "type to find an action")
+	tm.Type("timeline")
+	tm.Send(key("enter"))
+	waitFor(t, tm, "╭─ 6 Timeline")
+	if got := final(t, tm).Focused(); got != tui.PaneTimeline {
+		t.Fatalf("focus = %d, want the timeline (%d)", got, tui.PaneTimeline)
+	}
+}

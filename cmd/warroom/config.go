@@ -104,7 +104,25 @@ func LoadFile(path string, required bool, c *Config) error {
 	if err := decodeStrict(doc.Content[0], reflect.ValueOf(c).Elem(), ""); err != nil {
 		return configErrorf("config %s: %v", path, err)
 	}
+	// Paths in the file may start with ~ (the shell expands flags, not YAML).
+	c.Journal = expandHome(c.Journal)
+	c.Kube.Kubeconfig = expandHome(c.Kube.Kubeconfig)
+	for i, p := range c.Runbooks {
+		c.Runbooks[i] = expandHome(p)
+	}
 	return nil
+}
+
+// expandHome turns a leading ~/ into the home directory.
+func expandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return p
+	}
+	return filepath.Join(home, strings.TrimPrefix(p, "~"))
 }
 
 // decodeStrict walks a mapping node against a struct: every key must be a

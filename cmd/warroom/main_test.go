@@ -169,3 +169,21 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 		t.Errorf("only %d flags registered", n)
 	}
 }
+
+func TestConfigPathsExpandHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.Mkdir(filepath.Join(home, "runbooks"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if err := LoadFile(writeConfig(t, "runbooks: [~/runbooks]\njournal: ~/j.jsonl\n"), true, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Runbooks[0] != filepath.Join(home, "runbooks") || c.Journal != filepath.Join(home, "j.jsonl") {
+		t.Fatalf("not expanded: %q %q", c.Runbooks, c.Journal)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
