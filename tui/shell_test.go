@@ -315,7 +315,8 @@ func TestNoteGoesToJournalThenTimeline(t *testing.T) {
 	waitFor(t, tm, "Add a note to the timeline")
 	tm.Type("rolled back api to revision 1")
 	tm.Send(key("enter"))
-	waitFor(t, tm, "rolled back api to revision 1")
+	// The timeline's line, not the dialog's echo of what was typed.
+	waitFor(t, tm, "note          alice      rolled back api to revision 1")
 	v := final(t, tm).View()
 	data, err := os.ReadFile(f.journal)
 	if err != nil {
