@@ -1,0 +1,527 @@
+#!/usr/bin/env bash
+# Real backends for integration tests and the sandbox, on 127.0.0.1 only:
+# PostgreSQL (Debian package), Prometheus (Debian package), our exporter
+# (hack/exporter), etcd and kube-apiserver (built from Go modules in the
+# separate tools module hack/k8s and cached outside the checkout).
+#
+#   hack/backends.sh start    install what is missing, build/cache k8s, start all, wait until ready
+#   hack/backends.sh stop     stop everything this script started (by PID), idempotent
+#   hack/backends.sh status   show what runs
+#   hack/backends.sh env      print the env file (export WARROOM_TEST_...=...)
+#   hack/backends.sh running  exit 0 if all backends run
+#   hack/backends.sh build    only build (or find cached) kube-apiserver and etcd
+#
+# Settings (environment):
+#   WARROOM_BACKENDS_DIR      state dir (pids, logs, data, kubeconfigs, env); default /tmp/warroom-backends
+#   WARROOM_BACKENDS          which backends to start: any of "pg prom kube" (default all three)
+#   WARROOM_PG_PORT=55432 WARROOM_PROM_PORT=19090 WARROOM_EXPORTER_PORT=19101
+#   WARROOM_ETCD_PORT=12379 (peer: +1) WARROOM_APISERVER_PORT=16443
+#   WARROOM_EXPORTER_ERROR_RATIO=0.05  the exporter's starting error ratio
+#   WARROOM_NO_INSTALL=1      never run apt-get (fail instead when something is missing)
+#   XDG_CACHE_HOME            k8s binaries are cached in ${XDG_CACHE_HOME:-$HOME/.cache}/warroom/k8s/
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${WARROOM_BACKENDS_DIR:-/tmp/warroom-backends}"
+BACKENDS="${WARROOM_BACKENDS:-pg prom kube}"
+
+PG_PORT="${WARROOM_PG_PORT:-55432}"
+PROM_PORT="${WARROOM_PROM_PORT:-19090}"
+EXPORTER_PORT="${WARROOM_EXPORTER_PORT:-19101}"
+ETCD_PORT="${WARROOM_ETCD_PORT:-12379}"
+ETCD_PEER_PORT="$((ETCD_PORT + 1))"
+APISERVER_PORT="${WARROOM_APISERVER_PORT:-16443}"
+EXPORTER_RATIO="${WARROOM_EXPORTER_ERROR_RATIO:-0.05}"
+
+# Versions: k8s.io/kubernetes from hack/k8s/go.mod, etcd as resolved there.
+K8S_VERSION="$(awk '($1 == "require" && $2 == "k8s.io/kubernetes") {print $3; exit} $1 == "k8s.io/kubernetes" {print $2; exit}' "$ROOT/hack/k8s/go.mod")"
+ETCD_VERSION="$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' "$ROOT/hack/k8s/go.mod")"
+[[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" ]] || { echo "cannot read versions from hack/k8s/go.mod" >&2; exit 1; }
+K8S_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/warroom/k8s/${K8S_VERSION}-etcd${ETCD_VERSION#v}"
+
+PG_SUPERPASS="warroom-test-pw"   # loopback-only throwaway server
+
+log() { printf '[backends %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+want() { [[ " $BACKENDS " == *" $1 "* ]]; }
+now_ms() { date +%s%3N; }
+
+# ---------------------------------------------------------------- processes
+
+pidfile() { echo "$STATE/pids/$1.pid"; }
+
+# pid_running PID: the process exists and is not a zombie (PID 1 on some
+# machines reaps orphans only every second or two).
+pid_running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	local st
+	st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+	[[ -n "$st" && "$st" != Z && "$st" != X ]]
+}
+
+alive() { # alive NAME: the recorded PID runs
+	local f pid
+	f="$(pidfile "$1")"
+	[[ -s "$f" ]] || return 1
+	pid="$(head -n1 "$f")"
+	[[ "$pid" =~ ^[0-9]+$ ]] && pid_running "$pid"
+}
+
+# stop_one NAME [SIGNAL]: signal the recorded PID, wait up to 20 s, then KILL.
+stop_one() {
+	local name="$1" sig="${2:-TERM}" f pid i
+	f="$(pidfile "$name")"
+	[[ -s "$f" ]] || return 0
+	pid="$(head -n1 "$f")"
+	if [[ "$pid" =~ ^[0-9]+$ ]] && pid_running "$pid"; then
+		log "stopping $name (pid $pid)"
+		kill -s "$sig" "$pid" 2>/dev/null || true
+		for ((i = 0; i < 400; i++)); do
+			pid_running "$pid" || break
+			sleep 0.05
+		done
+		if pid_running "$pid"; then
+			log "$name (pid $pid) did not exit in 20 s: SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			for ((i = 0; i < 100; i++)); do
+				pid_running "$pid" || break
+				sleep 0.05
+			done
+		fi
+	fi
+	rm -f "$f"
+}
+
+# wait_for NAME TIMEOUT_S CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local name="$1" timeout="$2" start
+	shift 2
+	start="$(now_ms)"
+	while ! "$@" >/dev/null 2>&1; do
+		if (($(now_ms) - start > timeout * 1000)); then
+			log "$name not ready after ${timeout}s; last log lines:"
+			tail -n 30 "$STATE/logs/$name.log" >&2 2>/dev/null || true
+			return 1
+		fi
+		if [[ -n "${WAIT_PID_NAME:-}" ]] && ! alive "$WAIT_PID_NAME"; then
+			log "$name exited during start-up; last log lines:"
+			tail -n 30 "$STATE/logs/$name.log" >&2 2>/dev/null || true
+			return 1
+		fi
+		sleep 0.2
+	done
+	log "$name ready ($(($(now_ms) - start)) ms)"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+need_port() {
+	port_free "$1" || die "port 127.0.0.1:$1 ($2) is already in use; stop what holds it or set WARROOM_*_PORT"
+}
+
+# ---------------------------------------------------------------- installs
+
+APT_UPDATED=""
+apt_install() {
+	[[ -z "${WARROOM_NO_INSTALL:-}" ]] || die "missing: $* (WARROOM_NO_INSTALL is set)"
+	[[ "$(id -u)" == 0 ]] || die "missing: $*; install them (apt-get install $*) or run as root"
+	export DEBIAN_FRONTEND=noninteractive
+	# Keep packaged services from starting (we run our own instances).
+	local policy_added=""
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		policy_added=1
+	fi
+	if [[ -z "$APT_UPDATED" ]]; then
+		log "apt-get update"
+		apt-get update -qq >&2 || true
+		APT_UPDATED=1
+	fi
+	log "apt-get install $*"
+	local rc=0
+	apt-get install -y -qq --no-install-recommends "$@" >&2 || rc=$?
+	[[ -z "$policy_added" ]] || rm -f /usr/sbin/policy-rc.d
+	((rc == 0)) || die "apt-get install $* failed"
+	# Belt and braces: if a packaged service started anyway, stop it.
+	stop_packaged_services
+}
+
+stop_packaged_services() {
+	local svc
+	for svc in prometheus prometheus-node-exporter postgresql; do
+		if [[ -x "/etc/init.d/$svc" ]] && "/etc/init.d/$svc" status >/dev/null 2>&1; then
+			log "stopping packaged service $svc"
+			"/etc/init.d/$svc" stop >&2 || true
+		fi
+	done
+}
+
+pg_bindir() {
+	local pkg
+	pkg="$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'postgresql-[0-9]*' 2>/dev/null |
+		awk '$1 == "ii" && $2 ~ /^postgresql-[0-9]+$/ {print $2}' | sort -V | tail -n1)"
+	[[ -n "$pkg" ]] || return 1
+	dirname "$(dpkg -L "$pkg" | grep 'bin/initdb$' | head -n1)"
+}
+
+ensure_tools() {
+	local missing=()
+	command -v curl >/dev/null || missing+=(curl ca-certificates)
+	command -v openssl >/dev/null || missing+=(openssl)
+	if want pg && ! pg_bindir >/dev/null; then missing+=(postgresql); fi
+	if want prom && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
+	if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+	if want pg; then PG_BIN="$(pg_bindir)" || die "PostgreSQL server binaries not found after install"; fi
+	command -v go >/dev/null || die "go is not on PATH"
+}
+
+# ---------------------------------------------------------------- k8s build cache
+
+build_k8s() {
+	if [[ -x "$K8S_CACHE/kube-apiserver" && -x "$K8S_CACHE/etcd" ]]; then
+		return 0
+	fi
+	mkdir -p "$K8S_CACHE"
+	local start ld
+	start="$(now_ms)"
+	ld="-s -w"
+	ld+=" -X k8s.io/component-base/version.gitVersion=${K8S_VERSION}"
+	ld+=" -X k8s.io/component-base/version.gitMajor=$(echo "${K8S_VERSION#v}" | cut -d. -f1)"
+	ld+=" -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION#v}" | cut -d. -f2)"
+	ld+=" -X k8s.io/component-base/version.gitTreeState=clean"
+	ld+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+	if [[ ! -x "$K8S_CACHE/etcd" ]]; then
+		log "building etcd ${ETCD_VERSION} into $K8S_CACHE (~20 s)"
+		(cd "$ROOT/hack/k8s" && go build -trimpath -ldflags "-s -w" -o "$K8S_CACHE/.etcd.tmp.$$" go.etcd.io/etcd/server/v3)
+		mv -f "$K8S_CACHE/.etcd.tmp.$$" "$K8S_CACHE/etcd"
+	fi
+	if [[ ! -x "$K8S_CACHE/kube-apiserver" ]]; then
+		log "building kube-apiserver ${K8S_VERSION} into $K8S_CACHE (first run only: ~10 min on 2 cores, ~3 GB RAM)"
+		(cd "$ROOT/hack/k8s" && go build -trimpath -ldflags "$ld" -o "$K8S_CACHE/.kube-apiserver.tmp.$$" k8s.io/kubernetes/cmd/kube-apiserver)
+		mv -f "$K8S_CACHE/.kube-apiserver.tmp.$$" "$K8S_CACHE/kube-apiserver"
+	fi
+	log "k8s binaries built in $((($(now_ms) - start) / 1000)) s"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+as_postgres() {
+	if [[ "$(id -u)" == 0 ]]; then
+		setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+
+start_pg() {
+	need_port "$PG_PORT" postgres
+	local d="$STATE/pg"
+	rm -rf "$d"
+	mkdir -p "$d/data" "$d/sock"
+	printf '%s\n' "$PG_SUPERPASS" >"$d/pwfile"
+	if [[ "$(id -u)" == 0 ]]; then
+		id postgres >/dev/null 2>&1 || die "no postgres user (the postgresql package creates it)"
+		chown -R postgres: "$d"
+		# initdb refuses root; the postgres user must reach the data dir.
+		as_postgres test -x "$d" || die "user postgres cannot reach $d; use a WARROOM_BACKENDS_DIR outside private home dirs"
+	fi
+	chmod 700 "$d/data"
+	as_postgres "$PG_BIN/initdb" -D "$d/data" -U postgres --pwfile="$d/pwfile" \
+		--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync \
+		>"$STATE/logs/postgres-initdb.log" 2>&1 || {
+		tail -n 20 "$STATE/logs/postgres-initdb.log" >&2
+		die "initdb failed"
+	}
+	rm -f "$d/pwfile"
+	cat >>"$d/data/postgresql.conf" <<EOF
+# warroom test backend (hack/backends.sh)
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$d/sock'
+max_connections = 50
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 32MB
+logging_collector = off
+EOF
+	touch "$STATE/logs/postgres.log"
+	[[ "$(id -u)" != 0 ]] || chown postgres: "$STATE/logs/postgres.log"
+	as_postgres "$PG_BIN/pg_ctl" -D "$d/data" -l "$STATE/logs/postgres.log" -w -t 30 start >/dev/null ||
+		{ tail -n 20 "$STATE/logs/postgres.log" >&2; die "postgres did not start"; }
+	head -n1 "$d/data/postmaster.pid" >"$(pidfile postgres)"
+	WAIT_PID_NAME=postgres wait_for postgres 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
+}
+
+# ---------------------------------------------------------------- exporter + Prometheus
+
+start_exporter() {
+	need_port "$EXPORTER_PORT" exporter
+	mkdir -p "$STATE/bin"
+	(cd "$ROOT" && go build -o "$STATE/bin/exporter" ./hack/exporter)
+	nohup "$STATE/bin/exporter" -listen "127.0.0.1:$EXPORTER_PORT" -error-ratio "$EXPORTER_RATIO" \
+		>"$STATE/logs/exporter.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile exporter)"
+	WAIT_PID_NAME=exporter wait_for exporter 15 curl -fsS "http://127.0.0.1:$EXPORTER_PORT/healthz"
+}
+
+start_prom() {
+	need_port "$PROM_PORT" prometheus
+	local d="$STATE/prom"
+	rm -rf "$d"
+	mkdir -p "$d/data"
+	cat >"$d/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: api
+    static_configs:
+      - targets: ['127.0.0.1:$EXPORTER_PORT']
+        labels:
+          service: api
+          namespace: agent-platform
+EOF
+	nohup prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=1d \
+		>"$STATE/logs/prometheus.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile prometheus)"
+	WAIT_PID_NAME=prometheus wait_for prometheus 30 curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready"
+}
+
+# ---------------------------------------------------------------- etcd + kube-apiserver
+
+gen_k8s_secrets() {
+	local k="$1"
+	mkdir -p "$k/pki"
+	(
+		cd "$k/pki"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 \
+			-subj "/CN=warroom-test-ca" 2>/dev/null
+		openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr \
+			-subj "/CN=kube-apiserver" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default\nextendedKeyUsage=serverAuth\n' >san.ext
+		openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			-out apiserver.crt -days 30 -extfile san.ext 2>/dev/null
+		openssl genrsa -out sa.key 2048 2>/dev/null
+		openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+	)
+	ADMIN_TOKEN="$(openssl rand -hex 24)"
+	NARROW_TOKEN="$(openssl rand -hex 24)"
+	# token,user,uid,"group1,group2"
+	cat >"$k/tokens.csv" <<EOF
+$ADMIN_TOKEN,warroom-admin,uid-warroom-admin,"system:masters"
+$NARROW_TOKEN,warroom-narrow,uid-warroom-narrow,"warroom:narrow"
+EOF
+	chmod 600 "$k/tokens.csv"
+}
+
+write_kubeconfig() { # write_kubeconfig FILE CURRENT_CONTEXT (users: admin, narrow)
+	local file="$1" current="$2" ca
+	ca="$(base64 -w0 <"$STATE/k8s/pki/ca.crt")"
+	{
+		cat <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: warroom-local
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $ca
+users:
+EOF
+		if [[ "$current" == warroom-admin ]]; then
+			printf -- '- name: warroom-admin\n  user:\n    token: %s\n' "$ADMIN_TOKEN"
+		fi
+		printf -- '- name: warroom-narrow\n  user:\n    token: %s\n' "$NARROW_TOKEN"
+		echo "contexts:"
+		if [[ "$current" == warroom-admin ]]; then
+			printf -- '- name: warroom-admin\n  context:\n    cluster: warroom-local\n    user: warroom-admin\n    namespace: default\n'
+		fi
+		printf -- '- name: warroom-narrow\n  context:\n    cluster: warroom-local\n    user: warroom-narrow\n    namespace: default\n'
+		echo "current-context: $current"
+	} >"$file"
+	chmod 600 "$file"
+}
+
+kapi() { # kapi METHOD PATH [JSON]: call the apiserver as admin
+	local args=(-fsS --cacert "$STATE/k8s/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" -X "$1")
+	if [[ $# -ge 3 ]]; then args+=(-H 'Content-Type: application/json' --data-binary "$3"); fi
+	curl "${args[@]}" "https://127.0.0.1:$APISERVER_PORT$2"
+}
+
+apply_rbac() {
+	# The narrow user may read pods, events and workloads in "default" only:
+	# listing pods anywhere else (agent-platform, kube-system, all namespaces)
+	# is Forbidden.
+	kapi POST /apis/rbac.authorization.k8s.io/v1/clusterroles '{
+	  "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+	  "metadata": {"name": "warroom-narrow-reader"},
+	  "rules": [
+	    {"apiGroups": [""], "resources": ["pods", "pods/log", "events", "services"], "verbs": ["get", "list", "watch"]},
+	    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": ["get", "list", "watch"]}
+	  ]}' >/dev/null
+	kapi POST /apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings '{
+	  "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+	  "metadata": {"name": "warroom-narrow-reader", "namespace": "default"},
+	  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "warroom-narrow-reader"},
+	  "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "warroom-narrow"}]}' >/dev/null
+	# No controller-manager: the default ServiceAccount must exist for pods.
+	kapi POST /api/v1/namespaces/default/serviceaccounts \
+		'{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default"}}' \
+		>/dev/null 2>&1 || true
+}
+
+start_kube() {
+	need_port "$ETCD_PORT" etcd
+	need_port "$ETCD_PEER_PORT" etcd-peer
+	need_port "$APISERVER_PORT" kube-apiserver
+	local k="$STATE/k8s"
+	rm -rf "$k"
+	mkdir -p "$k"
+	gen_k8s_secrets "$k"
+
+	nohup "$K8S_CACHE/etcd" --name warroom --data-dir "$k/etcd" \
+		--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+		--initial-cluster "warroom=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync \
+		--log-level warn >"$STATE/logs/etcd.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile etcd)"
+	WAIT_PID_NAME=etcd wait_for etcd 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+
+	nohup "$K8S_CACHE/kube-apiserver" \
+		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+		--cert-dir="$k/certs" --tls-cert-file="$k/pki/apiserver.crt" --tls-private-key-file="$k/pki/apiserver.key" \
+		--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+		--service-cluster-ip-range=10.96.0.0/24 \
+		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
+		--service-account-key-file="$k/pki/sa.pub" --service-account-signing-key-file="$k/pki/sa.key" \
+		--token-auth-file="$k/tokens.csv" --authorization-mode=Node,RBAC \
+		--endpoint-reconciler-type=none --profiling=false --v=0 \
+		>"$STATE/logs/kube-apiserver.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile kube-apiserver)"
+	WAIT_PID_NAME=kube-apiserver wait_for kube-apiserver 90 kapi GET /readyz
+
+	write_kubeconfig "$k/kubeconfig" warroom-admin
+	write_kubeconfig "$k/kubeconfig-narrow" warroom-narrow
+	apply_rbac
+}
+
+# ---------------------------------------------------------------- env file
+
+write_env() {
+	local f="$STATE/env"
+	{
+		echo "# written by hack/backends.sh start; source it: . $f"
+		echo "export WARROOM_TEST_BACKENDS_DIR='$STATE'"
+		if want pg; then
+			echo "export WARROOM_TEST_PG_DSN='postgres://postgres:$PG_SUPERPASS@127.0.0.1:$PG_PORT/postgres?sslmode=disable'"
+		fi
+		if want prom; then
+			echo "export WARROOM_TEST_PROM_URL='http://127.0.0.1:$PROM_PORT'"
+			echo "export WARROOM_TEST_EXPORTER_URL='http://127.0.0.1:$EXPORTER_PORT'"
+		fi
+		if want kube; then
+			echo "export WARROOM_TEST_KUBECONFIG='$STATE/k8s/kubeconfig'"
+			echo "export WARROOM_TEST_KUBE_CONTEXT='warroom-admin'"
+			echo "export WARROOM_TEST_KUBECONFIG_NARROW='$STATE/k8s/kubeconfig-narrow'"
+		fi
+	} >"$f.tmp"
+	mv -f "$f.tmp" "$f"
+}
+
+# ---------------------------------------------------------------- commands
+
+ALL_PROCS=(sandbox exporter prometheus kube-apiserver etcd postgres)
+
+expected_procs() {
+	local p=()
+	if want pg; then p+=(postgres); fi
+	if want prom; then p+=(exporter prometheus); fi
+	if want kube; then p+=(etcd kube-apiserver); fi
+	echo "${p[@]}"
+}
+
+all_running() {
+	[[ -s "$STATE/env" ]] || return 1
+	local p
+	for p in $(expected_procs); do alive "$p" || return 1; done
+}
+
+cmd_start() {
+	mkdir -p "$STATE"
+	if all_running; then
+		log "already running (state: $STATE)"
+		return 0
+	fi
+	cmd_stop # clear any half-started leftovers
+	local t0
+	t0="$(now_ms)"
+	mkdir -p "$STATE/pids" "$STATE/logs"
+	chmod 755 "$STATE"
+	ensure_tools
+	stop_packaged_services
+	if want kube; then build_k8s; fi
+	local t1
+	t1="$(now_ms)"
+	# If anything below fails, leave nothing running.
+	START_OK=""
+	trap 'if [[ -z "$START_OK" ]]; then log "start failed: stopping what was started"; cmd_stop; fi' EXIT
+	if want prom; then
+		start_exporter
+		start_prom # early: its first scrape comes ~6 s after start
+	fi
+	if want pg; then start_pg; fi
+	if want kube; then start_kube; fi
+	write_env
+	START_OK=1
+	log "all backends ready in $((($(now_ms) - t1) / 1000)).$((($(now_ms) - t1) % 1000 / 100)) s (total with install/build: $((($(now_ms) - t0) / 1000)) s); env: $STATE/env"
+}
+
+cmd_stop() {
+	local p
+	for p in "${ALL_PROCS[@]}"; do
+		case "$p" in
+		postgres) stop_one postgres INT ;; # fast shutdown
+		*) stop_one "$p" TERM ;;
+		esac
+	done
+	rm -f "$STATE/env"
+}
+
+cmd_status() {
+	local p rc=0
+	for p in "${ALL_PROCS[@]}"; do
+		if alive "$p"; then
+			printf '%-15s running (pid %s)\n' "$p" "$(head -n1 "$(pidfile "$p")")"
+		elif [[ -e "$(pidfile "$p")" ]]; then
+			printf '%-15s dead (stale pid file)\n' "$p"
+			rc=1
+		else
+			printf '%-15s stopped\n' "$p"
+		fi
+	done
+	echo "state: $STATE"
+	echo "k8s cache: $K8S_CACHE $([[ -x "$K8S_CACHE/kube-apiserver" && -x "$K8S_CACHE/etcd" ]] && echo '(built)' || echo '(not built)')"
+	return $rc
+}
+
+cmd_env() {
+	[[ -s "$STATE/env" ]] || die "no env file: run hack/backends.sh start first"
+	cat "$STATE/env"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+running) all_running ;;
+env) cmd_env ;;
+build) ensure_tools && build_k8s && echo "$K8S_CACHE" ;;
+*)
+	echo "usage: $0 start|stop|status|env|running|build" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# A local incident to point the console at:
+#
+#   hack/sandbox.sh start   backends (hack/backends.sh start) + scenario driver (hack/sandbox) in the background
+#   hack/sandbox.sh stop    stop the driver, then every backend
+#   hack/sandbox.sh status
+#
+# The driver's log is $WARROOM_BACKENDS_DIR/logs/sandbox.log.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export WARROOM_BACKENDS_DIR="${WARROOM_BACKENDS_DIR:-/tmp/warroom-backends}"
+# The "api" service starts at the sandbox baseline (the driver steps it up later).
+export WARROOM_EXPORTER_ERROR_RATIO="${WARROOM_EXPORTER_ERROR_RATIO:-0.005}"
+STATE="$WARROOM_BACKENDS_DIR"
+NS=agent-platform
+
+log() { printf '[sandbox %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+pid_running() { # not a zombie waiting for PID 1 to reap it
+	kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+}
+
+driver_alive() {
+	[[ -s "$STATE/pids/sandbox.pid" ]] && pid_running "$(head -n1 "$STATE/pids/sandbox.pid")"
+}
+
+stop_driver() {
+	if driver_alive; then
+		local pid i
+		pid="$(head -n1 "$STATE/pids/sandbox.pid")"
+		log "stopping scenario driver (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 300; i++)); do
+			pid_running "$pid" || break
+			sleep 0.05
+		done
+		if pid_running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+	fi
+	rm -f "$STATE/pids/sandbox.pid"
+}
+
+cmd_start() {
+	"$ROOT/hack/backends.sh" start
+	# shellcheck source=/dev/null
+	. "$STATE/env"
+	stop_driver
+	mkdir -p "$STATE/bin" "$ROOT/.sandbox"
+	(cd "$ROOT" && go build -o "$STATE/bin/sandbox" ./hack/sandbox)
+	rm -f "$STATE/sandbox.ready"
+	nohup "$STATE/bin/sandbox" \
+		-kubeconfig "$WARROOM_TEST_KUBECONFIG" -context warroom-admin -namespace "$NS" \
+		-pg-dsn "$WARROOM_TEST_PG_DSN" -exporter-url "$WARROOM_TEST_EXPORTER_URL" \
+		-ready-file "$STATE/sandbox.ready" >"$STATE/logs/sandbox.log" 2>&1 </dev/null &
+	echo $! >"$STATE/pids/sandbox.pid"
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[[ -s "$STATE/sandbox.ready" ]] && break
+		if ! driver_alive; then
+			tail -n 30 "$STATE/logs/sandbox.log" >&2
+			log "the scenario driver failed"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	[[ -s "$STATE/sandbox.ready" ]] || { tail -n 30 "$STATE/logs/sandbox.log" >&2; log "scenario not staged after 60 s"; exit 1; }
+
+	cat <<MSG
+
+Sandbox incident staged (driver pid $(cat "$STATE/pids/sandbox.pid"), log $STATE/logs/sandbox.log):
+$(sed 's/^/  /' "$STATE/sandbox.ready")
+Prometheus: $WARROOM_TEST_PROM_URL   exporter knob: curl -X POST '$WARROOM_TEST_EXPORTER_URL/control?error_ratio=0.3'
+
+Connect the console:
+
+  warroom --kubeconfig $WARROOM_TEST_KUBECONFIG --context warroom-admin --namespace $NS --prometheus $WARROOM_TEST_PROM_URL --postgres '$WARROOM_TEST_PG_DSN' --title 'agent-platform API 5xx' --severity P1 --journal $ROOT/.sandbox/journal
+
+Same, as a user who may not list pods in $NS (RBAC Forbidden):
+
+  warroom --kubeconfig $WARROOM_TEST_KUBECONFIG_NARROW --context warroom-narrow --namespace $NS --prometheus $WARROOM_TEST_PROM_URL --postgres '$WARROOM_TEST_PG_DSN' --title 'forbidden drill' --severity P3 --journal $ROOT/.sandbox/journal-narrow
+
+Stop it all: make sandbox-stop   (hack/sandbox.sh stop)
+MSG
+}
+
+cmd_stop() {
+	stop_driver
+	"$ROOT/hack/backends.sh" stop
+	rm -f "$STATE/sandbox.ready"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status)
+	if driver_alive; then echo "scenario driver running (pid $(head -n1 "$STATE/pids/sandbox.pid"))"; else echo "scenario driver stopped"; fi
+	"$ROOT/hack/backends.sh" status
+	;;
+*)
+	echo "usage: $0 start|stop|status" >&2
+	exit 2
+	;;
+esac
