@@ -484,7 +484,14 @@ cmd_stop() {
 	local p
 	for p in "${ALL_PROCS[@]}"; do
 		case "$p" in
-		postgres) stop_one postgres INT ;; # fast shutdown
+		postgres)
+			stop_one postgres INT # fast shutdown
+			# A postmaster this script did not record (restarted by hand)
+			# still owns the data dir: pg_ctl finds it by postmaster.pid.
+			if [[ -s "$STATE/pg/data/postmaster.pid" ]] && pgb="$(pg_bindir 2>/dev/null)"; then
+				as_postgres "$pgb/pg_ctl" -D "$STATE/pg/data" -m fast -w -t 20 stop >/dev/null 2>&1 || true
+			fi
+			;;
 		*) stop_one "$p" TERM ;;
 		esac
 	done

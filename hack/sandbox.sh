@@ -63,6 +63,7 @@ cmd_start() {
 		fi
 		sleep 0.1
 	done
+	(cd "$ROOT" && go build -o bin/warroom ./cmd/warroom) || { log "building bin/warroom failed"; exit 1; }
 	[[ -s "$STATE/sandbox.ready" ]] || { tail -n 30 "$STATE/logs/sandbox.log" >&2; log "scenario not staged after 60 s"; exit 1; }
 
 	cat <<MSG
@@ -73,11 +74,11 @@ Prometheus: $WARROOM_TEST_PROM_URL   exporter knob: curl -X POST '$WARROOM_TEST_
 
 Connect the console:
 
-  warroom --kubeconfig $WARROOM_TEST_KUBECONFIG --context warroom-admin --namespace $NS --prometheus $WARROOM_TEST_PROM_URL --postgres '$WARROOM_TEST_PG_DSN' --title 'agent-platform API 5xx' --severity P1 --journal $ROOT/.sandbox/journal
+  $ROOT/bin/warroom --kubeconfig $WARROOM_TEST_KUBECONFIG --context warroom-admin --namespace $NS --prometheus $WARROOM_TEST_PROM_URL --postgres '$WARROOM_TEST_PG_DSN' --title 'agent-platform API 5xx' --severity P1 --journal $ROOT/.sandbox/journal
 
 Same, as a user who may not list pods in $NS (RBAC Forbidden):
 
-  warroom --kubeconfig $WARROOM_TEST_KUBECONFIG_NARROW --context warroom-narrow --namespace $NS --prometheus $WARROOM_TEST_PROM_URL --postgres '$WARROOM_TEST_PG_DSN' --title 'forbidden drill' --severity P3 --journal $ROOT/.sandbox/journal-narrow
+  $ROOT/bin/warroom --kubeconfig $WARROOM_TEST_KUBECONFIG_NARROW --context warroom-narrow --namespace $NS --prometheus $WARROOM_TEST_PROM_URL --postgres '$WARROOM_TEST_PG_DSN' --title 'forbidden drill' --severity P3 --journal $ROOT/.sandbox/journal-narrow
 
 Stop it all: make sandbox-stop   (hack/sandbox.sh stop)
 MSG

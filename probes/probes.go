@@ -57,7 +57,7 @@ func (s State) Stale(now time.Time, maxAge time.Duration) bool {
 }
 
 // Describe is a one-line human description, e.g.
-// "error: connection refused · retrying in 4s · data from 12:03:10 (1m ago)".
+// "failing · retry in 4s · data from 12:03:10 (1m ago) · connection refused".
 func (s State) Describe(now time.Time) string {
 	switch s.Status {
 	case NotConfigured:
@@ -70,13 +70,12 @@ func (s State) Describe(now time.Time) string {
 	case OK:
 		return "ok · updated " + Ago(now, s.LastOK)
 	case Failing:
-		msg := "error"
-		if s.LastErr != nil {
-			msg = "error: " + s.LastErr.Error()
-		}
+		// Timing first, the error last: a narrow pane cuts the error's
+		// tail, never when the data is from or when it retries.
+		msg := "failing"
 		if !s.RetryAt.IsZero() {
 			if d := s.RetryAt.Sub(now); d > 0 {
-				msg += fmt.Sprintf(" · retrying in %s", d.Round(time.Second))
+				msg += fmt.Sprintf(" · retry in %s", d.Round(time.Second))
 			} else {
 				msg += " · retrying"
 			}
@@ -84,7 +83,10 @@ func (s State) Describe(now time.Time) string {
 		if s.LastOK.IsZero() {
 			msg += " · no data yet"
 		} else {
-			msg += " · showing data from " + s.LastOK.Format("15:04:05") + " (" + Ago(now, s.LastOK) + ")"
+			msg += " · data from " + s.LastOK.Format("15:04:05") + " (" + Ago(now, s.LastOK) + ")"
+		}
+		if s.LastErr != nil {
+			msg += " · " + s.LastErr.Error()
 		}
 		return msg
 	}

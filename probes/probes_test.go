@@ -33,7 +33,7 @@ func TestDoneTracksFailingStreakAndRecovery(t *testing.T) {
 	if !l.State.RetryAt.Equal(t0.Add(3 * time.Second)) {
 		t.Errorf("retry at %s, want +3s (1s then 2s back-off)", l.State.RetryAt)
 	}
-	if d := l.State.Describe(t0.Add(2 * time.Second)); !strings.Contains(d, "error: boom") || !strings.Contains(d, "retrying in 1s") || !strings.Contains(d, "no data yet") {
+	if d := l.State.Describe(t0.Add(2 * time.Second)); !strings.HasSuffix(d, "· boom") || !strings.Contains(d, "retry in 1s") || !strings.Contains(d, "no data yet") {
 		t.Errorf("describe = %q", d)
 	}
 	l.Done(nil, t0.Add(5*time.Second))

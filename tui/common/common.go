@@ -138,9 +138,13 @@ func Flash(text string, isErr bool) tea.Cmd {
 	return func() tea.Msg { return FlashMsg{Text: text, Error: isErr} }
 }
 
+// SystemActor is the actor of events the console itself observed.
+const SystemActor = "warroom"
+
 // ProbeEvents returns a probes.Feed OnChange that puts "backend lost" and
-// "backend recovered" on the timeline as probe events.
+// "backend recovered" on the timeline as probe events, by the console.
 func (c Common) ProbeEvents(backend string) func(probes.Change) tea.Cmd {
+	c.Actor = SystemActor
 	return func(ch probes.Change) tea.Cmd {
 		if ch.Lost {
 			detail := ""
