@@ -90,6 +90,7 @@ func (m *Model) View() string {
 	var b strings.Builder
 	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
 	if m.feed.State.LastOK.IsZero() {
+		b.WriteString(common.FailureDetail(m.c.Styles, m.feed.State, m.w, max(m.h-2, 1)))
 		return b.String()
 	}
 	var pts []prom.Point

@@ -93,6 +93,7 @@ func (m *Model) View() string {
 	var b strings.Builder
 	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
 	if m.feed.State.LastOK.IsZero() {
+		b.WriteString(common.FailureDetail(m.c.Styles, m.feed.State, m.w, max(m.h-2, 1)))
 		return b.String() // no data yet: say nothing rather than "0 pods"
 	}
 	pods := m.feed.Data

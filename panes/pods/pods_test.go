@@ -73,7 +73,7 @@ func TestKeepsLastGoodDataAndShowsTheErrorInPlace(t *testing.T) {
 	_, fetch := m.Update(probes.Tick{Tag: "pods"})
 	run(t, m, fetch)
 	v := m.View()
-	for _, want := range []string{"api-1", "CrashLoopBackOff", "error: connection refused", "retrying in 1s", "showing data from 03:00:00"} {
+	for _, want := range []string{"api-1", "CrashLoopBackOff", "failing · retry in 1s · data from 03:00:00 (0s ago) · connection refused"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
@@ -111,5 +111,20 @@ func TestHostileNamesAreSanitized(t *testing.T) {
 	run(t, m, m.Init())
 	if v := m.View(); strings.ContainsRune(v, '\x1b') || strings.ContainsRune(v, '\x07') {
 		t.Fatalf("control sequences reached the screen: %q", v)
+	}
+}
+
+func TestFailureBeforeAnyDataShowsTheWholeError(t *testing.T) {
+	msg := `pods is forbidden: User "warroom-narrow" cannot list resource "pods" in API group "" in the namespace "agent-platform"`
+	p := &flaky{results: []func() ([]kube.Pod, error){func() ([]kube.Pod, error) { return nil, errors.New(msg) }}}
+	m := New(testCommon(), p, Config{Namespace: "agent-platform", Refresh: time.Second})
+	m.SetSize(50, 10)
+	run(t, m, m.Init())
+	v := m.View()
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), `namespace "agent-platform"`) {
+		t.Errorf("the end of the error is not shown:\n%s", v)
+	}
+	if strings.Contains(v, "0 pods") {
+		t.Error("claims 0 pods without data")
 	}
 }

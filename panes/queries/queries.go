@@ -125,6 +125,7 @@ func (m *Model) View() string {
 		b.WriteString(m.rdsLine(now) + "\n")
 	}
 	if m.pg.State.LastOK.IsZero() {
+		b.WriteString(common.FailureDetail(m.c.Styles, m.pg.State, m.w, max(m.h-2, 1)))
 		return b.String() // no data yet: say nothing rather than "0 sessions"
 	}
 	snap := m.pg.Data

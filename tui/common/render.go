@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
@@ -114,4 +115,18 @@ func TruncateMiddle(s string, width int) string {
 	tail := (width - 1) / 2
 	head := width - 1 - tail
 	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, ansi.StringWidth(s)-tail, "")
+}
+
+// FailureDetail is the whole error, wrapped, for a pane whose backend has
+// failed before giving any data (the state line only has room for its
+// start); "" otherwise.
+func FailureDetail(st *styles.Styles, s probes.State, width, maxLines int) string {
+	if s.Status != probes.Failing || !s.LastOK.IsZero() || s.LastErr == nil || width < 10 {
+		return ""
+	}
+	lines := strings.Split(ansi.Wrap(sanitize.Line(s.LastErr.Error()), width, " /:"), "\n")
+	if len(lines) > maxLines {
+		lines = append(lines[:maxLines-1], Truncate(strings.Join(lines[maxLines-1:], " "), width))
+	}
+	return st.Bad.Render(strings.Join(lines, "\n"))
 }
