@@ -97,7 +97,7 @@ func TestNotConfiguredSaysHow(t *testing.T) {
 	if cmd := m.Init(); cmd != nil {
 		t.Error("an unconfigured pane must not fetch")
 	}
-	if v := m.View(); !strings.Contains(v, "not configured — set --kubeconfig") {
+	if v := m.View(); !strings.Contains(v, "not configured —\nset --kubeconfig") {
 		t.Errorf("view = %q", v)
 	}
 }

@@ -72,6 +72,9 @@ func StateLine(st *styles.Styles, s probes.State, now time.Time, staleAfter time
 		return st.Bad.Render("● " + text)
 	case s.Status == probes.Connecting:
 		return st.Warn.Render("◌ " + text)
+	case s.Status == probes.NotConfigured && s.Hint != "":
+		// The hint on its own line: it must not be cut in a narrow pane.
+		return st.Muted.Render("○ not configured —") + "\n" + st.Muted.Render(s.Hint)
 	default:
 		return st.Muted.Render("○ " + text)
 	}
