@@ -161,15 +161,20 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 	}
 
 	r := lipgloss.NewRenderer(os.Stdout)
+	theme := styles.DefaultTheme()
 	if os.Getenv("NO_COLOR") != "" {
-		r.SetColorProfile(termenv.Ascii)
+		// termenv reads NO_COLOR as "no styling at all" and would hide the
+		// cursor row too; the NoColor theme sets no colour, so an ANSI
+		// profile only carries bold, underline and reverse video.
+		theme = styles.NoColorTheme()
+		r.SetColorProfile(termenv.ANSI)
 	}
 	// Ask the terminal its colours now, not from inside View.
 	r.ColorProfile()
 	r.HasDarkBackground()
 
 	c := common.Common{
-		Styles:  styles.New(r, styles.DefaultTheme()),
+		Styles:  styles.New(r, theme),
 		Now:     time.Now,
 		Actor:   cfg.Actor,
 		Mode:    mode,

@@ -5,6 +5,8 @@
 package styles
 
 import (
+	"reflect"
+
 	"github.com/charmbracelet/lipgloss"
 )
 
@@ -15,6 +17,16 @@ type Theme struct {
 	OK, Warn, Bad, Info              lipgloss.AdaptiveColor
 	BadgeFg                          lipgloss.AdaptiveColor
 	Sev                              [4]lipgloss.AdaptiveColor
+	// NoColor keeps bold, underline and reverse video but sets no colour
+	// at all (NO_COLOR): the cursor and badges must still show.
+	NoColor bool
+}
+
+// NoColorTheme is the theme for NO_COLOR.
+func NoColorTheme() Theme {
+	t := DefaultTheme()
+	t.NoColor = true
+	return t
 }
 
 // DefaultTheme works on both dark and light terminals.
@@ -124,5 +136,34 @@ func New(r *lipgloss.Renderer, t Theme) *Styles {
 	s.Help.Key = n().Foreground(t.Focus).Bold(true)
 	s.Help.Desc = n()
 	s.Help.Section = n().Foreground(t.Accent).Bold(true)
+	if t.NoColor {
+		uncolor(reflect.ValueOf(s).Elem())
+		// Badges lose their background: reverse video marks them instead.
+		s.Status.Badge = s.Status.Badge.Reverse(true)
+		for i := range s.Status.Severity {
+			s.Status.Severity[i] = s.Status.Severity[i].Reverse(true)
+		}
+	}
 	return s
+}
+
+var styleType = reflect.TypeOf(lipgloss.Style{})
+
+// uncolor unsets every colour of every style in v, keeping attributes.
+func uncolor(v reflect.Value) {
+	switch {
+	case v.Type() == styleType:
+		st := v.Interface().(lipgloss.Style)
+		v.Set(reflect.ValueOf(st.UnsetForeground().UnsetBackground().UnsetBorderForeground().UnsetBorderBackground()))
+	case v.Kind() == reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Field(i).CanSet() {
+				uncolor(v.Field(i))
+			}
+		}
+	case v.Kind() == reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			uncolor(v.Index(i))
+		}
+	}
 }
