@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -47,11 +48,11 @@ type probe struct{ cs kubernetes.Interface }
 // New wraps a clientset (real or fake) as a Probe.
 func New(cs kubernetes.Interface) Probe { return probe{cs: cs} }
 
-// NewClientset builds a clientset from a kubeconfig file ("" for the default
-// loading rules: $KUBECONFIG, ~/.kube/config) and context ("" for current).
-// It asks the apiserver for protobuf, which is ~4x smaller and ~7x faster to
-// decode than JSON for big pod lists.
-func NewClientset(kubeconfig, kubecontext string) (kubernetes.Interface, string, error) {
+// RestConfig loads a kubeconfig file ("" for the default loading rules:
+// $KUBECONFIG, ~/.kube/config) and context ("" for current), asking the
+// apiserver for protobuf: for 10,000 pods it is ~4x smaller than JSON and
+// ~7x faster to decode.
+func RestConfig(kubeconfig, kubecontext string) (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
@@ -59,12 +60,22 @@ func NewClientset(kubeconfig, kubecontext string) (kubernetes.Interface, string,
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubecontext})
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig: %w", err)
+		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.QPS, cfg.Burst = 20, 40
 	cfg.Timeout = 30 * time.Second
+	return cfg, nil
+}
+
+// NewClientset builds a clientset from RestConfig; it also returns the API
+// server's address.
+func NewClientset(kubeconfig, kubecontext string) (kubernetes.Interface, string, error) {
+	cfg, err := RestConfig(kubeconfig, kubecontext)
+	if err != nil {
+		return nil, "", err
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, "", err
