@@ -126,11 +126,12 @@ func (m *Model) View() string {
 		header += " " + common.PadLeft("AGE", ageW)
 	}
 	b.WriteString(st.Table.Header.Render(header) + "\n")
-	start, end := m.cursor.Window(len(pods), m.rows())
+	cur := m.cursor // a copy: drawing never moves the cursor
+	start, end := cur.Window(len(pods), m.rows())
 	for i := start; i < end; i++ {
 		p := pods[i]
 		status := common.Pad(sanitize.Line(p.Status), statusW)
-		selected := i == m.cursor.Pos
+		selected := i == cur.Pos
 		switch {
 		case selected:
 		case p.Healthy():

@@ -154,7 +154,8 @@ func (m *Model) View() string {
 	queryW := max(m.w-pidW-durW-stateW-3, 10)
 	b.WriteString(st.Table.Header.Render(common.PadLeft("PID", pidW)+" "+common.PadLeft("DURATION", durW)+" "+
 		common.Pad("STATE", stateW)+" "+common.Pad("QUERY", queryW)) + "\n")
-	start, end := m.cursor.Window(len(sessions), m.rows())
+	cur := m.cursor // a copy: drawing never moves the cursor
+	start, end := cur.Window(len(sessions), m.rows())
 	at := snap.At
 	if at.IsZero() {
 		at = now
@@ -177,7 +178,7 @@ func (m *Model) View() string {
 		line := common.PadLeft(fmt.Sprint(s.PID), pidW) + " " + common.PadLeft(dur, durW) + " " +
 			common.Pad(state, stateW) + " " + common.Pad(q, queryW)
 		switch {
-		case i == m.cursor.Pos:
+		case i == cur.Pos:
 			line = st.Table.Selected.Render(line)
 		case len(s.BlockedBy) > 0:
 			line = st.Bad.Render(line)

@@ -189,12 +189,13 @@ func (m *Model) View() string {
 		return b.String()
 	}
 	b.WriteString("\n")
-	start, end := m.cursor.Window(len(m.matches), m.listRows())
+	cur := m.cursor // a copy: drawing never moves the cursor
+	start, end := cur.Window(len(m.matches), m.listRows())
 	for i := start; i < end; i++ {
 		rb := m.matches[i].Runbook
 		title := common.Truncate(sanitize.Line(rb.Title), m.w-2)
 		sym := st.Muted.Render(common.Truncate("  "+sanitize.Line(strings.Join(rb.Symptoms, " · ")), m.w))
-		if i == m.cursor.Pos {
+		if i == cur.Pos {
 			b.WriteString(st.Table.Selected.Render(common.Pad("▸ "+title, m.w)) + "\n" + sym + "\n")
 		} else {
 			b.WriteString("  " + title + "\n" + sym + "\n")

@@ -116,6 +116,10 @@ func (m *Model) key(k tea.KeyMsg) {
 	case key.Matches(k, m.keys.Detail):
 		m.detail = !m.detail
 	default:
+		if m.follow {
+			m.cursor.Pos = len(shown) - 1
+			m.cursor.Clamp(len(shown), m.rows())
+		}
 		if m.cursor.Handle(k, m.keys.NavKeys, len(shown), m.rows()) {
 			m.follow = m.cursor.Pos >= len(shown)-1
 		}
@@ -166,10 +170,12 @@ func (m *Model) View() string {
 		}
 		return st.Muted.Render("no events yet · n adds a note")
 	}
+	// View works on a copy: drawing never moves the cursor.
+	cur := m.cursor
 	if m.follow {
-		m.cursor.Pos = len(shown) - 1
+		cur.Pos = len(shown) - 1
 	}
-	start, end := m.cursor.Window(len(shown), m.rows())
+	start, end := cur.Window(len(shown), m.rows())
 	var b strings.Builder
 	for i := start; i < end; i++ {
 		e := shown[i]
@@ -177,7 +183,7 @@ func (m *Model) View() string {
 			common.Pad(sanitize.Line(e.Actor), 10) + " " + sanitize.Line(e.Summary)
 		line = common.Truncate(line, m.w)
 		switch {
-		case i == m.cursor.Pos && !m.follow:
+		case i == cur.Pos && !m.follow:
 			line = st.Table.Selected.Render(common.Pad(line, m.w))
 		case e.Kind == incident.KindAlert || e.Kind == incident.KindProbe || e.Kind == incident.KindEscalation:
 			line = st.Warn.Render(line)
@@ -186,8 +192,8 @@ func (m *Model) View() string {
 		}
 		b.WriteString(line + "\n")
 	}
-	if m.detail && m.cursor.Pos < len(shown) {
-		d := shown[m.cursor.Pos].Detail
+	if m.detail && cur.Pos < len(shown) {
+		d := shown[cur.Pos].Detail
 		if d == "" {
 			d = "(no detail)"
 		}
