@@ -186,6 +186,10 @@ func TestLayoutNeverOverflows(t *testing.T) {
 	for _, msg := range msgs {
 		m.Update(msg)
 	}
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if v := m.View(); !strings.Contains(v, "10 pods") || !strings.Contains(v, "connections") {
+		t.Fatalf("the panes got no data before the size sweep:\n%s", v)
+	}
 	sizes := [][2]int{{200, 60}, {160, 48}, {120, 36}, {119, 36}, {120, 35}, {100, 30}, {80, 24}, {60, 16}, {40, 10}, {39, 9}, {20, 5}}
 	for _, s := range sizes {
 		m.Update(tea.WindowSizeMsg{Width: s[0], Height: s[1]})
@@ -202,14 +206,16 @@ func TestLayoutNeverOverflows(t *testing.T) {
 	}
 }
 
-// collect runs a Cmd (and batches, one level of ticks excluded) to its messages.
+// collect runs a Cmd (and the Cmds of batches) to its messages.
 func collect(cmd tea.Cmd) []tea.Msg {
 	done := make(chan tea.Msg, 1)
 	go func() { done <- cmd() }()
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(200 * time.Millisecond): // a tick: not needed here
+	case <-time.After(3 * time.Second):
+		// Only the feeds' hour-long ticks take this long; the shell's 1 s
+		// clock tick and every fetch (even under -race) arrive first.
 		return nil
 	}
 	if b, ok := msg.(tea.BatchMsg); ok {
