@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -179,7 +180,8 @@ func (m *Model) flashTTL() time.Duration {
 }
 
 func (m *Model) setFlash(text string, isErr bool) {
-	m.flash, m.flashErr, m.flashAt = text, isErr, m.c.Now()
+	// Flashes carry backend errors: outside text, drawn only sanitized.
+	m.flash, m.flashErr, m.flashAt = sanitize.Line(text), isErr, m.c.Now()
 }
 
 func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
@@ -431,14 +433,14 @@ func (m *Model) statusBar() string {
 		left = append(left, st.Muted.Render("no incident declared"))
 	} else {
 		sev := st.Status.Severity[int(s.Severity)%4].Render(" " + s.Severity.String() + " " + s.Severity.Name() + " ")
-		left = append(left, sev, st.Status.Title.Render(s.Title))
+		left = append(left, sev, st.Status.Title.Render(sanitize.Line(s.Title)))
 		clock := "⏱ " + common.Duration(s.Elapsed(now))
 		if !s.Resolved.IsZero() {
 			clock += " resolved"
 		}
 		left = append(left, st.Status.Clock.Render(clock))
 	}
-	left = append(left, st.Muted.Render("@"+m.c.Actor))
+	left = append(left, st.Muted.Render("@"+sanitize.Line(m.c.Actor)))
 	var badges []string
 	if m.c.Mode.Drill {
 		badges = append(badges, st.Status.Badge.Render(" DRILL "))

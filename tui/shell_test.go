@@ -372,3 +372,21 @@ func TestPaletteRunsTheChosenAction(t *testing.T) {
 		t.Fatalf("focus = %d, want the timeline (%d)", got, tui.PaneTimeline)
 	}
 }
+
+// A journal written elsewhere (resumed, or hand-edited) may hold escape
+// sequences: nothing from it reaches the screen raw.
+func TestHostileJournalTextIsSanitized(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	m := f.model
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	evil := "pwn\x1b]0;owned\x07\x1b[2J"
+	m.Update(common.EventMsg{Event: incident.Event{Time: t0, Actor: evil, Kind: incident.KindDeclared, Summary: evil, Detail: "P0"}})
+	m.Update(common.FlashMsg{Text: "backend said " + evil, Error: true})
+	v := m.View()
+	if strings.Contains(v, "\x1b]") || strings.Contains(v, "\x1b[2J") || strings.ContainsRune(v, '\x07') {
+		t.Fatalf("control sequences reached the screen: %q", v)
+	}
+	if !strings.Contains(v, "pwn") {
+		t.Error("the title should still show, cleaned")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -73,7 +74,7 @@ func (m *Model) View() string {
 	case e.Acked && e.Breached:
 		b.WriteString(st.Warn.Render("acknowledged "+s.Acked.Local().Format("15:04")+" — after the response time") + "\n")
 	case e.Acked:
-		b.WriteString(st.OK.Render("acknowledged "+s.Acked.Local().Format("15:04")+" by "+s.AckedBy) + "\n")
+		b.WriteString(st.OK.Render("acknowledged "+s.Acked.Local().Format("15:04")+" by "+sanitize.Line(s.AckedBy)) + "\n")
 	case e.Breached:
 		b.WriteString(st.Bad.Render("RESPONSE TIME BREACHED by "+common.Duration(-left)+" — not acknowledged") + "\n")
 	default:
