@@ -180,9 +180,14 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 		Mode:    mode,
 		Journal: j,
 	}
-	resume := "warroom --journal " + shellQuote(j.Path())
+	// Resume with the binary as it was invoked (./bin/warroom after make demo).
+	self := "warroom"
+	if strings.ContainsRune(os.Args[0], filepath.Separator) {
+		self = shellQuote(os.Args[0])
+	}
+	resume := self + " --journal " + shellQuote(j.Path())
 	if mode.Drill {
-		resume = "warroom demo --journal " + shellQuote(j.Path())
+		resume = self + " demo --journal " + shellQuote(j.Path())
 	}
 	var init []tea.Cmd
 	if sc != nil {
