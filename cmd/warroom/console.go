@@ -182,8 +182,11 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 	}
 	// Resume with the binary as it was invoked (./bin/warroom after make demo).
 	self := "warroom"
-	if strings.ContainsRune(os.Args[0], filepath.Separator) {
-		self = shellQuote(os.Args[0])
+	switch arg0 := os.Args[0]; {
+	case strings.Contains(arg0, string(filepath.Separator)+"go-build"):
+		self = "go run ./cmd/warroom" // go run's binary is deleted on exit
+	case strings.ContainsRune(arg0, filepath.Separator):
+		self = shellQuote(arg0)
 	}
 	resume := self + " --journal " + shellQuote(j.Path())
 	if mode.Drill {
