@@ -390,3 +390,20 @@ func TestHostileJournalTextIsSanitized(t *testing.T) {
 		t.Error("the title should still show, cleaned")
 	}
 }
+
+func TestJournalWriteFailureIsLoudAndNothingPretendsToBeRecorded(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	m := f.model
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(common.EventMsg{Event: incident.Event{Time: t0, Actor: "alice", Kind: incident.KindNote, Summary: "restarted api"}, Err: fmt.Errorf("write: no space left on device")})
+	v := m.View()
+	if !strings.Contains(v, "JOURNAL WRITE FAILED — event not recorded: write: no space left on device") {
+		t.Errorf("no loud error:\n%s", v)
+	}
+	if strings.Contains(v, "restarted api") {
+		t.Error("an event that is not on disk is shown on the timeline")
+	}
+	if n := len(m.Session().Events); n != 1 {
+		t.Errorf("session has %d events, want only the declaration", n)
+	}
+}
