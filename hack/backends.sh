@@ -10,6 +10,7 @@
 #   hack/backends.sh env      print the env file (export WARROOM_TEST_...=...)
 #   hack/backends.sh running  exit 0 if all backends run
 #   hack/backends.sh build    only build (or find cached) kube-apiserver and etcd
+#   hack/backends.sh stop-one NAME [SIGNAL]  stop one process by $STATE/pids/NAME.pid (TERM, then KILL after 20 s)
 #
 # Settings (environment):
 #   WARROOM_BACKENDS_DIR      state dir (pids, logs, data, kubeconfigs, env); default /tmp/warroom-backends
@@ -527,8 +528,9 @@ status) cmd_status ;;
 running) all_running ;;
 env) cmd_env ;;
 build) ensure_tools && build_k8s && echo "$K8S_CACHE" ;;
+stop-one) stop_one "${2:?usage: $0 stop-one NAME [SIGNAL]}" "${3:-TERM}" ;; # $STATE/pids/NAME.pid
 *)
-	echo "usage: $0 start|stop|status|env|running|build" >&2
+	echo "usage: $0 start|stop|status|env|running|build|stop-one NAME [SIGNAL]" >&2
 	exit 2
 	;;
 esac

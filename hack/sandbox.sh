@@ -26,18 +26,7 @@ driver_alive() {
 }
 
 stop_driver() {
-	if driver_alive; then
-		local pid i
-		pid="$(head -n1 "$STATE/pids/sandbox.pid")"
-		log "stopping scenario driver (pid $pid)"
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 300; i++)); do
-			pid_running "$pid" || break
-			sleep 0.05
-		done
-		if pid_running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-	fi
-	rm -f "$STATE/pids/sandbox.pid"
+	"$ROOT/hack/backends.sh" stop-one sandbox TERM
 }
 
 cmd_start() {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/warroom-dev/warroom/internal/sanitize"
 )
 
 // Status is the coarse health of one backend as a pane sees it.
@@ -86,7 +88,9 @@ func (s State) Describe(now time.Time) string {
 			msg += " · data from " + s.LastOK.Format("15:04:05") + " (" + Ago(now, s.LastOK) + ")"
 		}
 		if s.LastErr != nil {
-			msg += " · " + s.LastErr.Error()
+			// Error text comes from the backend: clean it here, where it
+			// becomes display text, not in every pane.
+			msg += " · " + sanitize.Line(s.LastErr.Error())
 		}
 		return msg
 	}
@@ -196,8 +200,6 @@ type Feed[T any] struct {
 	Now     func() time.Time
 	// Data is the last good result; it is kept while the backend fails.
 	Data T
-	// Fresh is set on each successful result until the owner clears it.
-	Fresh bool
 	// OnChange, if set, is called when the backend is lost (a first
 	// failure) or recovered (a success after failures); its Cmd runs.
 	OnChange func(Change) tea.Cmd
@@ -241,7 +243,7 @@ func (f *Feed[T]) Update(msg tea.Msg) (bool, tea.Cmd) {
 			return false, nil
 		}
 		if msg.Err == nil {
-			f.Data, f.Fresh = msg.Data, true
+			f.Data = msg.Data
 		}
 		before := f.State
 		next := f.Done(msg.Err, msg.At)

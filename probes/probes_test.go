@@ -68,6 +68,13 @@ func TestFeedReportsLostOnceAndRecovered(t *testing.T) {
 	}
 }
 
+func TestDescribeSanitizesBackendErrors(t *testing.T) {
+	s := State{Status: Failing, LastErr: errors.New("bad gateway\x1b]0;owned\x07\x1b[2J<html>")}
+	if d := s.Describe(t0); strings.ContainsRune(d, '\x1b') || strings.ContainsRune(d, '\x07') || !strings.Contains(d, "bad gateway") {
+		t.Errorf("describe = %q", d)
+	}
+}
+
 func TestUnconfiguredFeedNeverFetches(t *testing.T) {
 	f := NewFeed[int]("t", time.Second, time.Now, nil, "set --thing")
 	if f.Start() != nil {

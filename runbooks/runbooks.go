@@ -7,7 +7,6 @@
 package runbooks
 
 import (
-	"bufio"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -206,16 +205,4 @@ func (ix *Index) Search(query string) []Match {
 		out[i] = Match{Runbook: ix.books[f.Index], Score: f.Score, Key: f.Str, Matched: f.MatchedIndexes}
 	}
 	return out
-}
-
-// Steps counts the fenced code blocks (the steps to come) of a runbook.
-func (r Runbook) Steps() int {
-	n := 0
-	sc := bufio.NewScanner(strings.NewReader(r.Body))
-	for sc.Scan() {
-		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "```") {
-			n++
-		}
-	}
-	return n / 2
 }

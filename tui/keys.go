@@ -36,19 +36,26 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Palette, k.Help, k.Redraw, k.Quit}}
 }
 
-// DialogKeyMap is shared by the dialogs; listed in help so it is discoverable.
+// DialogKeyMap is shared by the dialogs (confirmation, input, palette,
+// help); listed in help so it is discoverable.
 type DialogKeyMap struct {
-	Confirm, Cancel, NextField, PrevField, Submit key.Binding
+	Confirm, Cancel, Close key.Binding
+	Next, Prev, Submit     key.Binding
+	ScrollUp, ScrollDown   key.Binding
 }
 
 // DefaultDialogKeyMap returns the dialog bindings.
 func DefaultDialogKeyMap() DialogKeyMap {
 	return DialogKeyMap{
-		Confirm:   key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y/enter", "confirm")),
-		Cancel:    key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "cancel")),
-		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next field")),
-		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous field")),
-		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit (on last field)")),
+		Confirm: key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y/enter", "confirm")),
+		Cancel:  key.NewBinding(key.WithKeys("n", "N", "esc", "ctrl+c"), key.WithHelp("n/esc", "cancel")),
+		// Close works where typing is possible (n and q would be text).
+		Close:      key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "close (input, palette, help)")),
+		Next:       key.NewBinding(key.WithKeys("tab", "down", "ctrl+n"), key.WithHelp("tab/↓", "next field or choice")),
+		Prev:       key.NewBinding(key.WithKeys("shift+tab", "up", "ctrl+p"), key.WithHelp("shift+tab/↑", "previous field or choice")),
+		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save / run (next field until the last)")),
+		ScrollUp:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "scroll help up")),
+		ScrollDown: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll help down")),
 	}
 }
 
@@ -57,5 +64,5 @@ func (k DialogKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Confirm
 
 // FullHelp implements help.KeyMap.
 func (k DialogKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Confirm, k.Cancel}, {k.NextField, k.PrevField, k.Submit}}
+	return [][]key.Binding{{k.Confirm, k.Cancel, k.Close}, {k.Next, k.Prev, k.Submit}, {k.ScrollUp, k.ScrollDown}}
 }

@@ -40,7 +40,7 @@ func (c *confirmModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	switch {
 	case key.Matches(k, c.keys.Confirm):
 		return c, c.req.OnConfirm, true
-	case key.Matches(k, c.keys.Cancel), k.String() == "ctrl+c" && c.req.OnConfirm == nil:
+	case key.Matches(k, c.keys.Cancel):
 		return c, c.req.OnCancel, true
 	}
 	return c, nil, false // every other key is trapped
@@ -132,7 +132,7 @@ func (m *inputModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 		return m, cmd, false
 	}
 	switch {
-	case k.String() == "esc" || k.String() == "ctrl+c":
+	case key.Matches(k, m.keys.Close):
 		return m, m.req.OnCancel, true
 	case key.Matches(k, m.keys.Submit) && m.focus == len(m.inputs)-1:
 		values := make(map[string]string, len(m.inputs))
@@ -151,10 +151,10 @@ func (m *inputModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 			return m, nil, true
 		}
 		return m, m.req.OnSubmit(values), true
-	case key.Matches(k, m.keys.NextField), k.String() == "enter":
+	case key.Matches(k, m.keys.Next, m.keys.Submit):
 		m.setFocus(m.focus + 1)
 		return m, nil, false
-	case key.Matches(k, m.keys.PrevField):
+	case key.Matches(k, m.keys.Prev):
 		m.setFocus(m.focus - 1)
 		return m, nil, false
 	}
@@ -201,9 +201,10 @@ type helpSection struct {
 
 type helpModal struct {
 	st       *styles.Styles
+	keys     DialogKeyMap
 	sections []helpSection
 	offset   int
-	close    key.Binding
+	close    key.Binding // the dialog's Close, and ? again
 }
 
 func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
@@ -211,14 +212,13 @@ func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	if !ok {
 		return h, nil, false
 	}
-	switch k.String() {
-	case "j", "down":
-		h.offset++
-	case "k", "up":
-		h.offset = max(h.offset-1, 0)
-	}
-	if key.Matches(k, h.close) {
+	switch {
+	case key.Matches(k, h.close, h.keys.Close):
 		return h, nil, true
+	case key.Matches(k, h.keys.ScrollDown):
+		h.offset++ // View clamps it to the content
+	case key.Matches(k, h.keys.ScrollUp):
+		h.offset = max(h.offset-1, 0)
 	}
 	return h, nil, false
 }

@@ -223,12 +223,11 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Jump):
 		m.setFocus(int(k.Runes[0] - '1'))
 	case key.Matches(k, m.keys.Zoom):
-		m.zoom = !m.zoom
-		m.layout()
+		return m.toggleZoom()
 	case key.Matches(k, m.keys.Help):
-		m.modals = append(m.modals, m.helpModal())
+		return m.openHelp()
 	case key.Matches(k, m.keys.Palette):
-		m.modals = append(m.modals, newPalette(m.c.Styles, m.actions()))
+		m.modals = append(m.modals, newPalette(m.c.Styles, m.dialogKeys, m.actions()))
 	case key.Matches(k, m.keys.Redraw):
 		return tea.ClearScreen
 	case key.Matches(k, m.keys.Note):
@@ -288,13 +287,24 @@ func nonEmpty(s string) error {
 	return nil
 }
 
+func (m *Model) toggleZoom() tea.Cmd {
+	m.zoom = !m.zoom
+	m.layout()
+	return nil
+}
+
+func (m *Model) openHelp() tea.Cmd {
+	m.modals = append(m.modals, m.helpModal())
+	return nil
+}
+
 func (m *Model) helpModal() modal {
 	secs := []helpSection{{title: "Global", keys: m.keys}}
 	for i, p := range m.panes {
 		secs = append(secs, helpSection{title: fmt.Sprintf("%d %s", i+1, p.Title()), keys: p})
 	}
 	secs = append(secs, helpSection{title: "Dialogs", keys: m.dialogKeys})
-	return &helpModal{st: m.c.Styles, sections: secs, close: key.NewBinding(key.WithKeys("?", "esc", "q"))}
+	return &helpModal{st: m.c.Styles, keys: m.dialogKeys, sections: secs, close: key.NewBinding(key.WithKeys("?", "q"))}
 }
 
 // ---- layout -------------------------------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/sahilm/fuzzy"
@@ -25,11 +26,11 @@ type runActionMsg struct{ name string }
 
 func (m *Model) actions() []action {
 	as := []action{
-		{"Add a note to the timeline", m.keys.Note.Help().Key, func(m *Model) tea.Cmd { return m.noteDialog() }},
-		{"Zoom the focused pane", m.keys.Zoom.Help().Key, func(m *Model) tea.Cmd { m.zoom = !m.zoom; m.layout(); return nil }},
-		{"Show all keys (help)", m.keys.Help.Help().Key, func(m *Model) tea.Cmd { m.modals = append(m.modals, m.helpModal()); return nil }},
+		{"Add a note to the timeline", m.keys.Note.Help().Key, (*Model).noteDialog},
+		{"Zoom the focused pane", m.keys.Zoom.Help().Key, (*Model).toggleZoom},
+		{"Show all keys (help)", m.keys.Help.Help().Key, (*Model).openHelp},
 		{"Redraw the screen", m.keys.Redraw.Help().Key, func(*Model) tea.Cmd { return tea.ClearScreen }},
-		{"Quit", m.keys.Quit.Help().Key, func(m *Model) tea.Cmd { return m.quit() }},
+		{"Quit", m.keys.Quit.Help().Key, (*Model).quit},
 	}
 	for i, p := range m.panes {
 		i := i
@@ -49,18 +50,19 @@ func (m *Model) runAction(name string) tea.Cmd {
 
 type paletteModal struct {
 	st      *styles.Styles
+	keys    DialogKeyMap
 	input   textinput.Model
 	all     []action
 	matches []action
 	sel     int
 }
 
-func newPalette(st *styles.Styles, actions []action) *paletteModal {
+func newPalette(st *styles.Styles, keys DialogKeyMap, actions []action) *paletteModal {
 	ti := textinput.New()
 	ti.Prompt = ": "
 	ti.Placeholder = "type to find an action"
 	ti.Focus()
-	p := &paletteModal{st: st, input: ti, all: actions}
+	p := &paletteModal{st: st, keys: keys, input: ti, all: actions}
 	p.filter()
 	return p
 }
@@ -87,19 +89,19 @@ func (p *paletteModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	if !ok {
 		return p, nil, false
 	}
-	switch k.String() {
-	case "esc", "ctrl+c":
+	switch {
+	case key.Matches(k, p.keys.Close):
 		return p, nil, true
-	case "enter":
+	case key.Matches(k, p.keys.Submit):
 		if p.sel < len(p.matches) {
 			name := p.matches[p.sel].name
 			return p, func() tea.Msg { return runActionMsg{name: name} }, true
 		}
 		return p, nil, false
-	case "up", "ctrl+p", "shift+tab":
+	case key.Matches(k, p.keys.Prev):
 		p.sel = max(p.sel-1, 0)
 		return p, nil, false
-	case "down", "ctrl+n", "tab":
+	case key.Matches(k, p.keys.Next):
 		p.sel = min(p.sel+1, max(len(p.matches)-1, 0))
 		return p, nil, false
 	}

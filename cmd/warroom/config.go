@@ -18,7 +18,9 @@ import (
 
 // Config is the console's configuration: the YAML file, then flags on top.
 type Config struct {
-	Title    string        `yaml:"title"`
+	Title string `yaml:"title"`
+	// Severity is "" unless the file or a flag set it: a resumed incident
+	// keeps its own severity unless one is asked for.
 	Severity string        `yaml:"severity"`
 	Actor    string        `yaml:"actor"`
 	Journal  string        `yaml:"journal"`
@@ -38,10 +40,6 @@ type Config struct {
 	Postgres struct {
 		DSN string `yaml:"dsn"`
 	} `yaml:"postgres"`
-	// severitySet: the severity came from a flag or the file, not the
-	// default, so a resumed incident should take it.
-	severitySet bool
-
 	RDS struct {
 		Instance string `yaml:"instance"`
 		Region   string `yaml:"region"`
@@ -53,7 +51,6 @@ type Config struct {
 // Defaults are what a config starts from.
 func Defaults() Config {
 	var c Config
-	c.Severity = "P1"
 	c.Refresh = 2 * time.Second
 	c.Kube.Namespace = "agent-platform"
 	c.Actor = os.Getenv("USER")
@@ -183,8 +180,10 @@ func under(prefix string) string {
 
 // Validate checks values that decode but make no sense.
 func (c *Config) Validate() error {
-	if _, err := incident.ParseSeverity(c.Severity); err != nil {
-		return configErrorf("severity: %v", err)
+	if c.Severity != "" {
+		if _, err := incident.ParseSeverity(c.Severity); err != nil {
+			return configErrorf("severity: %v", err)
+		}
 	}
 	if c.Refresh < 200*time.Millisecond {
 		return configErrorf("refresh: %s is too short (at least 200ms)", c.Refresh)
@@ -207,6 +206,17 @@ func (c *Config) Validate() error {
 		return configErrorf("actor: must not be empty")
 	}
 	return nil
+}
+
+// DefaultSeverity is what a new incident is declared with when none is given.
+const DefaultSeverity = incident.P1
+
+// EffectiveSeverity is the configured severity, or DefaultSeverity.
+func (c *Config) EffectiveSeverity() incident.Severity {
+	if s, err := incident.ParseSeverity(c.Severity); err == nil {
+		return s
+	}
+	return DefaultSeverity
 }
 
 // PostgresDSN is the DSN to use and whether Postgres is configured at all:

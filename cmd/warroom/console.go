@@ -34,11 +34,8 @@ import (
 // backends are the probes a session reads; nil means not configured.
 type backends struct {
 	kube      kube.Probe
-	kubeName  string
 	prom      prom.Probe
-	promURL   string
 	pg        pg.Probe
-	pgName    string
 	rds       rds.Probe
 	rdsInst   string
 	namespace string
@@ -49,28 +46,25 @@ func console(cfg Config, stdout, stderr io.Writer) error {
 	var b backends
 	b.namespace = cfg.Kube.Namespace
 	if cfg.KubeConfigured() {
-		cs, host, err := kube.NewClientset(cfg.Kube.Kubeconfig, cfg.Kube.Context)
+		cs, _, err := kube.NewClientset(cfg.Kube.Kubeconfig, cfg.Kube.Context)
 		if err != nil {
 			return configErrorf("%v", err)
 		}
-		b.kube, b.kubeName = kube.New(cs), host
-		if cfg.Kube.Context != "" {
-			b.kubeName = cfg.Kube.Context
-		}
+		b.kube = kube.New(cs)
 	}
 	if cfg.Prometheus.URL != "" {
 		p, err := prom.New(cfg.Prometheus.URL, nil)
 		if err != nil {
 			return configErrorf("prometheus.url: %v", err)
 		}
-		b.prom, b.promURL = p, cfg.Prometheus.URL
+		b.prom = p
 	}
 	if dsn, ok := cfg.PostgresDSN(); ok {
 		p, err := pg.New(dsn)
 		if err != nil {
 			return configErrorf("postgres: %v", err)
 		}
-		b.pg, b.pgName = p, pg.Describe(dsn)
+		b.pg = p
 	}
 	if cfg.RDS.Instance != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -84,7 +78,7 @@ func console(cfg Config, stdout, stderr io.Writer) error {
 	if cfg.Title == "" {
 		cfg.Title = "Incident " + time.Now().UTC().Format("2006-01-02 15:04 UTC")
 	}
-	return session(cfg, b, common.Mode{ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, nil, stdout, stderr)
+	return session(cfg, cfg.EffectiveSeverity(), b, common.Mode{ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, nil, stdout, stderr)
 }
 
 // demo runs the embedded drill.
@@ -92,15 +86,18 @@ func demo(cfg Config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	sc := drill.New(start, time.Now)
 	b := backends{
-		kube: sc.Kube(), kubeName: "drill", prom: sc.Prom(), promURL: "drill",
-		pg: sc.PG(), pgName: "drill", rds: sc.RDS(), rdsInst: drill.InstanceID, namespace: drill.Namespace,
+		kube: sc.Kube(), prom: sc.Prom(), pg: sc.PG(), rds: sc.RDS(),
+		rdsInst: drill.InstanceID, namespace: drill.Namespace,
 	}
 	cfg.Title = drill.Title
-	cfg.Severity = drill.Severity.String()
+	declare := drill.Severity
+	if cfg.Severity != "" {
+		declare = cfg.EffectiveSeverity() // --severity still wins
+	}
 	if cfg.Journal == "" {
 		cfg.Journal = defaultJournal("drill", start)
 	}
-	return session(cfg, b, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, sc, stdout, stderr)
+	return session(cfg, declare, b, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, sc, stdout, stderr)
 }
 
 func defaultJournal(prefix string, at time.Time) string {
@@ -115,9 +112,10 @@ func defaultJournal(prefix string, at time.Time) string {
 	return filepath.Join(dir, "warroom", prefix+"-"+at.UTC().Format("20060102-150405")+".jsonl")
 }
 
-// session opens the journal, declares or resumes the incident, builds the
-// panes and runs the program.
-func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdout, stderr io.Writer) error {
+// session opens the journal, declares (with severity declare) or resumes
+// the incident, builds the panes and runs the program. On resume, the
+// severity changes only if the user asked for one (cfg.Severity set).
+func session(cfg Config, declare incident.Severity, b backends, mode common.Mode, sc *drill.Scenario, stdout, stderr io.Writer) error {
 	if cfg.Journal == "" {
 		cfg.Journal = defaultJournal("incident", time.Now())
 	}
@@ -131,7 +129,7 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 		fmt.Fprintf(stderr, "warroom: journal %s line %d skipped (torn or not JSON): %v\n", j.Path(), s.Line, s.Err)
 		notice = fmt.Sprintf("journal: %d line(s) could not be read and were skipped (last: line %d, %v); everything else was resumed", len(skipped), s.Line, s.Err)
 	}
-	sev, _ := incident.ParseSeverity(cfg.Severity)
+	sev := declare
 	s := incident.Fold(events)
 	switch {
 	case s.Declared.IsZero():
@@ -140,7 +138,7 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 			return fmt.Errorf("journal: %w", err)
 		}
 		events = append(events, ev)
-	case sev != s.Severity && cfg.severitySet:
+	case sev != s.Severity && cfg.Severity != "": // asked for explicitly on resume
 		ev, err := j.Append(incident.SeverityChange(cfg.Actor, s.Severity, sev, time.Now()))
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
@@ -215,9 +213,9 @@ func session(cfg Config, b backends, mode common.Mode, sc *drill.Scenario, stdou
 
 func buildPanes(c common.Common, cfg Config, b backends, events []incident.Event, ix *runbooks.Index) [6]common.Pane {
 	return [6]common.Pane{
-		pods.New(c, b.kube, pods.Config{Namespace: b.namespace, Refresh: cfg.Refresh, Target: b.kubeName}),
-		errors.New(c, b.prom, errors.Config{Refresh: cfg.Refresh, Target: b.promURL}),
-		queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, Target: b.pgName, RDSInstance: b.rdsInst}),
+		pods.New(c, b.kube, pods.Config{Namespace: b.namespace, Refresh: cfg.Refresh}),
+		errors.New(c, b.prom, errors.Config{Refresh: cfg.Refresh}),
+		queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}),
 		escalation.New(c, escalation.Config{Events: events}),
 		runbook.New(c, ix, runbook.Config{}),
 		timeline.New(c, timeline.Config{Events: events}),

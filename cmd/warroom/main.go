@@ -85,7 +85,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.runbooks, "runbooks", nil, "extra runbooks: a folder or a .md file; repeatable (runbooks)")
 	fs.StringVar(&f.journal, "journal", "", "timeline journal; an existing one is resumed (journal; default a new file under $XDG_STATE_HOME/warroom)")
 	fs.StringVar(&f.title, "title", "", "incident title when declaring (title)")
-	fs.StringVar(&f.severity, "severity", d.Severity, "severity P0..P3 (severity)")
+	fs.StringVar(&f.severity, "severity", DefaultSeverity.String(), "severity P0..P3 (severity); on resume, a change")
 	fs.StringVar(&f.actor, "actor", d.Actor, "who is acting, on the timeline (actor)")
 	fs.BoolVar(&f.readOnly, "read-only", false, "make destructive actions impossible (read_only)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "show destructive actions as \"would run\" without running them (dry_run)")
@@ -110,7 +110,7 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 	set("runbooks", func() { c.Runbooks = append(c.Runbooks, f.runbooks...) })
 	set("journal", func() { c.Journal = f.journal })
 	set("title", func() { c.Title = f.title })
-	set("severity", func() { c.Severity, c.severitySet = f.severity, true })
+	set("severity", func() { c.Severity = f.severity })
 	set("actor", func() { c.Actor = f.actor })
 	set("read-only", func() { c.ReadOnly = f.readOnly })
 	set("dry-run", func() { c.DryRun = f.dryRun })
@@ -125,11 +125,9 @@ func (f *flags) loadConfig(fs *pflag.FlagSet) (Config, error) {
 		path, required = DefaultConfigPath(), false
 	}
 	if path != "" {
-		before := c.Severity
 		if err := LoadFile(path, required, &c); err != nil {
 			return c, err
 		}
-		c.severitySet = c.Severity != before
 	}
 	f.apply(fs, &c)
 	return c, c.Validate()

@@ -116,7 +116,7 @@ func TestDefaultConfigPathIsOptional(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Kube.Namespace != "agent-platform" || c.Severity != "P1" {
+	if c.Kube.Namespace != "agent-platform" || c.EffectiveSeverity().String() != "P1" {
 		t.Errorf("defaults: %+v", c)
 	}
 }

@@ -25,7 +25,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/warroom-dev/warroom/incident"
@@ -61,9 +60,6 @@ func New(start time.Time, now func() time.Time) *Scenario {
 
 // Elapsed is scenario time since the drill started.
 func (s *Scenario) Elapsed() time.Duration { return s.Now().Sub(s.Start) }
-
-// Clientset is the fake cluster, for tests.
-func (s *Scenario) Clientset() kubernetes.Interface { return s.cs }
 
 // ---- Kubernetes -------------------------------------------------------------
 

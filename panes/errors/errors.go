@@ -28,7 +28,6 @@ type Config struct {
 	Window  time.Duration
 	Step    time.Duration
 	Refresh time.Duration
-	Target  string // Prometheus URL, for titles
 }
 
 // KeyMap is the pane's bindings (none yet: zoom and pan come with the graph).

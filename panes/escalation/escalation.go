@@ -7,6 +7,7 @@ package escalation
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -102,12 +103,10 @@ func (m *Model) View() string {
 	return b.String()
 }
 
-func human(d interface{ Hours() float64 }) string {
-	h := d.Hours()
-	switch {
-	case h >= 1 && h == float64(int(h)):
-		return fmt.Sprintf("%dh", int(h))
-	default:
-		return fmt.Sprintf("%dm", int(h*60+0.5))
+// human renders the playbook's whole durations: "15m", "2h", "24h".
+func human(d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
 	}
+	return fmt.Sprintf("%dm", d/time.Minute)
 }

@@ -22,8 +22,6 @@ import (
 type Config struct {
 	Namespace string
 	Refresh   time.Duration
-	// Target names the cluster (context or API host) for titles and dialogs.
-	Target string
 }
 
 // KeyMap is the pane's bindings.

@@ -23,7 +23,6 @@ import (
 // Config says what to watch.
 type Config struct {
 	Refresh     time.Duration
-	Target      string // user@host:port/db, no password
 	RDSInstance string
 }
 

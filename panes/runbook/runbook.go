@@ -24,6 +24,8 @@ type Config struct{}
 type KeyMap struct {
 	common.NavKeys
 	Search, Open, Back key.Binding
+	// While the search field has focus (every other key is text):
+	SearchOpen, SearchCancel, SearchLeave key.Binding
 }
 
 // DefaultKeyMap returns the pane's bindings.
@@ -33,6 +35,10 @@ func DefaultKeyMap() KeyMap {
 		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search by symptom")),
 		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open runbook")),
 		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear search")),
+
+		SearchOpen:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "in search: open the top match")),
+		SearchCancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "in search: cancel the search")),
+		SearchLeave:  key.NewBinding(key.WithKeys("up", "down", "tab"), key.WithHelp("↑/↓/tab", "in search: keep the filter, move in the list")),
 	}
 }
 
@@ -61,6 +67,7 @@ func New(c common.Common, index *runbooks.Index, _ Config) *Model {
 	ti.Placeholder = "symptom, e.g. 5xx, pool exhausted"
 	m := &Model{c: c, keys: DefaultKeyMap(), index: index, search: ti}
 	m.matches = index.Search("")
+	m.setTyping(false)
 	return m
 }
 
@@ -85,7 +92,8 @@ func (m *Model) ShortHelp() []key.Binding {
 	return []key.Binding{m.keys.Search, m.keys.Open}
 }
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.keys.NavKeys.Bindings(), {m.keys.Search, m.keys.Open, m.keys.Back}}
+	return [][]key.Binding{m.keys.NavKeys.Bindings(), {m.keys.Search, m.keys.Open, m.keys.Back},
+		{m.keys.SearchOpen, m.keys.SearchCancel, m.keys.SearchLeave}}
 }
 
 // Update handles search typing, list movement and reading.
@@ -100,17 +108,16 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		return m, nil
 	}
 	if m.typing {
-		switch k.String() {
-		case "esc":
-			m.typing = false
-			m.search.Blur()
+		switch {
+		case key.Matches(k, m.keys.SearchCancel):
+			m.setTyping(false)
 			m.search.SetValue("")
 			m.refilter()
 			return m, nil
-		case "enter", "down", "up", "tab":
-			m.typing = false
-			m.search.Blur()
-			if k.String() == "enter" {
+		case key.Matches(k, m.keys.SearchOpen, m.keys.SearchLeave):
+			open := key.Matches(k, m.keys.SearchOpen) // before the keys switch off
+			m.setTyping(false)
+			if open {
 				m.openSelected()
 			}
 			return m, nil
@@ -133,7 +140,7 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, m.keys.Search):
-		m.typing = true
+		m.setTyping(true)
 		return m, m.search.Focus()
 	case key.Matches(k, m.keys.Open):
 		m.openSelected()
@@ -144,6 +151,18 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		m.cursor.Handle(k, m.keys.NavKeys, len(m.matches), m.listRows())
 	}
 	return m, nil
+}
+
+// setTyping switches the search field; its keys are enabled only while it
+// has focus, so they neither route nor show in help otherwise.
+func (m *Model) setTyping(on bool) {
+	m.typing = on
+	m.keys.SearchOpen.SetEnabled(on)
+	m.keys.SearchCancel.SetEnabled(on)
+	m.keys.SearchLeave.SetEnabled(on)
+	if !on {
+		m.search.Blur()
+	}
 }
 
 func (m *Model) refilter() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -48,5 +49,16 @@ func TestSearchBySymptomThenOpen(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyEsc})
 	if m.Title() != "Runbooks" {
 		t.Errorf("esc should go back to the list, title %q", m.Title())
+	}
+}
+
+// Outside the search field its keys are off: tab must reach the shell.
+func TestSearchKeysOnlyWhileTyping(t *testing.T) {
+	m := New(common.Common{Now: time.Now}, runbooks.NewIndex(nil), Config{})
+	tab := tea.KeyMsg{Type: tea.KeyTab}
+	for _, col := range m.FullHelp() {
+		if key.Matches(tab, col...) {
+			t.Fatal("the pane claims tab while not typing")
+		}
 	}
 }

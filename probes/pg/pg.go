@@ -5,12 +5,11 @@ package pg
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/warroom-dev/warroom/incident"
 )
 
 // Session is one backend from pg_stat_activity.
@@ -57,7 +56,7 @@ type probe struct{ pool *pgxpool.Pool }
 func New(dsn string) (Probe, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s", RedactDSN(err.Error()))
+		return nil, fmt.Errorf("postgres: %s", incident.Redact(err.Error()))
 	}
 	cfg.MaxConns = 2
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
@@ -67,7 +66,7 @@ func New(dsn string) (Probe, error) {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "warroom"
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s", RedactDSN(err.Error()))
+		return nil, fmt.Errorf("postgres: %s", incident.Redact(err.Error()))
 	}
 	return probe{pool: pool}, nil
 }
@@ -104,67 +103,4 @@ func (p probe) Activity(ctx context.Context) (Snapshot, error) {
 	err = p.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),
 		current_setting('max_connections')::int`).Scan(&snap.Connections, &snap.MaxConnections)
 	return snap, err
-}
-
-// RedactDSN hides passwords in anything that may contain a connection
-// string, URL or key=value form.
-func RedactDSN(s string) string {
-	// URL form: scheme://user:pass@host
-	out := s
-	for _, scheme := range []string{"postgres://", "postgresql://"} {
-		idx := 0
-		for {
-			i := strings.Index(out[idx:], scheme)
-			if i < 0 {
-				break
-			}
-			start := idx + i + len(scheme)
-			end := strings.IndexAny(out[start:], "@ /")
-			if end >= 0 && out[start+end] == '@' {
-				cred := out[start : start+end]
-				if c := strings.IndexByte(cred, ':'); c >= 0 {
-					out = out[:start+c+1] + "xxxxx" + out[start+end:]
-				}
-			}
-			idx = start
-		}
-	}
-	// key=value form: password=secret or password='se cret'
-	var b strings.Builder
-	rest := out
-	for {
-		i := strings.Index(strings.ToLower(rest), "password=")
-		if i < 0 {
-			b.WriteString(rest)
-			break
-		}
-		b.WriteString(rest[:i+len("password=")])
-		rest = rest[i+len("password="):]
-		if strings.HasPrefix(rest, "'") {
-			if j := strings.Index(rest[1:], "'"); j >= 0 {
-				rest = rest[j+2:]
-			} else {
-				rest = ""
-			}
-		} else if j := strings.IndexAny(rest, " &"); j >= 0 {
-			rest = rest[j:]
-		} else {
-			rest = ""
-		}
-		b.WriteString("xxxxx")
-	}
-	return b.String()
-}
-
-// Describe names the server a DSN points at, without secrets, for the
-// status bar and the timeline ("user@host:port/db").
-func Describe(dsn string) string {
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		if u, uerr := url.Parse(dsn); uerr == nil && u.Host != "" {
-			return u.Host
-		}
-		return "postgres"
-	}
-	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/testenv"
 	"github.com/warroom-dev/warroom/probes/pg"
 )
@@ -28,7 +29,7 @@ func connect(t *testing.T, dsn, app string) *pgx.Conn {
 	defer cancel()
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		t.Fatalf("connect %s: %v", pg.RedactDSN(dsn), err)
+		t.Fatalf("connect %s: %v", incident.Redact(dsn), err)
 	}
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c
@@ -207,7 +208,7 @@ func TestUnreachableServerFailsWithoutPassword(t *testing.T) {
 		_, err = p.Activity(ctx)
 		cancel()
 		if err == nil {
-			t.Fatalf("Activity on %s: no error", pg.RedactDSN(dsn))
+			t.Fatalf("Activity on %s: no error", incident.Redact(dsn))
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Activity waited for the context deadline instead of failing: %v", err)

@@ -5,6 +5,7 @@
 package common
 
 import (
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -21,9 +22,6 @@ type Mode struct {
 	ReadOnly bool // destructive actions are impossible
 	DryRun   bool // destructive actions are shown as "would run", not run
 }
-
-// Executes reports whether a confirmed action really runs.
-func (m Mode) Executes() bool { return !m.Drill && !m.ReadOnly && !m.DryRun }
 
 // Recorder appends an event durably (fsync'd) and returns it as stored.
 type Recorder interface {
@@ -151,20 +149,9 @@ func (c Common) ProbeEvents(backend string) func(probes.Change) tea.Cmd {
 			if ch.Err != nil {
 				detail = ch.Err.Error()
 			}
-			return c.Record(incident.KindProbe, backend+" lost: "+firstLine(detail), detail)
+			first, _, _ := strings.Cut(detail, "\n")
+			return c.Record(incident.KindProbe, backend+" lost: "+Truncate(first, 160), detail)
 		}
 		return c.Record(incident.KindProbe, backend+" recovered after "+ch.Down.Round(time.Second).String(), "")
 	}
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	if len(s) > 160 {
-		return s[:160] + "…"
-	}
-	return s
 }
