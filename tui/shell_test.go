@@ -20,7 +20,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/drill"
-	"github.com/warroom-dev/warroom/panes/errors"
+	"github.com/warroom-dev/warroom/panes/errorrate"
 	"github.com/warroom-dev/warroom/panes/escalation"
 	"github.com/warroom-dev/warroom/panes/pods"
 	"github.com/warroom-dev/warroom/panes/queries"
@@ -82,7 +82,7 @@ func newShellProfile(t testing.TB, mode common.Mode, profile termenv.Profile) fi
 		Common: c,
 		Panes: [6]common.Pane{
 			pods.New(c, sc.Kube(), pods.Config{Namespace: drill.Namespace, Refresh: refresh}),
-			errors.New(c, sc.Prom(), errors.Config{Refresh: refresh}),
+			errorrate.New(c, sc.Prom(), errorrate.Config{Refresh: refresh}),
 			queries.New(c, sc.PG(), sc.RDS(), queries.Config{Refresh: refresh, RDSInstance: drill.InstanceID}),
 			escalation.New(c, escalation.Config{Events: events}),
 			runbook.New(c, runbooks.NewIndex(books), runbook.Config{}),

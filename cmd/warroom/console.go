@@ -15,7 +15,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/drill"
-	"github.com/warroom-dev/warroom/panes/errors"
+	"github.com/warroom-dev/warroom/panes/errorrate"
 	"github.com/warroom-dev/warroom/panes/escalation"
 	"github.com/warroom-dev/warroom/panes/pods"
 	"github.com/warroom-dev/warroom/panes/queries"
@@ -214,7 +214,7 @@ func session(cfg Config, declare incident.Severity, b backends, mode common.Mode
 func buildPanes(c common.Common, cfg Config, b backends, events []incident.Event, ix *runbooks.Index) [6]common.Pane {
 	return [6]common.Pane{
 		pods.New(c, b.kube, pods.Config{Namespace: b.namespace, Refresh: cfg.Refresh}),
-		errors.New(c, b.prom, errors.Config{Refresh: cfg.Refresh}),
+		errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh}),
 		queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}),
 		escalation.New(c, escalation.Config{Events: events}),
 		runbook.New(c, ix, runbook.Config{}),

@@ -1,7 +1,7 @@
-// Package errors is the error-rate pane: the share of 5xx responses from
+// Package errorrate is the error-rate pane: the share of 5xx responses from
 // Prometheus, against the playbook's 5% threshold. (The braille graph with
 // axes, topk handlers, alerts, zoom and pan come with the error-rate issue.)
-package errors
+package errorrate
 
 import (
 	"context"
