@@ -1,50 +1,257 @@
 package incident
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
-// Session is the incident folded from its journal events, so it survives
-// restarts.
+// Session is the incident as folded from its journal events, so it
+// survives restarts. Apply adds one event at a time; the result depends only
+// on the set of events applied, not on their order: "latest" always means
+// the greatest (Time, ID) and events applied twice (same non-empty ID) count
+// once. Events without an ID (built in memory, never journaled) are never
+// recognized as duplicates, and ties between them at the same Time may fall
+// either way.
+//
+// A Session is a value: a copy may be kept and applied to independently.
+// Apply never modifies a slice or map an earlier copy may share.
 type Session struct {
-	Title      string
-	Severity   Severity
+	// ID is the incident's ID: the latest declared event's ID.
+	ID    string
+	Title string
+	// Severity is the current severity: that of the latest severity change
+	// after the latest declaration, else the declared one. When it is not
+	// known (the declaration's severity did not parse) SeverityKnown is
+	// false and Severity is SeverityUnknown, never a silent P0.
+	Severity      Severity
+	SeverityKnown bool
+	// Changes is every valid severity change, in (At, ID) order, including
+	// those before the latest declaration. Changes whose new severity does
+	// not parse are ignored.
+	Changes    []Change
 	Declared   time.Time
 	DeclaredBy string
-	Acked      time.Time
-	AckedBy    string
-	Resolved   time.Time
-	Events     []Event
+	// Resolved is when the incident was resolved; zero while it is open. A
+	// reopened event later than the latest resolved one reopens it, and a
+	// resolution before the latest declaration does not count.
+	Resolved time.Time
+	// Acks is every acknowledgement in (At, ID) order. Acked and AckedBy are
+	// the first one after the latest declaration: the response time. Later
+	// acks do not change them.
+	Acks    []Ack
+	Acked   time.Time
+	AckedBy string
+	// Level is the highest escalation level recorded after the latest
+	// declaration; Escalations is every escalation step in (At, ID) order.
+	Level       int
+	Escalations []EscalationStep
+	// Checklists maps a list name to the checked state of its items, by
+	// index; the latest checklist event for an item wins.
+	Checklists map[string][]bool
+	// Count is the number of distinct events applied.
+	Count int
+	// Participants are the distinct actors in the order they first appear
+	// (by (Time, ID)), without the system actors "warroom" and "drill".
+	Participants []string
+
+	seen        idSet
+	decl        key // latest declaration, if hasDecl
+	hasDecl     bool
+	declSev     Severity
+	declSevOK   bool
+	resolved    key // latest resolved event, if hasResolved
+	hasResolved bool
+	reopened    key // latest reopened event, if hasReopened
+	hasReopened bool
+	itemAt      map[string][]key // key of the event that set each checklist item
+	firstAt     []key            // key of each participant's first event
 }
 
-// Fold replays events in order. The last declared/severity/ack/resolved
-// event wins. A declared event starts the incident afresh (title, severity,
-// declaration; any earlier ack and resolution are cleared), so re-declaring
-// in the same journal reopens it. Severity codes that do not parse are
-// ignored. Events holds every event, in order.
+// Change is one severity change.
+type Change struct {
+	ID       string // the event's ID
+	At       time.Time
+	By       string
+	From, To Severity // From is SeverityUnknown if the event did not say
+	Reason   string
+}
+
+// Ack is one acknowledgement.
+type Ack struct {
+	ID    string
+	At    time.Time
+	Who   string
+	Level int // the ladder rung that acknowledged (index into Ladder())
+}
+
+// EscalationStep is one escalation event: the ladder stepped to Level.
+type EscalationStep struct {
+	ID    string
+	At    time.Time
+	Level int
+	Role  string
+	Who   string
+}
+
+// maxChecklistItem bounds item indexes, so a bad event cannot allocate a
+// huge list.
+const maxChecklistItem = 1000
+
+// systemActors are not participants.
+var systemActors = map[string]bool{"warroom": true, "drill": true}
+
+// Fold applies events to an empty Session.
 func Fold(events []Event) Session {
 	var s Session
-	s.Events = append([]Event(nil), events...)
 	for _, ev := range events {
-		switch ev.Kind {
-		case KindDeclared:
-			s.Title = ev.Summary
-			s.Declared = ev.Time
-			s.DeclaredBy = ev.Actor
-			if sev, err := ParseSeverity(ev.Detail); err == nil {
-				s.Severity = sev
-			}
-			s.Acked, s.AckedBy, s.Resolved = time.Time{}, "", time.Time{}
-		case KindSeverity:
-			if sev, err := ParseSeverity(ev.Detail); err == nil {
-				s.Severity = sev
-			}
-		case KindAck:
-			s.Acked = ev.Time
-			s.AckedBy = ev.Actor
-		case KindResolved:
-			s.Resolved = ev.Time
-		}
+		s.Apply(ev)
 	}
 	return s
+}
+
+// Apply adds one event to the session. A version 1 event built in memory
+// (V == 0) is read by its version 1 conventions (see Upgrade).
+func (s *Session) Apply(ev Event) {
+	if ev.V == 0 {
+		ev = upgradeFields(ev)
+	}
+	if ev.ID != "" {
+		if s.seen.has(ev.ID) {
+			return
+		}
+		s.seen = s.seen.with(ev.ID)
+	}
+	s.Count++
+	k := key{ev.Time, ev.ID}
+	s.participant(ev.Actor, k)
+
+	switch ev.Kind {
+	case KindDeclared:
+		if !s.hasDecl || s.decl.less(k) {
+			s.hasDecl, s.decl = true, k
+			s.ID, s.Title, s.Declared, s.DeclaredBy = ev.ID, ev.Summary, ev.Time, ev.Actor
+			s.declSev, s.declSevOK = SeverityUnknown, false
+			if ev.Severity != nil {
+				if sev, err := ParseSeverity(ev.Severity.To); err == nil {
+					s.declSev, s.declSevOK = sev, true
+				}
+			}
+		}
+	case KindSeverity:
+		f := ev.Severity
+		if f == nil {
+			break
+		}
+		to, err := ParseSeverity(f.To)
+		if err != nil {
+			break
+		}
+		from, err := ParseSeverity(f.From)
+		if err != nil {
+			from = SeverityUnknown
+		}
+		c := Change{ID: ev.ID, At: ev.Time, By: ev.Actor, From: from, To: to, Reason: f.Reason}
+		s.Changes = insertSorted(s.Changes, c, func(c Change) key { return key{c.At, c.ID} })
+	case KindAck:
+		a := Ack{ID: ev.ID, At: ev.Time, Who: ev.Actor}
+		if f := ev.Ack; f != nil {
+			a.Level = f.Level
+			if f.Who != "" {
+				a.Who = f.Who
+			}
+		}
+		s.Acks = insertSorted(s.Acks, a, func(a Ack) key { return key{a.At, a.ID} })
+	case KindEscalation:
+		if f := ev.Escalation; f != nil {
+			e := EscalationStep{ID: ev.ID, At: ev.Time, Level: f.Level, Role: f.Role, Who: f.Who}
+			s.Escalations = insertSorted(s.Escalations, e, func(e EscalationStep) key { return key{e.At, e.ID} })
+		}
+	case KindResolved:
+		if !s.hasResolved || s.resolved.less(k) {
+			s.hasResolved, s.resolved = true, k
+		}
+	case KindReopened:
+		if !s.hasReopened || s.reopened.less(k) {
+			s.hasReopened, s.reopened = true, k
+		}
+	case KindChecklist:
+		if f := ev.Checklist; f != nil && f.Item >= 0 && f.Item < maxChecklistItem {
+			s.check(f.List, f.Item, f.Checked, k)
+		}
+	}
+	s.derive()
+}
+
+// derive recomputes the fields that depend on the latest declaration from
+// the kept state: O(acks + escalations), never a replay of the events.
+func (s *Session) derive() {
+	after := func(k key) bool { return !s.hasDecl || s.decl.less(k) }
+
+	s.Severity, s.SeverityKnown = s.declSev, s.declSevOK
+	if n := len(s.Changes); n > 0 && after(key{s.Changes[n-1].At, s.Changes[n-1].ID}) {
+		s.Severity, s.SeverityKnown = s.Changes[n-1].To, true
+	}
+	if !s.SeverityKnown {
+		s.Severity = SeverityUnknown
+	}
+
+	s.Acked, s.AckedBy = time.Time{}, ""
+	for _, a := range s.Acks {
+		if after(key{a.At, a.ID}) {
+			s.Acked, s.AckedBy = a.At, a.Who
+			break
+		}
+	}
+
+	s.Level = 0
+	for _, e := range s.Escalations {
+		if after(key{e.At, e.ID}) && e.Level > s.Level {
+			s.Level = e.Level
+		}
+	}
+
+	s.Resolved = time.Time{}
+	if s.hasResolved && after(s.resolved) && (!s.hasReopened || s.reopened.less(s.resolved)) {
+		s.Resolved = s.resolved.t
+	}
+}
+
+// participant records actor's event at k.
+func (s *Session) participant(actor string, k key) {
+	if actor == "" || systemActors[actor] {
+		return
+	}
+	i := slices.Index(s.Participants, actor)
+	if i >= 0 && !k.less(s.firstAt[i]) {
+		return
+	}
+	names, firsts := slices.Clone(s.Participants), slices.Clone(s.firstAt)
+	if i >= 0 {
+		names, firsts = slices.Delete(names, i, i+1), slices.Delete(firsts, i, i+1)
+	}
+	j, _ := slices.BinarySearchFunc(firsts, k, func(a, b key) int { return a.compare(b) })
+	s.Participants, s.firstAt = slices.Insert(names, j, actor), slices.Insert(firsts, j, k)
+}
+
+// check sets a checklist item if the event at k is the latest for it.
+func (s *Session) check(list string, item int, checked bool, k key) {
+	keys := s.itemAt[list]
+	if item < len(keys) && !keys[item].zero() && !keys[item].less(k) {
+		return
+	}
+	states := slices.Clone(s.Checklists[list])
+	keys = slices.Clone(keys)
+	if item >= len(states) {
+		states = append(states, make([]bool, item+1-len(states))...)
+		keys = append(keys, make([]key, item+1-len(keys))...)
+	}
+	states[item], keys[item] = checked, k
+	s.Checklists, s.itemAt = maps.Clone(s.Checklists), maps.Clone(s.itemAt)
+	if s.Checklists == nil {
+		s.Checklists, s.itemAt = map[string][]bool{}, map[string][]key{}
+	}
+	s.Checklists[list], s.itemAt[list] = states, keys
 }
 
 // Open reports whether the incident has been declared and not resolved.
@@ -64,4 +271,65 @@ func (s Session) Elapsed(now time.Time) time.Duration {
 		return d
 	}
 	return 0
+}
+
+// key orders events: by Time, then by ID.
+type key struct {
+	t  time.Time
+	id string
+}
+
+func (a key) compare(b key) int {
+	if c := a.t.Compare(b.t); c != 0 {
+		return c
+	}
+	switch {
+	case a.id < b.id:
+		return -1
+	case a.id > b.id:
+		return 1
+	}
+	return 0
+}
+
+func (a key) less(b key) bool { return a.compare(b) < 0 }
+func (a key) zero() bool      { return a.t.IsZero() && a.id == "" }
+
+// insertSorted returns a new slice with x inserted in key order (after any
+// equal keys); list itself is not modified.
+func insertSorted[T any](list []T, x T, keyOf func(T) key) []T {
+	k := keyOf(x)
+	i, _ := slices.BinarySearchFunc(list, k, func(e T, k key) int {
+		if keyOf(e).compare(k) <= 0 {
+			return -1
+		}
+		return 1
+	})
+	return slices.Insert(slices.Clone(list), i, x)
+}
+
+// idSet is an immutable set of IDs, so copies of a Session can share it:
+// maps of decreasing size merged like a binary counter, so adding costs
+// amortized O(log n) and lookups check O(log n) maps. No map is modified
+// after it is built.
+type idSet struct{ chunks []map[string]struct{} }
+
+func (s idSet) has(id string) bool {
+	for _, c := range s.chunks {
+		if _, ok := c[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s idSet) with(id string) idSet {
+	merged := map[string]struct{}{id: {}}
+	chunks := s.chunks
+	for n := len(chunks); n > 0 && len(chunks[n-1]) <= len(merged); n = len(chunks) {
+		m := maps.Clone(chunks[n-1])
+		maps.Copy(m, merged)
+		merged, chunks = m, chunks[:n-1]
+	}
+	return idSet{chunks: append(slices.Clip(chunks), merged)}
 }

@@ -18,6 +18,10 @@ const (
 	P3
 )
 
+// SeverityUnknown stands for a severity that was recorded but did not
+// parse. It is not Valid; it prints as "P?".
+const SeverityUnknown Severity = -1
+
 type severityInfo struct {
 	name, description, examples string
 	response                    time.Duration
@@ -51,8 +55,11 @@ func ParseSeverity(s string) (Severity, error) {
 // Valid reports whether s is one of P0..P3.
 func (s Severity) Valid() bool { return s >= P0 && s <= P3 }
 
-// String returns the code, e.g. "P0".
+// String returns the code, e.g. "P0" ("P?" for SeverityUnknown).
 func (s Severity) String() string {
+	if s == SeverityUnknown {
+		return "P?"
+	}
 	if !s.Valid() {
 		return fmt.Sprintf("Severity(%d)", int(s))
 	}
