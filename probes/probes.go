@@ -1,7 +1,7 @@
 // Package probes holds what every backend probe shares: the state a pane
-// renders for its backend (ok, stale, error, retrying, not configured) and
-// the poll loop that fetches in a tea.Cmd, never overlaps, and backs off on
-// error.
+// renders for its backend (ok, stale, error, retrying, not configured), the
+// poll loop that fetches in a tea.Cmd, never overlaps, and backs off on
+// error, and (stream.go) the push path for watches and streamed output.
 package probes
 
 import (
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/warroom-dev/warroom/internal/sanitize"
 )
@@ -97,44 +98,47 @@ func (s State) Describe(now time.Time) string {
 	return s.Status.String()
 }
 
-// Ago renders a compact age such as "3s ago", "4m ago", "2h ago".
+// Ago renders a compact age the way kubectl does ("12s ago", "3m4s ago",
+// "2h5m ago", "3d ago"; apimachinery's HumanDuration), so every pane and
+// every kubectl listing beside it agree. Zero time is "never"; a time in
+// the future (clock skew) reads "0s ago".
 func Ago(now, t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := now.Sub(t)
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%dh%02dm ago", int(d.Hours()), int(d.Minutes())%60)
-	}
+	return duration.HumanDuration(max(now.Sub(t), 0)) + " ago"
 }
 
 // Result carries the outcome of one fetch back to the pane that asked.
 type Result[T any] struct {
 	Tag  string // which loop asked (a pane instance's own tag)
+	Gen  int    // the loop's generation when it asked (see Feed.Restart)
 	Data T
 	Err  error
 	At   time.Time
 }
 
-// Tick asks the loop with Tag to fetch again.
-type Tick struct{ Tag string }
+// Tick asks the loop with Tag to fetch again; Gen is the loop's generation
+// when the tick was armed.
+type Tick struct {
+	Tag string
+	Gen int
+}
 
-// Fetch runs f with a timeout in a Cmd and returns a Result[T]. f must not
-// touch the model: give it copies.
+// Fetch runs f with a timeout in a Cmd and returns a Result[T] of
+// generation 0. f must not touch the model: give it copies.
 func Fetch[T any](tag string, timeout time.Duration, now func() time.Time, f func(ctx context.Context) (T, error)) tea.Cmd {
+	return fetchGen(context.Background(), tag, 0, timeout, now, f)
+}
+
+// fetchGen is Fetch under parent (cancelled when the generation ends), with
+// the generation stamped on the Result.
+func fetchGen[T any](parent context.Context, tag string, gen int, timeout time.Duration, now func() time.Time, f func(ctx context.Context) (T, error)) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
 		data, err := f(ctx)
-		return Result[T]{Tag: tag, Data: data, Err: err, At: now()}
+		return Result[T]{Tag: tag, Gen: gen, Data: data, Err: err, At: now()}
 	}
 }
 
@@ -146,6 +150,9 @@ type Loop struct {
 	Interval time.Duration
 	MaxBack  time.Duration
 	State    State
+	// Gen is the generation, stamped on every Tick and Result; Feed.Restart
+	// bumps it so messages of the old generation are recognised and dropped.
+	Gen int
 }
 
 // NewLoop makes a loop for a configured backend.
@@ -186,23 +193,40 @@ func (l *Loop) Done(err error, at time.Time) tea.Cmd {
 		wait = l.Backoff(l.State.Failures)
 		l.State.RetryAt = at.Add(wait)
 	}
-	tag := l.Tag
-	return tea.Tick(wait, func(time.Time) tea.Msg { return Tick{Tag: tag} })
+	tag, gen := l.Tag, l.Gen
+	return tea.Tick(wait, func(time.Time) tea.Msg { return Tick{Tag: tag, Gen: gen} })
 }
 
 // Feed is a poll loop with its fetch function and last good data: what a
 // pane embeds to follow one backend. Fetch must capture copies (the probe,
 // its arguments), never the pane.
+//
+// A feed has a generation (Loop.Gen). Restart, for a new zoom window or a
+// new namespace, starts a new one: every Result and Tick carries the
+// generation it was issued in, and Update drops those of another
+// generation, so a fetch that was in flight across the restart neither
+// paints old data over the new nor arms a second Tick: one poll loop stays
+// alive however often the feed restarts. Bubbles' timer and spinner put an
+// ID and a tag in every tick for the same reason.
 type Feed[T any] struct {
 	Loop
 	Fetch   func(ctx context.Context) (T, error)
 	Timeout time.Duration
 	Now     func() time.Time
-	// Data is the last good result; it is kept while the backend fails.
+	// Data is the last good result; it is kept while the backend fails and
+	// across a Restart, until the new generation answers.
 	Data T
+	// DataGen is the generation Data came from: below Gen while a
+	// restarted feed still shows the old generation's data.
+	DataGen int
 	// OnChange, if set, is called when the backend is lost (a first
 	// failure) or recovered (a success after failures); its Cmd runs.
 	OnChange func(Change) tea.Cmd
+
+	// ctx is cancelled when the generation ends, so its in-flight fetch
+	// stops early; nil until the first fetch.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // Change is a backend lost or recovered.
@@ -231,19 +255,60 @@ func (f *Feed[T]) Start() tea.Cmd {
 	if f.Fetch == nil {
 		return nil
 	}
-	return Fetch(f.Tag, f.Timeout, f.Now, f.Fetch)
+	return f.fetch()
+}
+
+// Restart begins a new generation and issues its first fetch at once:
+// results and ticks of older generations are dropped from now on, and the
+// old generation's in-flight fetch is cancelled. fetch replaces the fetch
+// function (nil keeps the current one). Data and State are kept, so the
+// pane shows its last good data (DataGen tells it is the old generation's)
+// until the new generation answers. Call Start once (at Init) and Restart
+// for every later change: each issues the one fetch its generation needs.
+func (f *Feed[T]) Restart(fetch func(ctx context.Context) (T, error)) tea.Cmd {
+	if fetch != nil {
+		f.Fetch = fetch
+	}
+	f.Gen++
+	if f.cancel != nil {
+		f.cancel()
+		f.ctx, f.cancel = nil, nil
+	}
+	if f.Fetch == nil {
+		return nil
+	}
+	switch f.State.Status {
+	case NotConfigured:
+		f.State = State{Status: Connecting}
+	case Failing:
+		// The back-off tick was of the old generation: retrying now.
+		f.State.RetryAt = f.Now()
+	}
+	return f.fetch()
+}
+
+// fetch issues a fetch of the current generation.
+func (f *Feed[T]) fetch() tea.Cmd {
+	if f.ctx == nil {
+		f.ctx, f.cancel = context.WithCancel(context.Background())
+	}
+	return fetchGen(f.ctx, f.Tag, f.Gen, f.Timeout, f.Now, f.Fetch)
 }
 
 // Update handles this feed's own results and ticks; it reports whether msg
-// was one of them.
+// was one of them. One of another generation is taken (handled) and
+// dropped: no data, no state change, no Cmd.
 func (f *Feed[T]) Update(msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Result[T]:
 		if msg.Tag != f.Tag {
 			return false, nil
 		}
+		if msg.Gen != f.Gen {
+			return true, nil
+		}
 		if msg.Err == nil {
-			f.Data = msg.Data
+			f.Data, f.DataGen = msg.Data, msg.Gen
 		}
 		before := f.State
 		next := f.Done(msg.Err, msg.At)
@@ -261,7 +326,10 @@ func (f *Feed[T]) Update(msg tea.Msg) (bool, tea.Cmd) {
 		if msg.Tag != f.Tag || f.Fetch == nil {
 			return false, nil
 		}
-		return true, Fetch(f.Tag, f.Timeout, f.Now, f.Fetch)
+		if msg.Gen != f.Gen {
+			return true, nil
+		}
+		return true, f.fetch()
 	}
 	return false, nil
 }
