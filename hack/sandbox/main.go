@@ -1,14 +1,18 @@
-// Command sandbox stages a realistic incident on the local backends that
-// hack/backends.sh starts, and keeps it moving until it is stopped:
+// Command sandbox stages the drill's incident on the local backends that
+// hack/backends.sh starts, and keeps it moving until it is stopped. Its
+// names, images, numbers and SQL come from internal/drill's Story, the one
+// the in-process drill (warroom demo) tells, so the two cannot diverge:
 //
 //   - Kubernetes: namespace agent-platform with deployments api,
-//     agent-runtime and worker, each with a good and a bad ReplicaSet
-//     revision; pods Running, CrashLoopBackOff (restarts climbing),
-//     OOMKilled, ImagePullBackOff and Pending; warning events.
-//   - the exporter's ("api" service's) error ratio steps from 0.5% to 12%
-//     and back, in a loop;
-//   - PostgreSQL: long pg_sleep queries, an idle-in-transaction session that
-//     blocks two writers, and idle connections up to near max_connections.
+//     agent-runtime and worker and their ReplicaSet revisions; pods Running,
+//     CrashLoopBackOff (restarts climbing), OOMKilled, ImagePullBackOff and
+//     Pending; warning events.
+//   - the exporter's ("api" service's) error ratio steps from the story's
+//     baseline to its peak and back, in a loop;
+//   - PostgreSQL: the story's sessions — long pg_sleep queries, the
+//     idle-in-transaction blocker, the writers queued behind it (issued at
+//     their story time after staging) and idle connections near
+//     max_connections.
 //
 // It is started by hack/sandbox.sh, which runs it in the background; on
 // SIGTERM it ends its sessions, resets the error ratio and exits.
@@ -24,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,6 +44,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/warroom-dev/warroom/internal/drill"
 )
 
 type options struct {
@@ -50,14 +57,15 @@ type options struct {
 
 func main() {
 	var o options
+	st := drill.NewStory()
 	flag.StringVar(&o.kubeconfig, "kubeconfig", "", "admin kubeconfig of the sandbox apiserver")
 	flag.StringVar(&o.kubecontext, "context", "", "kubeconfig context (default: current)")
-	flag.StringVar(&o.namespace, "namespace", "agent-platform", "namespace to stage")
+	flag.StringVar(&o.namespace, "namespace", st.Namespace, "namespace to stage")
 	flag.StringVar(&o.pgDSN, "pg-dsn", "", "superuser DSN of the sandbox PostgreSQL")
 	flag.StringVar(&o.exporterURL, "exporter-url", "", "base URL of hack/exporter")
 	flag.StringVar(&o.readyFile, "ready-file", "", "file written with a summary once the incident is staged")
-	flag.Float64Var(&o.baseline, "baseline", 0.005, "normal error ratio")
-	flag.Float64Var(&o.peak, "peak", 0.12, "error ratio during the incident")
+	flag.Float64Var(&o.baseline, "baseline", st.Traffic.Baseline, "normal error ratio")
+	flag.Float64Var(&o.peak, "peak", st.Traffic.Peak, "error ratio during the incident")
 	flag.DurationVar(&o.calm, "calm", 45*time.Second, "time at the baseline ratio before each step up")
 	flag.DurationVar(&o.incident, "incident", 3*time.Minute, "time at the peak ratio before stepping back")
 	flag.DurationVar(&o.restartEvery, "restart-every", 20*time.Second, "how often crash-looping containers restart")
@@ -106,12 +114,7 @@ func run(ctx context.Context, o options) error {
 	}()
 
 	up := time.Now().Add(o.calm)
-	summary := fmt.Sprintf(`namespace %s: deployments api, agent-runtime, worker (revision 2 is bad)
-pods: Running, CrashLoopBackOff (restarts +1 every %s), OOMKilled, ImagePullBackOff, Pending
-error ratio: %.1f%% now, %.0f%% from %s for %s, then back (repeats)
-postgres: %d sandbox sessions: 3 long pg_sleep queries, 1 idle-in-transaction session blocking 2 writers, idle pool up to ~%d of max_connections %d
-`, o.namespace, o.restartEvery, o.baseline*100, o.peak*100, up.Format("15:04:05"), o.incident,
-		p.count(), p.target, p.max)
+	summary := summarize(drill.NewStory(), o, up, p)
 	if o.readyFile != "" {
 		if err := os.WriteFile(o.readyFile, []byte(summary), 0o644); err != nil {
 			return err
@@ -127,6 +130,35 @@ postgres: %d sandbox sessions: 3 long pg_sleep queries, 1 idle-in-transaction se
 	wg.Wait()
 	log.Print("stopping: ending sandbox sessions, error ratio back to baseline")
 	return nil
+}
+
+// summarize says what was staged, from the story.
+func summarize(st drill.Story, o options, up time.Time, p *pgStage) string {
+	var b strings.Builder
+	var deps []string
+	for _, d := range st.Deployments {
+		cur := d.Current()
+		deps = append(deps, fmt.Sprintf("%s (revision %d, %s)", d.Name, cur.Number, cur.Image))
+	}
+	fmt.Fprintf(&b, "namespace %s: deployments %s\n", o.namespace, strings.Join(deps, ", "))
+	fmt.Fprintf(&b, "pods: Running, CrashLoopBackOff (restarts +1 every %s), OOMKilled, ImagePullBackOff, Pending\n", o.restartEvery)
+	fmt.Fprintf(&b, "error ratio: %.1f%% now, %.0f%% from %s for %s, then back (repeats)\n",
+		o.baseline*100, o.peak*100, up.Format("15:04:05"), o.incident)
+	var blocker, long, blocked int
+	var blockerQ string
+	for _, x := range st.Postgres.Sessions {
+		switch x.Role {
+		case drill.RoleBlocker:
+			blocker, blockerQ = x.PID, x.Query
+		case drill.RoleLong:
+			long++
+		case drill.RoleBlocked:
+			blocked++
+		}
+	}
+	fmt.Fprintf(&b, "postgres: %d sandbox sessions: %d long pg_sleep queries, the idle-in-transaction blocker (drill pid %d: %s) and %d writers queued behind it, idle pool up to ~%d of max_connections %d\n",
+		p.count(), long, blocker, blockerQ, blocked, p.target, p.max)
+	return b.String()
 }
 
 // ------------------------------------------------------------------ exporter
@@ -196,40 +228,62 @@ type podPlan struct {
 	suffix string
 	kind   podKind
 	node   string
+	age    time.Duration
 }
 
 type rsPlan struct {
 	hash, image string
-	revision    int
+	revision    int64
 	memory      string
+	changeCause string
 	pods        []podPlan
 }
 
 type deployPlan struct {
 	name     string
 	replicas int32
-	rs       []rsPlan // good first, bad (current) last
+	rs       []rsPlan // oldest first, the current revision last
 }
 
-var plans = []deployPlan{
-	{name: "api", replicas: 3, rs: []rsPlan{
-		{hash: "7d9f8b6c5d", image: "ghcr.io/agent-platform/api:1.41.0", revision: 1, memory: "512Mi",
-			pods: []podPlan{{"x2kqp", running, "sandbox-node-1"}, {"m8v4t", running, "sandbox-node-2"}}},
-		{hash: "5c6b7f9d48", image: "ghcr.io/agent-platform/api:1.42.0", revision: 2, memory: "512Mi",
-			pods: []podPlan{{"q7wzn", crashLoop, "sandbox-node-1"}}},
-	}},
-	{name: "agent-runtime", replicas: 3, rs: []rsPlan{
-		{hash: "6f8d9c7b54", image: "ghcr.io/agent-platform/agent-runtime:2.8.3", revision: 1, memory: "2Gi",
-			pods: []podPlan{{"h4rj9", running, "sandbox-node-2"}, {"t6bxl", running, "sandbox-node-1"}}},
-		{hash: "84c5f6d7b9", image: "ghcr.io/agent-platform/agent-runtime:2.9.0", revision: 2, memory: "768Mi",
-			pods: []podPlan{{"z9fkd", oomKilled, "sandbox-node-2"}}},
-	}},
-	{name: "worker", replicas: 3, rs: []rsPlan{
-		{hash: "9b7c6d5f4e", image: "ghcr.io/agent-platform/worker:1.17.2", revision: 1, memory: "1Gi",
-			pods: []podPlan{{"p3nvc", running, "sandbox-node-1"}}},
-		{hash: "6d4f8b9c7a", image: "ghcr.io/agent-platform/worker:1.18.0-rc1", revision: 2, memory: "16Gi",
-			pods: []podPlan{{"k2lwm", imagePull, "sandbox-node-2"}, {"r5sgh", pending, ""}}},
-	}},
+var kinds = map[drill.Fate]podKind{
+	drill.Running: running, drill.CrashLoopBackOff: crashLoop, drill.OOMKilled: oomKilled,
+	drill.ImagePullBackOff: imagePull, drill.Pending: pending,
+}
+
+// plans is the story's cluster. A pod whose fate strikes later in the story
+// (OOMKilled at +20s) starts with it here: the sandbox has no declaration
+// to count from.
+func plans(st drill.Story) []deployPlan {
+	var out []deployPlan
+	for _, d := range st.Deployments {
+		dp := deployPlan{name: d.Name, replicas: d.Replicas}
+		for _, r := range d.Revisions {
+			rp := rsPlan{hash: r.Hash, image: r.Image, revision: r.Number, memory: r.Memory, changeCause: r.ChangeCause}
+			for _, p := range r.Pods {
+				rp.pods = append(rp.pods, podPlan{suffix: p.Suffix, kind: kinds[p.Fate], node: p.Node, age: p.Age})
+			}
+			dp.rs = append(dp.rs, rp)
+		}
+		out = append(out, dp)
+	}
+	return out
+}
+
+// nodes are the story's nodes.
+func nodes(st drill.Story) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range st.Deployments {
+		for _, r := range d.Revisions {
+			for _, p := range r.Pods {
+				if p.Node != "" && !seen[p.Node] {
+					seen[p.Node] = true
+					out = append(out, p.Node)
+				}
+			}
+		}
+	}
+	return out
 }
 
 type kubeStage struct {
@@ -255,7 +309,7 @@ func (k *kubeStage) stage(ctx context.Context) error {
 	if err := ignoreExists(create(ctx, core.ServiceAccounts(k.ns), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}})); err != nil {
 		return err
 	}
-	for _, n := range []string{"sandbox-node-1", "sandbox-node-2"} {
+	for _, n := range nodes(drill.NewStory()) {
 		if err := k.node(ctx, n); err != nil {
 			return err
 		}
@@ -270,12 +324,13 @@ func (k *kubeStage) stage(ctx context.Context) error {
 	}
 	k.kinds = map[string]podKind{}
 	now := time.Now()
-	for _, dp := range plans {
+	for _, dp := range plans(drill.NewStory()) {
 		labels := map[string]string{"app": dp.name}
 		cur := dp.rs[len(dp.rs)-1]
 		d := &appsv1.Deployment{
 			ObjectMeta: metav1.ObjectMeta{Name: dp.name, Labels: labels,
-				Annotations: map[string]string{"deployment.kubernetes.io/revision": fmt.Sprint(cur.revision)}},
+				Annotations: map[string]string{"deployment.kubernetes.io/revision": fmt.Sprint(cur.revision),
+					"kubernetes.io/change-cause": cur.changeCause}},
 			Spec: appsv1.DeploymentSpec{
 				Replicas: &dp.replicas,
 				Selector: &metav1.LabelSelector{MatchLabels: labels},
@@ -300,6 +355,7 @@ func (k *kubeStage) stage(ctx context.Context) error {
 					Annotations: map[string]string{
 						"deployment.kubernetes.io/revision":         fmt.Sprint(rp.revision),
 						"deployment.kubernetes.io/desired-replicas": fmt.Sprint(dp.replicas),
+						"kubernetes.io/change-cause":                rp.changeCause,
 					}},
 				Spec: appsv1.ReplicaSetSpec{
 					Replicas: &replicas,
@@ -425,10 +481,7 @@ func (k *kubeStage) pod(ctx context.Context, app string, rp rsPlan, pp podPlan, 
 	if err != nil {
 		return nil, err
 	}
-	started := metav1.NewTime(now.Add(-time.Duration(rp.revision) * 7 * time.Minute).Truncate(time.Second))
-	if rp.revision == 1 {
-		started = metav1.NewTime(now.Add(-26 * time.Hour).Truncate(time.Second))
-	}
+	started := metav1.NewTime(now.Add(-pp.age).Truncate(time.Second))
 	c := app
 	ready := pp.kind == running
 	st := corev1.ContainerStatus{Name: c, Image: rp.image, Ready: ready, Started: &ready}
@@ -560,11 +613,23 @@ func (k *kubeStage) climb(ctx context.Context, period time.Duration) {
 
 // ------------------------------------------------------------------ postgres
 
+// appRole owns the story's database; the story's users (api, worker) are
+// members of it, all with appPass.
 const (
 	appRole = "agent_app"
 	appPass = "agent-app-pw"
-	appDB   = "agent_platform"
 )
+
+// roles are every role the sandbox's sessions log in as.
+func roles(st drill.Story) []string {
+	out := []string{appRole}
+	for _, x := range st.Postgres.Sessions {
+		if !slices.Contains(out, x.User) {
+			out = append(out, x.User)
+		}
+	}
+	return out
+}
 
 type pgStage struct {
 	adminDSN    string
@@ -573,6 +638,9 @@ type pgStage struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 	target, max int
+	roles       []string
+	// delay maps a story time to the wait before it is staged (nil: as is).
+	delay func(time.Duration) time.Duration
 }
 
 func (p *pgStage) count() int {
@@ -598,31 +666,42 @@ func (p *pgStage) open(ctx context.Context, dsn, app string) (*pgx.Conn, error) 
 }
 
 func (p *pgStage) stage(parent context.Context) error {
+	st := drill.NewStory()
+	db := st.Postgres.Database
 	ctx, cancel := context.WithCancel(parent)
 	p.cancel = cancel
+	p.roles = roles(st)
 	admin, err := pgx.Connect(ctx, p.adminDSN)
 	if err != nil {
 		return err
 	}
 	defer admin.Close(context.Background())
 	// A clean slate: end sessions of an earlier sandbox run.
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, appRole); err != nil {
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY($1)`, p.roles); err != nil {
 		return err
 	}
-	var exists bool
-	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, appRole).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s'`, appRole, appPass)); err != nil {
+	for _, role := range p.roles {
+		var exists bool
+		if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role).Scan(&exists); err != nil {
 			return err
 		}
+		if !exists {
+			if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s'`, pgx.Identifier{role}.Sanitize(), appPass)); err != nil {
+				return err
+			}
+		}
+		if role != appRole {
+			if _, err := admin.Exec(ctx, fmt.Sprintf(`GRANT %s TO %s`, appRole, pgx.Identifier{role}.Sanitize())); err != nil {
+				return err
+			}
+		}
 	}
-	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, appDB).Scan(&exists); err != nil {
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, db).Scan(&exists); err != nil {
 		return err
 	}
 	if !exists {
-		if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s OWNER %s`, appDB, appRole)); err != nil {
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s OWNER %s`, pgx.Identifier{db}.Sanitize(), appRole)); err != nil {
 			return err
 		}
 	}
@@ -630,64 +709,76 @@ func (p *pgStage) stage(parent context.Context) error {
 	if err != nil {
 		return fmt.Errorf("-pg-dsn must be a URL: %s", err)
 	}
-	u.User = url.UserPassword(appRole, appPass)
-	u.Path = "/" + appDB
-	appDSN := u.String()
+	dsn := func(user string) string {
+		v := *u
+		v.User = url.UserPassword(user, appPass)
+		v.Path = "/" + db
+		return v.String()
+	}
 
-	setup, err := p.open(ctx, appDSN, "migrations")
+	setup, err := p.open(ctx, dsn(appRole), "migrations")
 	if err != nil {
 		return err
 	}
+	// The tables the story's queries touch; rows 88411 and 88412 are the
+	// agent runs its sessions fight over.
 	if _, err := setup.Exec(ctx, `
-CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, customer text, status text, updated_at timestamptz DEFAULT now());
-CREATE TABLE IF NOT EXISTS agent_runs (id bigserial PRIMARY KEY, agent text, started_at timestamptz DEFAULT now(), tokens int);
-INSERT INTO orders SELECT g, 'customer-' || g, 'paid', now() FROM generate_series(1, 500) g ON CONFLICT DO NOTHING;
-INSERT INTO agent_runs (agent, tokens) SELECT 'agent-' || (g % 17), g * 13 FROM generate_series(1, 2000) g WHERE NOT EXISTS (SELECT 1 FROM agent_runs);`); err != nil {
+CREATE TABLE IF NOT EXISTS agent_runs (id bigint PRIMARY KEY, agent text, status text, created_at timestamptz DEFAULT now());
+CREATE TABLE IF NOT EXISTS tool_calls (id bigserial PRIMARY KEY, run_id bigint, tool text);
+CREATE TABLE IF NOT EXISTS request_logs (id bigserial PRIMARY KEY, api_key_id int, created_at timestamptz DEFAULT now());
+INSERT INTO agent_runs (id, agent, status) SELECT g, 'agent-' || (g % 17), 'done' FROM generate_series(86400, 88412) g ON CONFLICT (id) DO UPDATE SET status = 'queued';
+INSERT INTO request_logs (api_key_id) SELECT g % 40 FROM generate_series(1, 2000) g WHERE NOT EXISTS (SELECT 1 FROM request_logs);`); err != nil {
 		return err
 	}
 
-	// Long queries, kept running (re-issued if they ever finish).
-	for _, q := range []struct{ app, sql string }{
-		{"worker", "SELECT pg_sleep(3600) /* nightly usage rollup: agent_runs by customer */"},
-		{"worker", "SELECT pg_sleep(2400) /* export invoices batch 2026-11 */"},
-		{"agent-runtime", "SELECT count(*) FROM agent_runs, pg_sleep(1800) /* tool-call audit scan */"},
-	} {
-		c, err := p.open(ctx, appDSN, q.app)
+	for _, x := range st.Postgres.Sessions {
+		switch x.Role {
+		case drill.RoleLong: // kept running (re-issued if it ever finishes)
+			c, err := p.open(ctx, dsn(x.User), x.App)
+			if err != nil {
+				return err
+			}
+			p.loop(ctx, c, x.Query)
+		case drill.RoleBlocker: // a request handler that updated a row and never committed
+			c, err := p.open(ctx, dsn(x.User), x.App)
+			if err != nil {
+				return err
+			}
+			if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+				return err
+			}
+			if _, err := c.Exec(ctx, x.Query); err != nil {
+				return err
+			}
+		case drill.RoleIdle:
+			c, err := p.open(ctx, dsn(x.User), x.App)
+			if err != nil {
+				return err
+			}
+			if _, err := c.Exec(ctx, x.Query); err != nil {
+				return err
+			}
+		}
+	}
+	// The writers queue behind the blocker at their story time (counted from
+	// now), once: they finish when the blocker is terminated.
+	for _, x := range st.Postgres.Sessions {
+		if x.Role != drill.RoleBlocked {
+			continue
+		}
+		c, err := p.open(ctx, dsn(x.User), x.App)
 		if err != nil {
 			return err
 		}
-		p.loop(ctx, c, q.sql)
-	}
-
-	// The holder: a request handler that updated two orders and never
-	// committed. Two writers queue behind it, each on its own row.
-	holder, err := p.open(ctx, appDSN, "api")
-	if err != nil {
-		return err
-	}
-	if _, err := holder.Exec(ctx, `BEGIN; UPDATE orders SET status = 'refunding', updated_at = now() WHERE id IN (42, 43)`); err != nil {
-		return err
-	}
-	for _, q := range []string{
-		"UPDATE orders SET status = 'shipped', updated_at = now() WHERE id = 42",
-		"UPDATE orders SET status = 'cancelled', updated_at = now() WHERE id = 43",
-	} {
-		c, err := p.open(ctx, appDSN, "api")
-		if err != nil {
-			return err
+		wait := max(x.Start, 0)
+		if p.delay != nil {
+			wait = p.delay(wait)
 		}
-		p.loop(ctx, c, q)
-	}
-	// Another idle-in-transaction session, holding only a snapshot.
-	idle, err := p.open(ctx, appDSN, "agent-runtime")
-	if err != nil {
-		return err
-	}
-	if _, err := idle.Exec(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT id, agent FROM agent_runs ORDER BY id DESC LIMIT 20`); err != nil {
-		return err
+		p.once(ctx, c, x.Query, wait)
 	}
 
-	// The pool: idle connections up to a few short of max_connections.
+	// The pool: idle connections up to as far short of max_connections as
+	// the story's surge is.
 	var n int
 	if err := admin.QueryRow(ctx, `SELECT current_setting('max_connections')::int`).Scan(&p.max); err != nil {
 		return err
@@ -696,9 +787,9 @@ INSERT INTO agent_runs (agent, tokens) SELECT 'agent-' || (g % 17), g * 13 FROM 
 		return err
 	}
 	// Leave room for the console's probe (2), this admin session and psql.
-	p.target = p.max - 6
+	p.target = p.max - max(st.Postgres.MaxConnections-st.Postgres.Surge, 6)
 	for i := n; i < p.target; i++ {
-		c, err := p.open(ctx, appDSN, "api")
+		c, err := p.open(ctx, dsn("api"), "api")
 		if err != nil {
 			log.Printf("postgres: pool connection %d: %v (stopping there)", i, err)
 			break
@@ -711,6 +802,26 @@ INSERT INTO agent_runs (agent, tokens) SELECT 'agent-' || (g % 17), g * 13 FROM 
 		return err
 	}
 	return nil
+}
+
+// once runs sql on c after wait, in the background, and logs when it is done.
+func (p *pgStage) once(ctx context.Context, c *pgx.Conn, sql string, wait time.Duration) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if _, err := c.Exec(ctx, sql); err != nil {
+			if ctx.Err() == nil {
+				log.Printf("postgres: %q: %v", sql, err)
+			}
+			return
+		}
+		log.Printf("postgres: %q done: its lock was released", sql)
+	}()
 }
 
 // loop keeps sql running on c in the background until ctx ends.
@@ -750,7 +861,7 @@ func (p *pgStage) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if admin, err := pgx.Connect(ctx, p.adminDSN); err == nil {
-		_, _ = admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, appRole)
+		_, _ = admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY($1)`, p.roles)
 		_ = admin.Close(ctx)
 	}
 }

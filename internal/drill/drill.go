@@ -1,62 +1,126 @@
 // Package drill is the embedded drill: a scripted incident, run in process,
 // that feeds the panes through the same probe interfaces the real backends
-// implement. Kubernetes is client-go's fake clientset read by the real kube
-// probe; Prometheus series and Postgres sessions are generated from the
-// scenario clock. Nothing outside the process is touched.
+// implement, and reacts to the actions taken on it. Kubernetes is client-go's
+// fake clientset read (and rolled back) by the real kube probe code;
+// Prometheus series and Postgres sessions are generated from the scenario
+// clock and the actions taken. Nothing outside the process is touched.
 //
-// The story (times from the start of the drill):
+// The story is data (see NewStory, shared with hack/sandbox). Times from the
+// declaration, which is the drill's Start:
 //
 //	-3m  api rolled out revision 2 (image api:2.14.0); its pods crash-loop
 //	-2m  5xx ratio climbs from 0.5% towards 12%
 //	 0   drill starts; the incident is declared P1
 //	+5s  alert HighErrorRate fires
 //	+20s agent-runtime pod OOMKilled; Postgres connections near max
-//	+45s a lock chain forms behind an idle-in-transaction session
+//	+45s a lock chain forms behind an idle-in-transaction session (pid 4100)
+//
+// What the responder can change (each at the action's time, s.Now()):
+//
+//   - kubectl rollout undo deployment/api: the drill's cluster acts as the
+//     deployment controller would, replacing the crash-looping pods with
+//     Running ones of revision 1 (api:2.13.2); the 5xx ratio falls back to
+//     its baseline over the following minute and HighErrorRate resolves.
+//   - pg_terminate_backend(4100): the blocker goes, its waiters finish, the
+//     connection count falls.
+//
+// A restarted drill is anchored on the journal's declaration (Anchor) and
+// re-applies the actions the journal records (Replay).
 package drill
 
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
-	"math"
+	"sort"
 	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/probes/pg"
-	"github.com/warroom-dev/warroom/probes/prom"
 	"github.com/warroom-dev/warroom/probes/rds"
 )
 
-// Namespace is the playbook's namespace.
+// Namespace is the playbook's namespace (NewStory().Namespace).
 const Namespace = "agent-platform"
 
-// Title and Severity of the drill's incident.
+// Title and Severity of the drill's incident (NewStory().Title, .Severity).
 const (
 	Title    = "DRILL: API 5xx spike after api rollout"
 	Severity = incident.P1
 )
 
-// Scenario is one run of the drill, anchored at Start.
+// InstanceID is the drill's RDS instance, the playbook's (NewStory().InstanceID).
+const InstanceID = "agent-platform-prod"
+
+// Scenario is one run of the drill, anchored at Start. It is safe for
+// concurrent use: actions run off the UI goroutine while probes read.
 type Scenario struct {
 	Start time.Time
 	Now   func() time.Time
 
-	mu     sync.Mutex
-	cs     *fake.Clientset
-	seeded bool
+	story Story
+
+	mu      sync.Mutex
+	cs      *fake.Clientset
+	seeded  bool
+	pods    map[string]podState // by pod name
+	written map[string]string   // pod name → the status last written
+	created int                 // pods created by the drill's controller so far
+	health  []healthChange      // of the story's service, in time order
+	killed  map[int]time.Time   // pg_terminate_backend, by pid
+	stopped map[int]time.Time   // pg_cancel_backend, by pid
+}
+
+type podState struct {
+	fate      Fate
+	from      time.Time // when the fate strikes
+	created   time.Time
+	container string
+	image     string
+}
+
+type healthChange struct {
+	at      time.Time
+	healthy bool
 }
 
 // New starts a scenario at start, following clock now.
 func New(start time.Time, now func() time.Time) *Scenario {
-	return &Scenario{Start: start, Now: now, cs: fake.NewClientset()}
+	return &Scenario{Start: start, Now: now, story: NewStory(), cs: fake.NewClientset(),
+		pods: map[string]podState{}, written: map[string]string{},
+		killed: map[int]time.Time{}, stopped: map[int]time.Time{}}
 }
+
+// Anchor is the drill's Start for a journal: the time of its (last)
+// declaration, or now for a journal that has none yet.
+func Anchor(events []incident.Event, now time.Time) time.Time {
+	at := now
+	for _, ev := range events {
+		if ev.Kind == incident.KindDeclared {
+			at = ev.Time
+		}
+	}
+	return at
+}
+
+// Resume is New anchored on the journal's declaration, with the journal's
+// drill actions replayed: the drill as it was left.
+func Resume(events []incident.Event, now func() time.Time) *Scenario {
+	s := New(Anchor(events, now()), now)
+	s.Replay(events)
+	return s
+}
+
+// Story is the story this scenario tells.
+func (s *Scenario) Story() Story { return s.story }
 
 // Elapsed is scenario time since the drill started.
 func (s *Scenario) Elapsed() time.Duration { return s.Now().Sub(s.Start) }
@@ -64,207 +128,470 @@ func (s *Scenario) Elapsed() time.Duration { return s.Now().Sub(s.Start) }
 // ---- Kubernetes -------------------------------------------------------------
 
 // Kube is the drill's kube.Probe: the real probe over the fake clientset,
-// with the cluster brought up to scenario time before each read.
-func (s *Scenario) Kube() kube.Probe { return kubeProbe{s: s, inner: kube.New(s.cs)} }
+// with the cluster brought up to scenario time before each read, and
+// RolloutUndo followed by the drill's deployment controller.
+func (s *Scenario) Kube() kube.Probe { return kubeProbe{s: s} }
 
-type kubeProbe struct {
-	s     *Scenario
-	inner kube.Probe
-}
+type kubeProbe struct{ s *Scenario }
 
 func (k kubeProbe) Pods(ctx context.Context, ns string) ([]kube.Pod, error) {
-	if err := k.s.syncCluster(ctx); err != nil {
+	k.s.mu.Lock()
+	defer k.s.mu.Unlock()
+	if err := k.s.syncCluster(ctx, k.s.Now()); err != nil {
 		return nil, err
 	}
-	return k.inner.Pods(ctx, ns)
+	return kube.New(k.s.cs).Pods(ctx, ns)
 }
 
-type podSpec struct {
-	name, deploy, rs string
-	state            func(e time.Duration) corev1.ContainerStatus
-	phase            corev1.PodPhase
-	age              time.Duration
+func (k kubeProbe) RolloutUndo(ctx context.Context, ns, name string) (kube.UndoResult, error) {
+	return k.s.RolloutUndo(ctx, ns, name)
 }
 
-func running(name string) func(time.Duration) corev1.ContainerStatus {
-	return func(time.Duration) corev1.ContainerStatus {
-		return corev1.ContainerStatus{Name: name, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
-	}
-}
-
-func (s *Scenario) pods() []podSpec {
-	crash := func(e time.Duration) corev1.ContainerStatus {
-		// Restarts climb with kubelet's back-off as the drill goes on.
-		restarts := int32(4 + max(e, 0)/(30*time.Second))
-		return corev1.ContainerStatus{Name: "api", RestartCount: restarts,
-			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}},
-			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}
-	}
-	oom := func(e time.Duration) corev1.ContainerStatus {
-		if e < 20*time.Second {
-			return running("agent-runtime")(e)
-		}
-		return corev1.ContainerStatus{Name: "agent-runtime", RestartCount: 1 + int32(e/(90*time.Second)),
-			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}
-	}
-	pull := func(time.Duration) corev1.ContainerStatus {
-		return corev1.ContainerStatus{Name: "worker", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: `Back-off pulling image "worker:1.9.1-rc"`}}}
-	}
-	return []podSpec{
-		{"api-6f9c7d5b8-2xkqp", "api", "api-6f9c7d5b8", crash, corev1.PodRunning, 3 * time.Minute},
-		{"api-6f9c7d5b8-7hvzm", "api", "api-6f9c7d5b8", crash, corev1.PodRunning, 3 * time.Minute},
-		{"api-6f9c7d5b8-qq4ld", "api", "api-6f9c7d5b8", crash, corev1.PodRunning, 2 * time.Minute},
-		{"api-5d8b94c6f-mb2rt", "api", "api-5d8b94c6f", running("api"), corev1.PodRunning, 26 * time.Hour},
-		{"agent-runtime-7b44d9c9d-5pjwn", "agent-runtime", "agent-runtime-7b44d9c9d", oom, corev1.PodRunning, 5 * time.Hour},
-		{"agent-runtime-7b44d9c9d-k8s2x", "agent-runtime", "agent-runtime-7b44d9c9d", running("agent-runtime"), corev1.PodRunning, 5 * time.Hour},
-		{"worker-84c5f6d7b-9wq6z", "worker", "worker-84c5f6d7b", running("worker"), corev1.PodRunning, 50 * time.Hour},
-		{"worker-84c5f6d7b-tl7cd", "worker", "worker-84c5f6d7b", running("worker"), corev1.PodRunning, 50 * time.Hour},
-		{"worker-59d7c8b6c-xj5fh", "worker", "worker-59d7c8b6c", pull, corev1.PodPending, 10 * time.Minute},
-		{"worker-59d7c8b6c-pn3vb", "worker", "worker-59d7c8b6c", nil, corev1.PodPending, 40 * time.Second},
-	}
-}
-
-// syncCluster creates the drill's objects once, then updates pod statuses
-// to scenario time through the status subresource, as a kubelet would.
-func (s *Scenario) syncCluster(ctx context.Context) error {
+// RolloutUndo is kubectl rollout undo on the drill's cluster (kube.RolloutUndo
+// on the fake clientset), at s.Now(); the drill's controller then rolls the
+// deployment over to the restored revision.
+func (s *Scenario) RolloutUndo(ctx context.Context, ns, name string) (kube.UndoResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.Elapsed()
-	ctrl := true
-	pods := s.cs.CoreV1().Pods(Namespace)
-	if !s.seeded {
-		if _, err := s.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		for _, d := range []struct {
-			name     string
-			replicas int32
-		}{{"api", 3}, {"agent-runtime", 2}, {"worker", 2}} {
-			dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: d.name, Namespace: Namespace,
-				Annotations: map[string]string{"deployment.kubernetes.io/revision": "2"}},
-				Spec: appsv1.DeploymentSpec{Replicas: &d.replicas}}
-			if _, err := s.cs.AppsV1().Deployments(Namespace).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-				return err
-			}
-		}
-		for _, p := range s.pods() {
-			pod := &corev1.Pod{
-				ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: Namespace,
-					CreationTimestamp: metav1.NewTime(s.Start.Add(-p.age)),
-					Labels:            map[string]string{"app": p.deploy},
-					OwnerReferences:   []metav1.OwnerReference{{Kind: "ReplicaSet", Name: p.rs, Controller: &ctrl, APIVersion: "apps/v1"}}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: p.deploy, Image: p.deploy + ":drill"}}},
-			}
-			if p.state != nil {
-				pod.Spec.NodeName = "node-a"
-			}
-			if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-				return err
-			}
-		}
-		s.seeded = true
+	return s.rolloutUndoAt(ctx, ns, name, s.Now())
+}
+
+func (s *Scenario) rolloutUndoAt(ctx context.Context, ns, name string, at time.Time) (kube.UndoResult, error) {
+	if err := s.syncCluster(ctx, at); err != nil {
+		return kube.UndoResult{Namespace: ns, Deployment: name}, err
 	}
-	for _, p := range s.pods() {
-		pod, err := pods.Get(ctx, p.name, metav1.GetOptions{})
+	res, err := kube.RolloutUndo(ctx, s.cs, ns, name)
+	if err != nil || res.Skipped {
+		return res, err
+	}
+	if err := s.rollOver(ctx, ns, name, at); err != nil {
+		return res, fmt.Errorf("drill controller: %w", err)
+	}
+	return res, s.syncCluster(ctx, at)
+}
+
+const revisionAnnotation = kube.RevisionAnnotation
+
+func (s *Scenario) template(d Deployment, r Revision, hash bool) corev1.PodTemplateSpec {
+	labels := map[string]string{"app": d.Name}
+	if hash {
+		labels[appsv1.DefaultDeploymentUniqueLabelKey] = r.Hash
+	}
+	mem := resource.MustParse(r.Memory)
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: d.Name, Image: r.Image,
+			Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceMemory: mem},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: mem},
+			}}}},
+	}
+}
+
+// seed creates the story's objects: deployments, their ReplicaSets (one per
+// revision) and pods, with owner references and UIDs as a cluster has them.
+func (s *Scenario) seed(ctx context.Context) error {
+	ns := s.story.Namespace
+	if _, err := s.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	for _, d := range s.story.Deployments {
+		cur := d.Current()
+		replicas := d.Replicas
+		dep := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: ns, UID: types.UID("drill-deploy-" + d.Name),
+				Labels:            map[string]string{"app": d.Name},
+				CreationTimestamp: metav1.NewTime(s.Start.Add(-60 * 24 * time.Hour)),
+				Annotations: map[string]string{revisionAnnotation: fmt.Sprint(cur.Number),
+					kube.ChangeCauseAnnotation: cur.ChangeCause}},
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas,
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": d.Name}},
+				Template: s.template(d, cur, false)},
+		}
+		dep, err := s.cs.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{})
 		if err != nil {
 			return err
 		}
-		pod.Status.Phase = p.phase
-		pod.Status.ContainerStatuses = nil
-		if p.state != nil {
-			pod.Status.ContainerStatuses = []corev1.ContainerStatus{p.state(e)}
-		}
-		if _, err := pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-			return err
+		for _, r := range d.Revisions {
+			n := int32(len(r.Pods))
+			rs := &appsv1.ReplicaSet{
+				ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-" + r.Hash, Namespace: ns, UID: types.UID("drill-rs-" + d.Name + "-" + r.Hash),
+					Labels: map[string]string{"app": d.Name, appsv1.DefaultDeploymentUniqueLabelKey: r.Hash},
+					Annotations: map[string]string{revisionAnnotation: fmt.Sprint(r.Number), kube.ChangeCauseAnnotation: r.ChangeCause,
+						"deployment.kubernetes.io/desired-replicas": fmt.Sprint(d.Replicas)},
+					OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(dep, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
+				Spec: appsv1.ReplicaSetSpec{Replicas: &n,
+					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": d.Name, appsv1.DefaultDeploymentUniqueLabelKey: r.Hash}},
+					Template: s.template(d, r, true)},
+			}
+			rs, err := s.cs.AppsV1().ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{})
+			if err != nil {
+				return err
+			}
+			for _, p := range r.Pods {
+				created := s.Start.Add(-p.Age)
+				if err := s.createPod(ctx, d, r, rs, p.Suffix, p.Node, created, podState{fate: p.Fate, from: s.Start.Add(p.From), created: created, image: r.Image}); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
 }
 
-// ---- Prometheus ---------------------------------------------------------------
-
-// Prom is the drill's prom.Probe: the 5xx ratio of the story, whatever the
-// query (the drill has one metric).
-func (s *Scenario) Prom() prom.Probe { return promProbe{s: s} }
-
-type promProbe struct{ s *Scenario }
-
-// ErrorRatio is the story's 5xx ratio at time t.
-func (s *Scenario) ErrorRatio(t time.Time) float64 {
-	rel := t.Sub(s.Start)
-	base := 0.005
-	switch {
-	case rel < -2*time.Minute:
-	case rel < -1*time.Minute:
-		base += (0.12 - base) * float64(rel+2*time.Minute) / float64(time.Minute)
-	default:
-		base = 0.12
+func (s *Scenario) createPod(ctx context.Context, d Deployment, r Revision, rs *appsv1.ReplicaSet, suffix, node string, created time.Time, st podState) error {
+	tpl := s.template(d, r, true)
+	name := d.Name + "-" + r.Hash + "-" + suffix
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.story.Namespace, UID: types.UID("drill-pod-" + name),
+			CreationTimestamp: metav1.NewTime(created), Labels: tpl.Labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}},
+		Spec: tpl.Spec,
 	}
-	return math.Max(0, base*(1+0.15*noise(t)))
+	pod.Spec.NodeName = node
+	if _, err := s.cs.CoreV1().Pods(s.story.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	st.container = d.Name
+	s.pods[name] = st
+	return nil
 }
 
-// noise is a deterministic value in [-1, 1] for a timestamp.
-func noise(t time.Time) float64 {
-	h := fnv.New32a()
-	fmt.Fprint(h, t.Unix())
-	return float64(h.Sum32()%2001)/1000 - 1
-}
-
-func (p promProbe) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]prom.Series, error) {
-	if step <= 0 {
-		return nil, fmt.Errorf("drill: step must be positive")
+// rollOver is the deployment controller's part of a rollback, done at once:
+// the ReplicaSet matching the deployment's template becomes the newest
+// revision and gets all the replicas; the other ReplicaSets' pods go.
+func (s *Scenario) rollOver(ctx context.Context, ns, name string, at time.Time) error {
+	sd, ok := s.story.Deployment(name)
+	if !ok || ns != s.story.Namespace {
+		return nil
 	}
-	var pts []prom.Point
-	for t := start.Truncate(step); !t.After(end); t = t.Add(step) {
-		if t.Before(start) {
+	apps := s.cs.AppsV1()
+	dep, err := apps.Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	list, err := apps.ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	var target *appsv1.ReplicaSet
+	var newest int64
+	owned := map[string]bool{}
+	for i := range list.Items {
+		rs := &list.Items[i]
+		if !kube.ControlledBy(&rs.ObjectMeta, "Deployment", dep.Name, dep.UID) {
 			continue
 		}
-		pts = append(pts, prom.Point{T: t, V: p.s.ErrorRatio(t)})
+		owned[rs.Name] = true
+		if v, ok := kube.Revision(&rs.ObjectMeta); ok && v > newest {
+			newest = v
+		}
+		if kube.EqualIgnoreHash(rs.Spec.Template, dep.Spec.Template) {
+			target = rs
+		}
 	}
-	return []prom.Series{{Labels: map[string]string{"job": "api"}, Points: pts}}, ctx.Err()
+	if target == nil {
+		return fmt.Errorf("no ReplicaSet of deployment %s matches its template", name)
+	}
+	var rev Revision
+	for _, r := range sd.Revisions {
+		if name+"-"+r.Hash == target.Name {
+			rev = r
+		}
+	}
+	if v, _ := kube.Revision(&target.ObjectMeta); v != newest {
+		newest++
+		target.Annotations[revisionAnnotation] = fmt.Sprint(newest)
+	}
+	replicas := int32(1)
+	if dep.Spec.Replicas != nil {
+		replicas = *dep.Spec.Replicas
+	}
+	target.Spec.Replicas = &replicas
+	if target, err = apps.ReplicaSets(ns).Update(ctx, target, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		rs := &list.Items[i]
+		if owned[rs.Name] && rs.Name != target.Name && (rs.Spec.Replicas == nil || *rs.Spec.Replicas != 0) {
+			zero := int32(0)
+			rs.Spec.Replicas = &zero
+			if _, err := apps.ReplicaSets(ns).Update(ctx, rs, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+		}
+	}
+	dep.Annotations[revisionAnnotation] = fmt.Sprint(newest)
+	if _, err := apps.Deployments(ns).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+
+	pods, err := s.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	have := int32(0)
+	for _, p := range pods.Items {
+		ref := metav1.GetControllerOfNoCopy(&p)
+		switch {
+		case ref == nil || ref.Kind != "ReplicaSet" || !owned[ref.Name]:
+		case ref.Name == target.Name:
+			have++
+		default:
+			if err := s.cs.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
+				return err
+			}
+			delete(s.pods, p.Name)
+			delete(s.written, p.Name)
+		}
+	}
+	nodes := []string{"node-a", "node-b"}
+	for ; have < replicas; have++ {
+		s.created++
+		node := nodes[s.created%len(nodes)]
+		if rev.Fate == Pending {
+			node = ""
+		}
+		if err := s.createPod(ctx, sd, rev, target, podSuffix(s.created), node, at,
+			podState{fate: rev.Fate, from: at, created: at, image: rev.Image}); err != nil {
+			return err
+		}
+	}
+	if name == s.story.Service {
+		s.health = append(s.health, healthChange{at: at, healthy: rev.Healthy()})
+		sort.SliceStable(s.health, func(i, j int) bool { return s.health[i].at.Before(s.health[j].at) })
+	}
+	return nil
+}
+
+// podSuffix is a deterministic five-letter pod name suffix, as the
+// ReplicaSet controller's random ones look.
+func podSuffix(n int) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	x := uint32(n)*2654435761 + 12345
+	b := make([]byte, 5)
+	for i := range b {
+		b[i] = alphabet[x%uint32(len(alphabet))]
+		x /= uint32(len(alphabet))
+	}
+	return string(b)
+}
+
+// syncCluster seeds the drill's objects once, then brings pod statuses to
+// time now through the status subresource, as a kubelet would: only the
+// pods whose status changed are written. The fake clientset records every
+// call it serves; the record is dropped after each sync so a long drill
+// does not grow it without bound. s.mu must be held.
+func (s *Scenario) syncCluster(ctx context.Context, now time.Time) error {
+	defer s.cs.ClearActions()
+	if !s.seeded {
+		if err := s.seed(ctx); err != nil {
+			return err
+		}
+		s.seeded = true
+	}
+	pods := s.cs.CoreV1().Pods(s.story.Namespace)
+	names := make([]string, 0, len(s.pods))
+	for name := range s.pods {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		phase, statuses := podStatus(s.pods[name], now)
+		key := fmt.Sprintf("%s %+v", phase, statuses)
+		if s.written[name] == key {
+			continue
+		}
+		pod, err := pods.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		pod.Status.Phase = phase
+		pod.Status.ContainerStatuses = statuses
+		pod.Status.Conditions = nil
+		if s.pods[name].fate == Pending {
+			pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable",
+				Message: "0/2 nodes are available: 2 Insufficient memory."}}
+		}
+		if _, err := pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+			return err
+		}
+		s.written[name] = key
+	}
+	return nil
+}
+
+// podStatus is a pod's phase and container statuses at time now.
+func podStatus(p podState, now time.Time) (corev1.PodPhase, []corev1.ContainerStatus) {
+	c := p.container
+	run := corev1.ContainerStatus{Name: c, Image: p.image, Ready: true,
+		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(p.created)}}}
+	if now.Before(p.from) {
+		return corev1.PodRunning, []corev1.ContainerStatus{run}
+	}
+	switch p.fate {
+	case CrashLoopBackOff:
+		// Restarts climb with kubelet's back-off as the drill goes on.
+		restarts := int32(max(now.Sub(p.created), 0) / (40 * time.Second))
+		return corev1.PodRunning, []corev1.ContainerStatus{{Name: c, Image: p.image, RestartCount: restarts,
+			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
+	case OOMKilled:
+		return corev1.PodRunning, []corev1.ContainerStatus{{Name: c, Image: p.image, RestartCount: 1 + int32(now.Sub(p.from)/(90*time.Second)),
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}
+	case ImagePullBackOff:
+		return corev1.PodPending, []corev1.ContainerStatus{{Name: c, Image: p.image,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: `Back-off pulling image "` + p.image + `"`}}}}
+	case Pending:
+		return corev1.PodPending, nil
+	}
+	return corev1.PodRunning, []corev1.ContainerStatus{run}
 }
 
 // ---- Postgres -----------------------------------------------------------------
 
-// PG is the drill's pg.Probe: sessions of the story at scenario time.
+// PG is the drill's pg.Probe: sessions of the story at scenario time, and
+// pg_terminate_backend / pg_cancel_backend on them.
 func (s *Scenario) PG() pg.Probe { return pgProbe{s: s} }
 
 type pgProbe struct{ s *Scenario }
 
 func (p pgProbe) Activity(ctx context.Context) (pg.Snapshot, error) {
-	now := p.s.Now()
-	e := now.Sub(p.s.Start)
-	at := func(d time.Duration) time.Time { return p.s.Start.Add(d) }
-	ss := []pg.Session{
-		{PID: 4100, User: "api", Database: "agent_platform", App: "api", State: "idle in transaction",
-			Query: "UPDATE agent_runs SET status = 'running' WHERE id = 88412", QueryStart: at(-4 * time.Minute), XactStart: at(-4 * time.Minute)},
-		{PID: 4188, User: "api", Database: "agent_platform", App: "api", State: "active", WaitEvent: "Timeout:PgSleep",
-			Query: "SELECT a.*, pg_sleep(30) FROM agent_runs a JOIN tool_calls t ON t.run_id = a.id WHERE a.created_at > now() - interval '7 days'", QueryStart: at(-3 * time.Minute)},
-		{PID: 4213, User: "worker", Database: "agent_platform", App: "worker", State: "active",
-			Query: "SELECT count(*) FROM request_logs WHERE created_at > now() - interval '1 hour' GROUP BY api_key_id", QueryStart: at(-95 * time.Second)},
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.Now()
+	st := s.story.Postgres
+	var ss []pg.Session
+	for _, x := range st.Sessions {
+		if sess, ok := s.session(x, now); ok {
+			ss = append(ss, sess)
+		}
 	}
-	if e >= 45*time.Second {
-		ss = append(ss,
-			pg.Session{PID: 4242, User: "api", Database: "agent_platform", App: "api", State: "active", WaitEvent: "Lock:transactionid",
-				Query: "UPDATE agent_runs SET status = 'failed' WHERE id = 88412", QueryStart: at(45 * time.Second), BlockedBy: []int{4100}},
-			pg.Session{PID: 4257, User: "worker", Database: "agent_platform", App: "worker", State: "active", WaitEvent: "Lock:transactionid",
-				Query: "DELETE FROM agent_runs WHERE id = 88412", QueryStart: at(50 * time.Second), BlockedBy: []int{4100}},
-		)
+	sort.SliceStable(ss, func(i, j int) bool { return ss[i].QueryStart.Before(ss[j].QueryStart) })
+	return pg.Snapshot{At: now, Sessions: ss, Connections: s.connections(now), MaxConnections: st.MaxConnections}, ctx.Err()
+}
+
+func (p pgProbe) Terminate(ctx context.Context, pid int) (bool, error) {
+	return p.s.Terminate(ctx, pid)
+}
+func (p pgProbe) Cancel(ctx context.Context, pid int) (bool, error) { return p.s.Cancel(ctx, pid) }
+
+// Terminate is pg_terminate_backend(pid) at s.Now(): false if pid is not a
+// backend of the story at that time. Terminating the idle-in-transaction
+// blocker (pid 4100) clears its lock chain: its waiters finish.
+func (s *Scenario) Terminate(ctx context.Context, pid int) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.terminateAt(pid, s.Now()), ctx.Err()
+}
+
+// Cancel is pg_cancel_backend(pid) at s.Now(): an active query stops and
+// its session goes idle; an idle (or idle-in-transaction) session is not
+// affected, as in PostgreSQL.
+func (s *Scenario) Cancel(ctx context.Context, pid int) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelAt(pid, s.Now()), ctx.Err()
+}
+
+func (s *Scenario) find(pid int, at time.Time) (pg.Session, bool) {
+	for _, x := range s.story.Postgres.Sessions {
+		if x.PID == pid {
+			return s.session(x, at)
+		}
 	}
-	conns := 71
-	if e >= 20*time.Second {
-		conns = min(92+int(e/(30*time.Second)), 98)
+	return pg.Session{}, false
+}
+
+func (s *Scenario) terminateAt(pid int, at time.Time) bool {
+	if _, ok := s.find(pid, at); !ok {
+		return false
 	}
-	for i := 0; i < 4; i++ {
-		ss = append(ss, pg.Session{PID: 5000 + i, User: "api", Database: "agent_platform", App: "api", State: "idle", Query: "COMMIT", QueryStart: at(-time.Duration(i) * time.Second)})
+	s.killed[pid] = at
+	return true
+}
+
+func (s *Scenario) cancelAt(pid int, at time.Time) bool {
+	sess, ok := s.find(pid, at)
+	if ok && sess.State == "active" {
+		s.stopped[pid] = at
 	}
-	return pg.Snapshot{At: now, Sessions: ss, Connections: conns, MaxConnections: 100}, ctx.Err()
+	return ok
+}
+
+func (s *Scenario) blocker() int {
+	for _, x := range s.story.Postgres.Sessions {
+		if x.Role == RoleBlocker {
+			return x.PID
+		}
+	}
+	return 0
+}
+
+// gone reports whether pid was terminated at or before now.
+func (s *Scenario) gone(pid int, now time.Time) bool {
+	t, ok := s.killed[pid]
+	return ok && !t.After(now)
+}
+
+// session is story session x as pg_stat_activity shows it at now.
+func (s *Scenario) session(x PGSession, now time.Time) (pg.Session, bool) {
+	qs := s.Start.Add(x.Start)
+	if s.gone(x.PID, now) {
+		return pg.Session{}, false
+	}
+	out := pg.Session{PID: x.PID, User: x.User, Database: s.story.Postgres.Database, App: x.App, Query: x.Query, QueryStart: qs}
+	switch x.Role {
+	case RoleBlocker:
+		out.State, out.XactStart = "idle in transaction", qs
+	case RoleIdle:
+		out.State = "idle"
+	case RoleBlocked:
+		b := s.blocker()
+		if now.Before(qs) || s.gone(b, now) {
+			return pg.Session{}, false // not issued yet, or finished once the lock was released
+		}
+		out.State, out.WaitEvent, out.BlockedBy, out.XactStart = "active", x.WaitEvent, []int{b}, qs
+	default:
+		out.State, out.WaitEvent, out.XactStart = "active", x.WaitEvent, qs
+	}
+	if t, ok := s.stopped[x.PID]; ok && !t.After(now) && out.State == "active" {
+		out.State, out.WaitEvent, out.BlockedBy, out.XactStart = "idle", "", nil, time.Time{}
+	}
+	return out, true
+}
+
+// connections is the client backend count at now: the pool surges with the
+// incident; once the blocker is terminated it drains towards AfterClear
+// over half a minute. Every other terminated backend is one fewer.
+func (s *Scenario) connections(now time.Time) int {
+	st := s.story.Postgres
+	surge := func(t time.Time) int {
+		e := t.Sub(s.Start)
+		if e < st.SurgeAt {
+			return st.Connections
+		}
+		return min(st.Surge+int((e-st.SurgeAt)/st.SurgeClimb), st.SurgeCeiling)
+	}
+	n := surge(now)
+	b := s.blocker()
+	for pid, t := range s.killed {
+		if t.After(now) || pid == b {
+			continue
+		}
+		n--
+	}
+	if t, ok := s.killed[b]; ok && !t.After(now) {
+		from := surge(t) - 1
+		const drain = 30 * time.Second
+		f := min(float64(now.Sub(t))/float64(drain), 1)
+		n = min(n, from-int(f*float64(from-st.AfterClear)))
+	}
+	return max(n, 1)
 }
 
 // ---- RDS ------------------------------------------------------------------------
-
-// InstanceID is the drill's RDS instance, the playbook's.
-const InstanceID = "agent-platform-prod"
 
 // RDS is the drill's rds.Probe.
 func (s *Scenario) RDS() rds.Probe { return rdsProbe{} }
@@ -274,25 +601,4 @@ type rdsProbe struct{}
 func (rdsProbe) Describe(ctx context.Context, id string) (rds.Instance, error) {
 	return rds.Instance{ID: id, Status: "available", Engine: "postgres", EngineVersion: "15.8", Class: "db.r6g.xlarge",
 		MultiAZ: true, AZ: "eu-west-1a", SecondaryAZ: "eu-west-1b", Endpoint: id + ".drill.internal", Port: 5432}, ctx.Err()
-}
-
-// ---- Timeline script -----------------------------------------------------------
-
-// Scripted is an event the drill records at Start+At.
-type Scripted struct {
-	At    time.Duration
-	Event incident.Event
-}
-
-// Script is the drill's timeline after the declaration.
-func (s *Scenario) Script() []Scripted {
-	ev := func(at time.Duration, kind incident.Kind, summary, detail string) Scripted {
-		return Scripted{At: at, Event: incident.Event{Time: s.Start.Add(at), Actor: "drill", Kind: kind, Summary: summary, Detail: detail}}
-	}
-	return []Scripted{
-		ev(5*time.Second, incident.KindAlert, "HighErrorRate firing: 5xx ratio 12% > 5% for 2m (api)", "alertname=HighErrorRate severity=page service=api"),
-		ev(20*time.Second, incident.KindAlert, "KubePodCrashLooping: api-6f9c7d5b8-* restarting (agent-platform)", "3 pods of ReplicaSet api-6f9c7d5b8 (revision 2, image api:2.14.0)"),
-		ev(25*time.Second, incident.KindAlert, "PostgresConnectionsHigh: 92/100 connections on agent-platform-prod", ""),
-		ev(50*time.Second, incident.KindAlert, "PostgresLockWait: 2 sessions blocked behind pid 4100 (idle in transaction)", ""),
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/warroom-dev/warroom/probes/prom"
 )
 
 var t0 = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
@@ -75,7 +77,7 @@ func TestStoryUnfoldsOnTheScenarioClock(t *testing.T) {
 
 func TestErrorRatioCrossesThePlaybookThreshold(t *testing.T) {
 	sc := New(t0, func() time.Time { return t0 })
-	series, err := sc.Prom().QueryRange(context.Background(), "ignored", t0.Add(-15*time.Minute), t0, 15*time.Second)
+	series, err := sc.Prom().QueryRange(context.Background(), prom.ErrorRatioQuery, t0.Add(-15*time.Minute), t0, 15*time.Second)
 	if err != nil || len(series) != 1 {
 		t.Fatalf("%v %v", series, err)
 	}
@@ -94,7 +96,7 @@ func TestErrorRatioCrossesThePlaybookThreshold(t *testing.T) {
 func TestScriptIsInOrderAndAfterDeclaration(t *testing.T) {
 	sc := New(t0, time.Now)
 	var prev time.Duration
-	for _, s := range sc.Script() {
+	for _, s := range sc.Script("inc-1") {
 		if s.At <= prev || s.Event.Actor != "drill" || s.Event.Kind == "" {
 			t.Fatalf("bad scripted event %+v", s)
 		}

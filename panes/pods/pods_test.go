@@ -43,6 +43,10 @@ func (f *flaky) Pods(context.Context, string) ([]kube.Pod, error) {
 	return r()
 }
 
+func (f *flaky) RolloutUndo(context.Context, string, string) (kube.UndoResult, error) {
+	return kube.UndoResult{}, errors.New("flaky: no rollouts here")
+}
+
 // run executes a pane's fetch Cmd and feeds the result back.
 func run(t *testing.T, m *Model, cmd tea.Cmd) tea.Cmd {
 	t.Helper()

@@ -38,6 +38,9 @@ func (p Pod) Healthy() bool {
 type Probe interface {
 	// Pods lists the pods of namespace ("" for all), worst first.
 	Pods(ctx context.Context, namespace string) ([]Pod, error)
+	// RolloutUndo rolls a deployment back to its previous revision, as
+	// kubectl rollout undo does (see the package function RolloutUndo).
+	RolloutUndo(ctx context.Context, namespace, name string) (UndoResult, error)
 }
 
 // PageSize is how many pods one list request asks for.

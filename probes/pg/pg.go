@@ -38,6 +38,11 @@ type Snapshot struct {
 // Probe is what panes depend on.
 type Probe interface {
 	Activity(ctx context.Context) (Snapshot, error)
+	// Terminate ends backend pid (pg_terminate_backend); false if pid is
+	// not a backend.
+	Terminate(ctx context.Context, pid int) (bool, error)
+	// Cancel cancels backend pid's current query (pg_cancel_backend).
+	Cancel(ctx context.Context, pid int) (bool, error)
 }
 
 // ActivitySQL reads client sessions (not our own), longest running first.

@@ -1,0 +1,160 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/probes/kube"
+	"github.com/warroom-dev/warroom/probes/pg"
+)
+
+// ---- Timeline script -----------------------------------------------------------
+
+// Scripted is an event the drill records at Start+At. Event.ID is derived
+// from the incident, the time and the event's key: the caller skips those
+// already in the journal.
+type Scripted struct {
+	At    time.Duration
+	Event incident.Event
+}
+
+// Script is the drill's timeline after the declaration of incident
+// incidentID (the declared event's ID): the story's alerts and, once the
+// service has been rolled back to a healthy revision, HighErrorRate
+// resolving when the ratio is back at its baseline. IDs are stable: the
+// same scenario and incident give the same IDs on every call and restart.
+func (s *Scenario) Script(incidentID string) []Scripted {
+	var out []Scripted
+	for _, a := range s.story.Alerts {
+		out = append(out, s.alert(incidentID, a.Key, a.At, a, "firing"))
+	}
+	s.mu.Lock()
+	changes := append([]healthChange(nil), s.health...)
+	s.mu.Unlock()
+	if n := len(changes); n > 0 && changes[n-1].healthy {
+		for _, a := range s.story.Alerts {
+			if a.Name == "HighErrorRate" {
+				at := changes[n-1].at.Add(s.story.Traffic.Recovery).Sub(s.Start)
+				r := a
+				r.Summary = fmt.Sprintf("HighErrorRate resolved: 5xx ratio back under 1%% (%s)", s.story.Service)
+				r.Detail = ""
+				out = append(out, s.alert(incidentID, a.Key+"/resolved/"+strconv.FormatInt(at.Milliseconds(), 10), at, r, "resolved"))
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
+}
+
+func (s *Scenario) alert(incidentID, key string, at time.Duration, a Alert, state string) Scripted {
+	t := s.Start.Add(at)
+	labels := map[string]string{}
+	for k, v := range a.Labels {
+		labels[k] = v
+	}
+	return Scripted{At: at, Event: incident.Event{
+		ID: incident.DerivedID(t, incidentID, "drill", key), Time: t, Actor: "drill", Kind: incident.KindAlert,
+		Summary: a.Summary, Detail: a.Detail,
+		Alert: &incident.AlertFields{Name: a.Name, State: state, Labels: labels},
+	}}
+}
+
+// ---- Actions ---------------------------------------------------------------------
+
+// The ops of the drill's actions (incident.ActionFields.Op). Replay
+// re-applies finished ones found in a journal.
+const (
+	OpRolloutUndo = kube.OpRolloutUndo // Target: KubeTarget("deployment", ns, name)
+	OpTerminate   = pg.OpTerminate     // Target: PIDTarget(pid)
+	OpCancel      = pg.OpCancel        // Target: PIDTarget(pid)
+)
+
+// KubeTarget is an action's target for a namespaced object, e.g.
+// "deployment/api in agent-platform".
+func KubeTarget(kind, ns, name string) string { return kind + "/" + name + " in " + ns }
+
+// ParseKubeTarget is the inverse of KubeTarget.
+func ParseKubeTarget(target string) (kind, ns, name string, ok bool) {
+	obj, ns, found := strings.Cut(target, " in ")
+	kind, name, found2 := strings.Cut(obj, "/")
+	if !found || !found2 || kind == "" || name == "" || ns == "" || strings.ContainsAny(ns+name, " /") {
+		return "", "", "", false
+	}
+	return kind, ns, name, true
+}
+
+// PIDTarget is an action's target for a Postgres backend: "pid 4100".
+func PIDTarget(pid int) string { return "pid " + strconv.Itoa(pid) }
+
+// ParsePIDTarget is the inverse of PIDTarget.
+func ParsePIDTarget(target string) (int, bool) {
+	n, ok := strings.CutPrefix(target, "pid ")
+	if !ok {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(n)
+	return pid, err == nil && pid > 0
+}
+
+// RolloutUndoAction describes kubectl rollout undo of deployment ns/name as
+// an action's fields (before its outcome).
+func RolloutUndoAction(ns, name string) incident.ActionFields {
+	return incident.ActionFields{Title: "Roll back deployment/" + name, Kind: incident.ActionKube, Op: OpRolloutUndo,
+		Target: KubeTarget("deployment", ns, name), Destructive: true,
+		Lines: []string{"kubectl rollout undo deployment/" + name + " -n " + ns}}
+}
+
+// TerminateAction describes pg_terminate_backend(pid) as an action's fields.
+func TerminateAction(pid int) incident.ActionFields {
+	return incident.ActionFields{Title: fmt.Sprintf("Terminate backend %d", pid), Kind: incident.ActionSQL, Op: OpTerminate,
+		Target: PIDTarget(pid), Destructive: true, Lines: []string{fmt.Sprintf("SELECT pg_terminate_backend(%d);", pid)}}
+}
+
+// CancelAction describes pg_cancel_backend(pid) as an action's fields.
+func CancelAction(pid int) incident.ActionFields {
+	return incident.ActionFields{Title: fmt.Sprintf("Cancel the query of backend %d", pid), Kind: incident.ActionSQL, Op: OpCancel,
+		Target: PIDTarget(pid), Lines: []string{fmt.Sprintf("SELECT pg_cancel_backend(%d);", pid)}}
+}
+
+// Replay re-applies the drill actions a journal records as done — events
+// of kind action, phase finished, without error, not cancelled, not a dry
+// run, whose Op is one of the drill's — at their recorded times, in time
+// order, so a restarted drill shows the story as it was left. Actions
+// whose target does not parse, or that fail now, are skipped: the journal
+// already says what happened then.
+func (s *Scenario) Replay(events []incident.Event) {
+	var acts []incident.Event
+	for _, ev := range events {
+		a := ev.Action
+		if ev.Kind != incident.KindAction || a == nil || a.Phase != incident.PhaseFinished ||
+			a.Error != "" || a.Cancelled || a.Mode == "dry-run" {
+			continue
+		}
+		acts = append(acts, ev)
+	}
+	sort.SliceStable(acts, func(i, j int) bool { return acts[i].Time.Before(acts[j].Time) })
+	ctx := context.Background()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ev := range acts {
+		switch a := ev.Action; a.Op {
+		case OpRolloutUndo:
+			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "deployment" {
+				_, _ = s.rolloutUndoAt(ctx, ns, name, ev.Time)
+			}
+		case OpTerminate:
+			if pid, ok := ParsePIDTarget(a.Target); ok {
+				s.terminateAt(pid, ev.Time)
+			}
+		case OpCancel:
+			if pid, ok := ParsePIDTarget(a.Target); ok {
+				s.cancelAt(pid, ev.Time)
+			}
+		}
+	}
+}
