@@ -20,22 +20,23 @@ func frame(st *styles.Styles, title, body string, w, h int, focused bool) []stri
 	if focused {
 		border, titleStyle = st.Frame.BorderFocused, st.Frame.TitleFocused
 	}
-	inner := w - 2
+	b := st.Frame.Box.GetBorderStyle()
+	inner := w - st.Frame.Box.GetHorizontalFrameSize()
 	t := common.Truncate(title, max(inner-4, 0))
 	fill := inner - 3 - ansi.StringWidth(t)
 	var top string
 	if fill >= 0 && t != "" {
-		top = border.Render("╭─ ") + titleStyle.Render(t) + border.Render(" "+strings.Repeat("─", fill)+"╮")
+		top = border.Render(b.TopLeft+b.Top+" ") + titleStyle.Render(t) + border.Render(" "+strings.Repeat(b.Top, fill)+b.TopRight)
 	} else {
-		top = border.Render("╭" + strings.Repeat("─", inner) + "╮")
+		top = border.Render(b.TopLeft + strings.Repeat(b.Top, inner) + b.TopRight)
 	}
 	out := make([]string, 0, h)
 	out = append(out, top)
-	side := border.Render("│")
-	for _, l := range common.Fit(body, inner, h-2) {
-		out = append(out, side+l+side)
+	left, right := border.Render(b.Left), border.Render(b.Right)
+	for _, l := range common.Fit(body, inner, h-st.Frame.Box.GetVerticalFrameSize()) {
+		out = append(out, left+l+right)
 	}
-	out = append(out, border.Render("╰"+strings.Repeat("─", inner)+"╯"))
+	out = append(out, border.Render(b.BottomLeft+strings.Repeat(b.Bottom, inner)+b.BottomRight))
 	return out
 }
 
@@ -81,7 +82,14 @@ func overlay(bg []string, box string, width int) []string {
 		}
 		row := common.Pad(out[y], width)
 		l = common.Pad(l, bw)
-		out[y] = ansi.Truncate(row, left, "") + l + ansi.TruncateLeft(row, left+bw, "")
+		// A cut through a wide character (an emoji in a pane) drops it
+		// whole: pad so the box and the right side stay in their columns.
+		lp := common.Pad(ansi.Truncate(row, left, ""), left)
+		rp := ansi.TruncateLeft(row, left+bw, "")
+		if gap := width - left - bw - ansi.StringWidth(rp); gap > 0 {
+			rp = strings.Repeat(" ", gap) + rp
+		}
+		out[y] = lp + l + rp
 	}
 	return out
 }

@@ -1,26 +1,38 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // KeyMap is the global map: keys that work whatever pane has focus (unless
 // the focused pane binds the same key, or a text field is open).
 type KeyMap struct {
 	Next, Prev, Jump key.Binding
 	Zoom, Note, Help key.Binding
-	Palette          key.Binding
+	Palette, Running key.Binding
 	Redraw, Quit     key.Binding
 }
 
-// DefaultKeyMap returns the global bindings.
-func DefaultKeyMap() KeyMap {
+// DefaultKeyMap returns the global bindings for a shell of n panes (the
+// jump keys are 1..n, at most 9).
+func DefaultKeyMap(n int) KeyMap {
+	n = min(max(n, 1), 9)
+	jump := make([]string, n)
+	for i := range jump {
+		jump[i] = strconv.Itoa(i + 1)
+	}
 	return KeyMap{
 		Next:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Prev:    key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
-		Jump:    key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "jump to pane")),
+		Jump:    key.NewBinding(key.WithKeys(jump...), key.WithHelp(fmt.Sprintf("1-%d", n), "jump to pane")),
 		Zoom:    key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom pane")),
 		Note:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Palette: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
+		Running: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "show the running action's output")),
 		Redraw:  key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -33,13 +45,14 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp lists every global binding.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Palette, k.Help, k.Redraw, k.Quit}}
+	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Palette, k.Running, k.Help, k.Redraw, k.Quit}}
 }
 
 // DialogKeyMap is shared by the dialogs (confirmation, input, palette,
 // help); listed in help so it is discoverable.
 type DialogKeyMap struct {
 	Confirm, Cancel, Close key.Binding
+	Hide                   key.Binding
 	Next, Prev, Submit     key.Binding
 	ScrollUp, ScrollDown   key.Binding
 }
@@ -50,7 +63,8 @@ func DefaultDialogKeyMap() DialogKeyMap {
 		Confirm: key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "N", "esc", "ctrl+c"), key.WithHelp("n/esc", "cancel")),
 		// Close works where typing is possible (n and q would be text).
-		Close:      key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "close (input, palette, help)")),
+		Close:      key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "close (input, palette, help); cancel a running action")),
+		Hide:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "hide a running action's dialog (it goes on)")),
 		Next:       key.NewBinding(key.WithKeys("tab", "down", "ctrl+n"), key.WithHelp("tab/↓", "next field or choice")),
 		Prev:       key.NewBinding(key.WithKeys("shift+tab", "up", "ctrl+p"), key.WithHelp("shift+tab/↑", "previous field or choice")),
 		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save / run (next field until the last)")),
@@ -64,5 +78,5 @@ func (k DialogKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Confirm
 
 // FullHelp implements help.KeyMap.
 func (k DialogKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Confirm, k.Cancel, k.Close}, {k.Next, k.Prev, k.Submit}, {k.ScrollUp, k.ScrollDown}}
+	return [][]key.Binding{{k.Confirm, k.Cancel, k.Close, k.Hide}, {k.Next, k.Prev, k.Submit}, {k.ScrollUp, k.ScrollDown}}
 }

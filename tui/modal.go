@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -17,20 +18,55 @@ import (
 )
 
 // modal is a dialog on the shell's stack. While one is open it gets every
-// key; it says when it is done and what to run then.
+// key, and every other message too (progress into an open dialog); it says
+// when it is done and what to run then. SetSize is called when it is
+// pushed and on every resize, so Update can clamp to what View will show.
 type modal interface {
 	Update(tea.Msg) (m modal, cmd tea.Cmd, done bool)
 	View(width, height int) string
+	SetSize(width, height int)
+}
+
+// hints renders bindings as a dialog's key hint line, from the bindings
+// themselves: "[y/enter] confirm   [n/esc] cancel".
+func hints(bs ...key.Binding) string {
+	parts := make([]string, 0, len(bs))
+	for _, b := range bs {
+		if b.Enabled() {
+			parts = append(parts, "["+b.Help().Key+"] "+b.Help().Desc)
+		}
+	}
+	return strings.Join(parts, "   ")
+}
+
+// relabel is b with other help text, for a hint that says what the key
+// does in this dialog.
+func relabel(b key.Binding, k, desc string) key.Binding {
+	b.SetHelp(k, desc)
+	return b
 }
 
 // ---- confirmation dialog ----------------------------------------------------
 
+// confirmation is what the confirmation dialog shows and does.
+type confirmation struct {
+	title       string
+	lines       []string // exactly what will run
+	target      string
+	destructive bool
+	note        string // what the session's mode will do with it
+	onConfirm   tea.Cmd
+	onCancel    tea.Cmd
+}
+
 type confirmModal struct {
 	st   *styles.Styles
 	keys DialogKeyMap
-	req  common.ConfirmRequest
-	mode common.Mode
+	c    confirmation
+	w, h int
 }
+
+func (c *confirmModal) SetSize(w, h int) { c.w, c.h = w, h }
 
 func (c *confirmModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	k, ok := msg.(tea.KeyMsg)
@@ -39,47 +75,42 @@ func (c *confirmModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	}
 	switch {
 	case key.Matches(k, c.keys.Confirm):
-		return c, c.req.OnConfirm, true
+		return c, c.c.onConfirm, true
 	case key.Matches(k, c.keys.Cancel):
-		return c, c.req.OnCancel, true
+		return c, c.c.onCancel, true
 	}
 	return c, nil, false // every other key is trapped
 }
 
 func (c *confirmModal) View(width, height int) string {
 	box := c.st.Dialog.Box
-	if c.req.Destructive {
+	if c.c.destructive {
 		box = c.st.Dialog.DangerBox
 	}
 	inner := min(max(width-8, 20), 100)
 	var b strings.Builder
-	b.WriteString(c.st.Dialog.Title.Render(common.Truncate(sanitize.Line(c.req.Title), inner)))
+	b.WriteString(c.st.Dialog.Title.Render(common.Truncate(sanitize.Line(c.c.title), inner)))
 	b.WriteString("\n\n")
-	if len(c.req.Lines) > 0 {
-		if c.req.Destructive {
-			b.WriteString(c.st.Bad.Render("This will run:"))
+	if len(c.c.lines) > 0 {
+		if c.c.destructive {
+			b.WriteString(c.st.Bad.Render("This will run (destructive):"))
 		} else {
-			b.WriteString("This will:")
+			b.WriteString("This will run:")
 		}
 		b.WriteString("\n")
-		for _, l := range c.req.Lines {
+		for _, l := range c.c.lines {
 			// Wrap, never cut: the engineer must see all of what will run.
 			b.WriteString(ansi.Hardwrap("  "+sanitize.Text(l), inner, true))
 			b.WriteString("\n")
 		}
 	}
-	if c.req.Target != "" {
-		b.WriteString("\n" + ansi.Hardwrap("Against: "+sanitize.Text(c.req.Target), inner, true) + "\n")
+	if c.c.target != "" {
+		b.WriteString("\n" + ansi.Hardwrap("Against: "+sanitize.Text(c.c.target), inner, true) + "\n")
 	}
-	if c.req.Destructive {
-		switch {
-		case c.mode.Drill:
-			b.WriteString("\n" + c.st.Warn.Render("DRILL: it will be shown as \"would run\" and recorded as not executed.") + "\n")
-		case c.mode.DryRun:
-			b.WriteString("\n" + c.st.Warn.Render("DRY-RUN: it will be shown as \"would run\" and recorded as not executed.") + "\n")
-		}
+	if c.c.note != "" {
+		b.WriteString("\n" + c.st.Warn.Render(ansi.Hardwrap(c.c.note, inner, true)) + "\n")
 	}
-	b.WriteString("\n" + c.st.Dialog.Hint.Render("[y/enter] confirm   [n/esc] cancel"))
+	b.WriteString("\n" + c.st.Dialog.Hint.Render(hints(c.keys.Confirm, c.keys.Cancel)))
 	body := b.String()
 	// Keep the box inside the screen: if it is too tall, cut the middle
 	// and say so rather than spill.
@@ -88,7 +119,86 @@ func (c *confirmModal) View(width, height int) string {
 		keep := append(append([]string{}, lines[:maxLines-3]...), c.st.Warn.Render(fmt.Sprintf("… %d more lines (enlarge the terminal to read them all)", len(lines)-maxLines+2)), "", lines[len(lines)-1])
 		body = strings.Join(keep, "\n")
 	}
-	return box.Width(inner + 2).Render(body)
+	return box.Width(inner + box.GetHorizontalPadding()).Render(body)
+}
+
+// ---- running action ---------------------------------------------------------
+
+// runningModal shows a running action: elapsed time and its latest output;
+// esc cancels it, enter hides the dialog (it goes on; the status bar shows
+// it). Once the action ends it shows the outcome until closed.
+type runningModal struct {
+	st   *styles.Styles
+	keys DialogKeyMap
+	r    *running
+	now  func() time.Time
+	w, h int
+}
+
+func (d *runningModal) SetSize(w, h int) { d.w, d.h = w, h }
+
+func (d *runningModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return d, nil, false
+	}
+	switch {
+	case d.r.done != nil && key.Matches(k, d.keys.Close, d.keys.Hide):
+		return d, nil, true
+	case key.Matches(k, d.keys.Close):
+		if !d.r.cancelling {
+			d.r.cancelling = true
+			d.r.cancel() // not I/O: the action's goroutine sees its context end
+		}
+	case key.Matches(k, d.keys.Hide):
+		return d, nil, true
+	}
+	return d, nil, false
+}
+
+func (d *runningModal) View(width, height int) string {
+	r := d.r
+	inner := min(max(width-8, 20), 100)
+	var b strings.Builder
+	b.WriteString(d.st.Dialog.Title.Render(common.Truncate(sanitize.Line(r.action.Title), inner)) + "\n")
+	if r.action.Target != "" {
+		b.WriteString(d.st.Muted.Render(common.Truncate("against "+sanitize.Line(r.action.Target), inner)) + "\n")
+	}
+	switch {
+	case r.done != nil && r.done.outcome.Err != nil:
+		b.WriteString(d.st.Bad.Render(common.Truncate("FAILED after "+r.done.duration.Round(100*time.Millisecond).String()+" — "+sanitize.Line(r.done.outcome.Err.Error()), inner)))
+	case r.done != nil:
+		msg := "done in " + r.done.duration.Round(100*time.Millisecond).String()
+		if r.done.outcome.Result != "" {
+			msg += " — " + r.done.outcome.Result
+		}
+		b.WriteString(d.st.OK.Render(common.Truncate(sanitize.Line(msg), inner)))
+	case r.cancelling:
+		b.WriteString(d.st.Warn.Render("cancelling… " + common.Duration(d.now().Sub(r.started))))
+	default:
+		b.WriteString(d.st.Info.Render("running " + common.Duration(d.now().Sub(r.started))))
+	}
+	b.WriteString("\n")
+	rows := max(min(height-10, 15), 1)
+	lines := r.lines
+	if len(lines) > rows {
+		lines = lines[len(lines)-rows:]
+	}
+	if r.dropped > 0 || len(r.lines) > len(lines) {
+		b.WriteString(d.st.Muted.Render(fmt.Sprintf("… %d earlier lines", r.dropped+len(r.lines)-len(lines))) + "\n")
+	}
+	for _, l := range lines {
+		b.WriteString(common.Truncate(sanitize.Line(l), inner) + "\n")
+	}
+	if len(r.lines) == 0 && r.done == nil {
+		b.WriteString(d.st.Muted.Render("(no output yet)") + "\n")
+	}
+	hint := hints(relabel(d.keys.Close, "esc", "cancel it"), relabel(d.keys.Hide, "enter", "hide (it goes on)"))
+	if r.done != nil {
+		hint = hints(relabel(d.keys.Hide, "enter/esc", "close"))
+	}
+	b.WriteString("\n" + d.st.Dialog.Hint.Render(common.Truncate(hint, inner)))
+	return d.st.Dialog.Box.Width(inner + d.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
 }
 
 // ---- input dialog -----------------------------------------------------------
@@ -100,7 +210,10 @@ type inputModal struct {
 	inputs []textinput.Model
 	focus  int
 	err    string
+	w, h   int
 }
+
+func (m *inputModal) SetSize(w, h int) { m.w, m.h = w, h }
 
 func newInputModal(st *styles.Styles, keys DialogKeyMap, req common.InputRequest) *inputModal {
 	m := &inputModal{st: st, keys: keys, req: req}
@@ -173,7 +286,7 @@ func (m *inputModal) View(width, height int) string {
 	}
 	labelW = min(labelW, inner/3)
 	for i, f := range m.req.Fields {
-		in := m.inputs[i]
+		in := m.inputs[i] // a copy: setting its width here changes nothing kept
 		in.Width = max(inner-labelW-3, 5)
 		style := m.st.Dialog.Field
 		if i == m.focus {
@@ -184,12 +297,12 @@ func (m *inputModal) View(width, height int) string {
 	if m.err != "" {
 		b.WriteString("\n\n" + m.st.Bad.Render(common.Truncate(m.err, inner)))
 	}
-	hint := "[enter] save   [esc] cancel"
+	hint := hints(relabel(m.keys.Submit, "enter", "save"), relabel(m.keys.Close, "esc", "cancel"))
 	if len(m.inputs) > 1 {
-		hint = "[tab] next field   [enter] next / save on last   [esc] cancel"
+		hint = hints(relabel(m.keys.Next, "tab", "next field"), relabel(m.keys.Submit, "enter", "next / save on last"), relabel(m.keys.Close, "esc", "cancel"))
 	}
 	b.WriteString("\n\n" + m.st.Dialog.Hint.Render(common.Truncate(hint, inner)))
-	return m.st.Dialog.Box.Width(inner + 2).Render(b.String())
+	return m.st.Dialog.Box.Width(inner + m.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
 }
 
 // ---- help -------------------------------------------------------------------
@@ -205,7 +318,17 @@ type helpModal struct {
 	sections []helpSection
 	offset   int
 	close    key.Binding // the dialog's Close, and ? again
+	body     []string    // laid out for the size given by SetSize
+	rows     int         // how many body lines fit
 }
+
+func (h *helpModal) SetSize(width, height int) {
+	h.body = h.layout(width)
+	h.rows = max(height-6, 3)
+	h.offset = min(h.offset, h.maxOffset())
+}
+
+func (h *helpModal) maxOffset() int { return max(len(h.body)-h.rows, 0) }
 
 func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	k, ok := msg.(tea.KeyMsg)
@@ -216,7 +339,7 @@ func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	case key.Matches(k, h.close, h.keys.Close):
 		return h, nil, true
 	case key.Matches(k, h.keys.ScrollDown):
-		h.offset++ // View clamps it to the content
+		h.offset = min(h.offset+1, h.maxOffset())
 	case key.Matches(k, h.keys.ScrollUp):
 		h.offset = max(h.offset-1, 0)
 	}
@@ -249,7 +372,8 @@ func (h *helpModal) lines() [][]string {
 	return out
 }
 
-func (h *helpModal) View(width, height int) string {
+// layout packs the sections into as many columns as width allows.
+func (h *helpModal) layout(width int) []string {
 	secs := h.lines()
 	colW := 0
 	for _, s := range secs {
@@ -292,12 +416,17 @@ func (h *helpModal) View(width, height int) string {
 		}
 		body = append(body, strings.TrimRight(b.String(), " "))
 	}
-	maxRows := max(height-6, 3)
-	footer := "[? / esc] close"
-	if len(body) > maxRows {
-		h.offset = min(h.offset, len(body)-maxRows)
-		footer = fmt.Sprintf("[j/k] scroll (%d-%d of %d)   [? / esc] close", h.offset+1, h.offset+maxRows, len(body))
-		body = body[h.offset : h.offset+maxRows]
+	return body
+}
+
+func (h *helpModal) View(width, height int) string {
+	body := h.body
+	closeHint := relabel(h.close, "? / esc", "close")
+	footer := hints(closeHint)
+	if len(body) > h.rows {
+		off := min(h.offset, h.maxOffset())
+		footer = fmt.Sprintf("%s (%d-%d of %d)   %s", hints(relabel(h.keys.ScrollDown, "j/k", "scroll")), off+1, off+h.rows, len(body), hints(closeHint))
+		body = body[off : off+h.rows]
 	}
 	title := h.st.Dialog.Title.Render("Keys") + "\n\n"
 	return h.st.Dialog.Box.Render(title + strings.Join(body, "\n") + "\n" + h.st.Dialog.Hint.Render(footer))

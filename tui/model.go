@@ -15,6 +15,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
+	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -27,21 +28,31 @@ const (
 	MinHeight     = 10
 )
 
-// Pane indexes, in the order of the 1–6 keys.
+// Place is where a pane sits in the grid layout.
+type Place int
+
 const (
-	PanePods = iota
-	PaneErrors
-	PaneQueries
-	PaneEscalation
-	PaneRunbook
-	PaneTimeline
-	paneCount
+	// PlaceGrid panes fill the main area two to a row, in list order.
+	PlaceGrid Place = iota
+	// PlaceSidebar is the column at the right, the grid's height.
+	PlaceSidebar
+	// PlaceStrip is the band across the bottom.
+	PlaceStrip
 )
+
+// PaneSpec is one pane of the shell: the pane, its short tab label, and
+// where it sits in the grid. The list's order is the order of the tabs and
+// of the jump keys 1–9.
+type PaneSpec struct {
+	Pane  common.Pane
+	Tab   string
+	Place Place
+}
 
 // Options configure the shell.
 type Options struct {
 	Common      common.Common
-	Panes       [paneCount]common.Pane
+	Panes       []PaneSpec
 	Events      []incident.Event // the journal as it was when the console started
 	JournalPath string
 	// Resume is the command line that resumes this session, for the quit dialog.
@@ -61,7 +72,7 @@ type Model struct {
 	keys        KeyMap
 	dialogKeys  DialogKeyMap
 	help        help.Model
-	panes       [paneCount]common.Pane
+	panes       []PaneSpec
 	focus       int
 	zoom        bool
 	modals      []modal
@@ -75,6 +86,7 @@ type Model struct {
 	flashAt     time.Time
 	id          int64
 	init        []tea.Cmd
+	running     []*running // actions executing now
 }
 
 // New builds the shell.
@@ -86,7 +98,7 @@ func New(o Options) *Model {
 	h.Styles.Ellipsis = o.Common.Styles.Muted
 	m := &Model{
 		c:           o.Common,
-		keys:        DefaultKeyMap(),
+		keys:        DefaultKeyMap(len(o.Panes)),
 		dialogKeys:  DefaultDialogKeyMap(),
 		help:        h,
 		panes:       o.Panes,
@@ -106,7 +118,7 @@ func New(o Options) *Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.tick()}
 	for _, p := range m.panes {
-		cmds = append(cmds, p.Init())
+		cmds = append(cmds, p.Pane.Init())
 	}
 	cmds = append(cmds, m.init...)
 	return tea.Batch(cmds...)
@@ -124,13 +136,16 @@ func (m *Model) Focused() int { return m.focus }
 func (m *Model) Session() incident.Session { return m.session }
 
 // Update routes: size to layout; keys to the top modal, else the focused
-// pane, else the global map; everything else to every pane (results carry
-// their owner's tag).
+// pane, else the global map; actions to the one action path; everything
+// else to the top modal and to every pane (results carry their owner's tag).
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
+		for _, md := range m.modals {
+			md.SetSize(m.width, m.height)
+		}
 		return m, nil
 	case tickMsg:
 		if msg.id != m.id {
@@ -145,17 +160,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m, nil
 	case common.ConfirmRequest:
-		if msg.Destructive && m.c.Mode.ReadOnly {
-			m.setFlash("read-only session: \""+msg.Title+"\" is not possible (restart without --read-only to act)", true)
-			return m, nil
-		}
-		m.modals = append(m.modals, &confirmModal{st: m.c.Styles, keys: m.dialogKeys, req: msg, mode: m.c.Mode})
+		m.pushModal(&confirmModal{st: m.c.Styles, keys: m.dialogKeys, c: confirmation{
+			title: msg.Title, lines: msg.Lines, onConfirm: msg.OnConfirm, onCancel: msg.OnCancel}})
 		return m, nil
+	case common.ActionRequest:
+		return m, m.requestAction(msg.Action)
+	case confirmedAction:
+		return m, m.startAction(msg.action)
+	case probes.StreamMsg[runUpdate]:
+		return m, m.actionUpdate(msg)
 	case common.InputRequest:
 		if len(msg.Fields) == 0 {
 			return m, nil
 		}
-		m.modals = append(m.modals, newInputModal(m.c.Styles, m.dialogKeys, msg))
+		m.pushModal(newInputModal(m.c.Styles, m.dialogKeys, msg))
 		return m, nil
 	case runActionMsg:
 		return m, m.runAction(msg.name)
@@ -163,13 +181,38 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setFlash(msg.Text, msg.Error)
 		return m, nil
 	case common.EventMsg:
-		if msg.Err != nil {
-			m.setFlash("JOURNAL WRITE FAILED — event not recorded: "+msg.Err.Error(), true)
-			return m, nil
-		}
-		m.session = incident.Fold(append(m.session.Events, msg.Event))
+		return m, m.recorded(msg)
 	}
-	return m, m.broadcast(msg)
+	var cmd tea.Cmd
+	if n := len(m.modals); n > 0 {
+		// Non-key messages reach the open dialog too (progress into it).
+		var done bool
+		var top modal
+		top, cmd, done = m.modals[n-1].Update(msg)
+		if done {
+			m.modals = m.modals[:n-1]
+		} else {
+			m.modals[n-1] = top
+		}
+	}
+	return m, tea.Batch(cmd, m.broadcast(msg))
+}
+
+// recorded folds an appended event into the incident, once, and hands the
+// panes the event with the incident as it now stands.
+func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
+	if msg.Err != nil {
+		m.setFlash("JOURNAL WRITE FAILED — event not recorded: "+msg.Err.Error(), true)
+		return nil
+	}
+	m.session.Apply(msg.Event)
+	msg.Session = m.session
+	return m.broadcast(msg)
+}
+
+func (m *Model) pushModal(md modal) {
+	md.SetSize(m.width, m.height)
+	m.modals = append(m.modals, md)
 }
 
 func (m *Model) flashTTL() time.Duration {
@@ -188,7 +231,7 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(m.panes))
 	for i, p := range m.panes {
 		var cmd tea.Cmd
-		m.panes[i], cmd = p.Update(msg)
+		m.panes[i].Pane, cmd = p.Pane.Update(msg)
 		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
@@ -207,10 +250,10 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	if !m.flashErr {
 		m.flash = ""
 	}
-	p := m.panes[m.focus]
+	p := m.panes[m.focus].Pane
 	if p.Capturing() || matchesAny(k, p) {
 		var cmd tea.Cmd
-		m.panes[m.focus], cmd = p.Update(k)
+		m.panes[m.focus].Pane, cmd = p.Update(k)
 		return cmd
 	}
 	switch {
@@ -227,7 +270,9 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Help):
 		return m.openHelp()
 	case key.Matches(k, m.keys.Palette):
-		m.modals = append(m.modals, newPalette(m.c.Styles, m.dialogKeys, m.actions()))
+		m.pushModal(newPalette(m.c.Styles, m.dialogKeys, m.actions()))
+	case key.Matches(k, m.keys.Running):
+		return m.showRunning()
 	case key.Matches(k, m.keys.Redraw):
 		return tea.ClearScreen
 	case key.Matches(k, m.keys.Note):
@@ -246,7 +291,8 @@ func matchesAny(k tea.KeyMsg, km help.KeyMap) bool {
 }
 
 func (m *Model) setFocus(i int) {
-	m.focus = (i + paneCount) % paneCount
+	n := len(m.panes)
+	m.focus = (i%n + n) % n
 	m.flash = ""
 	m.layout()
 }
@@ -294,14 +340,14 @@ func (m *Model) toggleZoom() tea.Cmd {
 }
 
 func (m *Model) openHelp() tea.Cmd {
-	m.modals = append(m.modals, m.helpModal())
+	m.pushModal(m.helpModal())
 	return nil
 }
 
 func (m *Model) helpModal() modal {
 	secs := []helpSection{{title: "Global", keys: m.keys}}
 	for i, p := range m.panes {
-		secs = append(secs, helpSection{title: fmt.Sprintf("%d %s", i+1, p.Title()), keys: p})
+		secs = append(secs, helpSection{title: fmt.Sprintf("%d %s", i+1, p.Pane.Title()), keys: p.Pane})
 	}
 	secs = append(secs, helpSection{title: "Dialogs", keys: m.dialogKeys})
 	return &helpModal{st: m.c.Styles, keys: m.dialogKeys, sections: secs, close: key.NewBinding(key.WithKeys("?", "q"))}
@@ -309,56 +355,92 @@ func (m *Model) helpModal() modal {
 
 // ---- layout -------------------------------------------------------------------
 
-type rect struct{ w, h int }
-
 // grid reports whether the full grid fits.
 func (m *Model) grid() bool {
 	return m.width >= GridMinWidth && m.height >= GridMinHeight && !m.zoom
 }
 
-func (m *Model) sizes() (sidebar, colA, colB, rowTop, rowBot, strip int) {
-	sidebar = min(max(m.width/4, 30), 48)
-	left := m.width - sidebar
-	colA = left / 2
-	colB = left - colA
-	strip = 8
-	if m.height >= 48 {
-		strip = 10
+// cell is one pane's place on screen, frame included.
+type cell struct{ w, h int }
+
+// gridCols lays out the grid: two columns of PlaceGrid panes (list order,
+// row by row), the sidebar at the right, the strip below. It returns each
+// pane's cell and the columns as lists of pane indexes, top to bottom.
+func (m *Model) gridCols() (cells []cell, cols [][]int, strip int) {
+	cells = make([]cell, len(m.panes))
+	var grid []int
+	sidebar, strip := -1, -1
+	for i, p := range m.panes {
+		switch {
+		case p.Place == PlaceSidebar && sidebar < 0:
+			sidebar = i
+		case p.Place == PlaceStrip && strip < 0:
+			strip = i
+		default:
+			grid = append(grid, i)
+		}
 	}
-	gridH := m.height - 2 - strip
-	rowTop = gridH / 2
-	rowBot = gridH - rowTop
-	return
+	sbW := 0
+	if sidebar >= 0 {
+		sbW = min(max(m.width/4, 30), 48)
+	}
+	stripH := 0
+	if strip >= 0 {
+		stripH = 8
+		if m.height >= 48 {
+			stripH = 10
+		}
+		cells[strip] = cell{m.width, stripH}
+	}
+	gridH := m.height - 2 - stripH // status bar, footer
+	left := m.width - sbW
+	widths := []int{left / 2, left - left/2}
+	if len(grid) == 1 {
+		widths = []int{left}
+	}
+	cols = make([][]int, len(widths))
+	for n, i := range grid {
+		cols[n%len(widths)] = append(cols[n%len(widths)], i)
+	}
+	for c, col := range cols {
+		for r, i := range col {
+			h := gridH / len(col)
+			if r == len(col)-1 {
+				h = gridH - h*(len(col)-1)
+			}
+			cells[i] = cell{widths[c], h}
+		}
+	}
+	if sidebar >= 0 {
+		cells[sidebar] = cell{sbW, gridH}
+		cols = append(cols, []int{sidebar})
+	}
+	return cells, cols, strip
 }
 
-func (m *Model) rects() [paneCount]rect {
-	var r [paneCount]rect
+func (m *Model) cells() []cell {
 	if m.grid() {
-		sb, a, b, top, bot, strip := m.sizes()
-		r[PanePods] = rect{a, top}
-		r[PaneErrors] = rect{b, top}
-		r[PaneQueries] = rect{a, bot}
-		r[PaneEscalation] = rect{b, bot}
-		r[PaneRunbook] = rect{sb, top + bot}
-		r[PaneTimeline] = rect{m.width, strip}
-		return r
+		cells, _, _ := m.gridCols()
+		return cells
 	}
 	h := m.height - 3 // status, tabs, footer
 	if m.zoom {
 		h = m.height - 2
 	}
-	for i := range r {
-		r[i] = rect{m.width, h}
+	cells := make([]cell, len(m.panes))
+	for i := range cells {
+		cells[i] = cell{m.width, h}
 	}
-	return r
+	return cells
 }
 
 func (m *Model) layout() {
 	if m.width == 0 {
 		return
 	}
-	for i, r := range m.rects() {
-		m.panes[i].SetSize(max(r.w-2, 0), max(r.h-2, 0))
+	fw, fh := m.c.Styles.Frame.Box.GetHorizontalFrameSize(), m.c.Styles.Frame.Box.GetVerticalFrameSize()
+	for i, c := range m.cells() {
+		m.panes[i].Pane.SetSize(max(c.w-fw, 0), max(c.h-fh, 0))
 	}
 }
 
@@ -375,18 +457,25 @@ func (m *Model) View() string {
 	}
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.statusBar())
-	rects := m.rects()
+	cells := m.cells()
 	pane := func(i int) []string {
-		r := rects[i]
-		title := fmt.Sprintf("%d %s", i+1, m.panes[i].Title())
-		return frame(m.c.Styles, title, m.panes[i].View(), r.w, r.h, i == m.focus)
+		c := cells[i]
+		title := fmt.Sprintf("%d %s", i+1, m.panes[i].Pane.Title())
+		return frame(m.c.Styles, title, m.panes[i].Pane.View(), c.w, c.h, i == m.focus)
 	}
 	switch {
 	case m.grid():
-		left := append(pane(PanePods), pane(PaneQueries)...)
-		mid := append(pane(PaneErrors), pane(PaneEscalation)...)
-		lines = append(lines, joinColumns(left, mid, pane(PaneRunbook))...)
-		lines = append(lines, pane(PaneTimeline)...)
+		_, cols, strip := m.gridCols()
+		blocks := make([][]string, len(cols))
+		for c, col := range cols {
+			for _, i := range col {
+				blocks[c] = append(blocks[c], pane(i)...)
+			}
+		}
+		lines = append(lines, joinColumns(blocks...)...)
+		if strip >= 0 {
+			lines = append(lines, pane(strip)...)
+		}
 	case m.zoom:
 		lines = append(lines, pane(m.focus)...)
 	default:
@@ -403,14 +492,11 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// tabNames are short, fixed labels so six tabs fit in 80 columns.
-var tabNames = [paneCount]string{"Pods", "Errors", "Queries", "Escalation", "Runbooks", "Timeline"}
-
 func (m *Model) tabs() string {
 	st := m.c.Styles
 	var parts []string
 	for i := range m.panes {
-		label := fmt.Sprintf("%d %s", i+1, tabNames[i])
+		label := fmt.Sprintf("%d %s", i+1, m.panes[i].Tab)
 		if i == m.focus {
 			parts = append(parts, st.Tabs.Active.Render(label))
 		} else {
@@ -429,7 +515,7 @@ func (m *Model) footer() string {
 		return st.Status.Flash.Render(common.Truncate(" "+m.flash, m.width))
 	}
 	m.help.Width = m.width - 1
-	short := append(m.panes[m.focus].ShortHelp(), m.keys.ShortHelp()...)
+	short := append(m.panes[m.focus].Pane.ShortHelp(), m.keys.ShortHelp()...)
 	return " " + m.help.ShortHelpView(short)
 }
 
@@ -462,8 +548,11 @@ func (m *Model) statusBar() string {
 		badges = append(badges, st.Status.Badge.Render(" DRY-RUN "))
 	}
 	var dots []string
+	if r := m.runningBadge(now); r != "" {
+		badges = append(badges, st.Status.Badge.Render(" "+sanitize.Line(r)+" "))
+	}
 	for _, p := range m.panes {
-		for _, b := range p.Backends() {
+		for _, b := range p.Pane.Backends() {
 			dots = append(dots, st.Muted.Render(b.Name)+common.Dot(st, b.State))
 		}
 	}
@@ -482,4 +571,7 @@ func (m *Model) statusBar() string {
 }
 
 // Pane returns pane i (for tests and documentation checks).
-func (m *Model) Pane(i int) common.Pane { return m.panes[i] }
+func (m *Model) Pane(i int) common.Pane { return m.panes[i].Pane }
+
+// Panes is how many panes the shell has.
+func (m *Model) Panes() int { return len(m.panes) }

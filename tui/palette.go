@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/sahilm/fuzzy"
 
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
@@ -32,11 +33,39 @@ func (m *Model) actions() []action {
 		{"Redraw the screen", m.keys.Redraw.Help().Key, func(*Model) tea.Cmd { return tea.ClearScreen }},
 		{"Quit", m.keys.Quit.Help().Key, (*Model).quit},
 	}
+	if len(m.running) > 0 {
+		as = append([]action{{"Show the running action", "", (*Model).showRunning}}, as...)
+	}
+	// What the panes offer for their selection, the focused pane's first.
+	order := append([]int{m.focus}, m.others()...)
+	var offers []action
+	for _, i := range order {
+		o, ok := m.panes[i].Pane.(common.Offerer)
+		if !ok {
+			continue
+		}
+		for _, of := range o.Offers() {
+			cmd := of.Cmd
+			offers = append(offers, action{of.Name, of.Key, func(*Model) tea.Cmd { return cmd }})
+		}
+	}
+	as = append(offers, as...)
 	for i, p := range m.panes {
 		i := i
-		as = append(as, action{fmt.Sprintf("Go to %s", p.Title()), fmt.Sprint(i + 1), func(m *Model) tea.Cmd { m.setFocus(i); return nil }})
+		as = append(as, action{fmt.Sprintf("Go to %s", p.Pane.Title()), fmt.Sprint(i + 1), func(m *Model) tea.Cmd { m.setFocus(i); return nil }})
 	}
 	return as
+}
+
+// others are the pane indexes other than the focused one, in order.
+func (m *Model) others() []int {
+	var out []int
+	for i := range m.panes {
+		if i != m.focus {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func (m *Model) runAction(name string) tea.Cmd {
@@ -55,7 +84,20 @@ type paletteModal struct {
 	all     []action
 	matches []action
 	sel     int
+	w, h    int
 }
+
+func (p *paletteModal) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.input.Width = p.inner() - 3
+	p.sel = min(p.sel, max(p.visible()-1, 0))
+}
+
+func (p *paletteModal) inner() int { return min(max(p.w-8, 20), 60) }
+
+// visible is how many matches the dialog can show: the selection never
+// moves onto a row that is not drawn.
+func (p *paletteModal) visible() int { return max(min(len(p.matches), p.h-6), 0) }
 
 func newPalette(st *styles.Styles, keys DialogKeyMap, actions []action) *paletteModal {
 	ti := textinput.New()
@@ -102,7 +144,7 @@ func (p *paletteModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 		p.sel = max(p.sel-1, 0)
 		return p, nil, false
 	case key.Matches(k, p.keys.Next):
-		p.sel = min(p.sel+1, max(len(p.matches)-1, 0))
+		p.sel = min(p.sel+1, max(p.visible()-1, 0))
 		return p, nil, false
 	}
 	var cmd tea.Cmd
@@ -112,22 +154,21 @@ func (p *paletteModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 }
 
 func (p *paletteModal) View(width, height int) string {
-	inner := min(max(width-8, 20), 60)
-	p.input.Width = inner - 3
+	inner := p.inner()
 	var b strings.Builder
 	b.WriteString(p.input.View() + "\n")
-	rows := max(min(len(p.matches), height-6), 0)
+	rows := p.visible()
 	for i := 0; i < rows; i++ {
 		a := p.matches[i]
-		line := common.Pad(a.name, inner-8) + p.st.Muted.Render(common.PadLeft(a.key, 8))
+		line := common.Pad(sanitize.Line(a.name), inner-8) + p.st.Muted.Render(common.PadLeft(a.key, 8))
 		if i == p.sel {
-			line = p.st.Table.Selected.Render(common.Pad(a.name, inner-8)) + p.st.Muted.Render(common.PadLeft(a.key, 8))
+			line = p.st.Table.Selected.Render(common.Pad(sanitize.Line(a.name), inner-8)) + p.st.Muted.Render(common.PadLeft(a.key, 8))
 		}
 		b.WriteString(line + "\n")
 	}
 	if len(p.matches) == 0 {
 		b.WriteString(p.st.Muted.Render("no action matches") + "\n")
 	}
-	b.WriteString(p.st.Dialog.Hint.Render("[enter] run   [↑/↓] choose   [esc] close"))
-	return p.st.Dialog.Box.Width(inner + 2).Render(b.String())
+	b.WriteString(p.st.Dialog.Hint.Render(common.Truncate(hints(relabel(p.keys.Submit, "enter", "run"), relabel(p.keys.Next, "↑/↓", "choose"), relabel(p.keys.Close, "esc", "close")), inner)))
+	return p.st.Dialog.Box.Width(inner + p.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
 }

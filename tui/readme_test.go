@@ -26,8 +26,8 @@ func TestReadmeListsEveryBinding(t *testing.T) {
 	}
 	section := doc[start:end]
 	f := newShell(t, common.Mode{})
-	maps := []help.KeyMap{tui.DefaultKeyMap(), tui.DefaultDialogKeyMap()}
-	for i := 0; i < 6; i++ {
+	maps := []help.KeyMap{tui.DefaultKeyMap(f.model.Panes()), tui.DefaultDialogKeyMap()}
+	for i := 0; i < f.model.Panes(); i++ {
 		maps = append(maps, f.model.Pane(i))
 	}
 	for _, km := range maps {

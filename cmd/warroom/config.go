@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,8 @@ type Config struct {
 	DryRun   bool          `yaml:"dry_run"`
 	Refresh  time.Duration `yaml:"refresh"`
 	Runbooks []string      `yaml:"runbooks"`
+	// LogLevel is the structured log's level: debug, info, warn, error.
+	LogLevel string `yaml:"log_level"`
 
 	Kube struct {
 		Kubeconfig string `yaml:"kubeconfig"`
@@ -52,6 +55,7 @@ type Config struct {
 func Defaults() Config {
 	var c Config
 	c.Refresh = 2 * time.Second
+	c.LogLevel = "info"
 	c.Kube.Namespace = "agent-platform"
 	c.Actor = os.Getenv("USER")
 	if c.Actor == "" {
@@ -202,10 +206,22 @@ func (c *Config) Validate() error {
 			return configErrorf("runbooks: %v", err)
 		}
 	}
+	if _, err := c.SlogLevel(); err != nil {
+		return configErrorf("log_level: %v", err)
+	}
 	if strings.TrimSpace(c.Actor) == "" {
 		return configErrorf("actor: must not be empty")
 	}
 	return nil
+}
+
+// SlogLevel is LogLevel as a slog.Level.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return l, fmt.Errorf("%q is not a level (debug, info, warn, error)", c.LogLevel)
+	}
+	return l, nil
 }
 
 // DefaultSeverity is what a new incident is declared with when none is given.

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/drill"
@@ -78,26 +81,31 @@ func console(cfg Config, stdout, stderr io.Writer) error {
 	if cfg.Title == "" {
 		cfg.Title = "Incident " + time.Now().UTC().Format("2006-01-02 15:04 UTC")
 	}
-	return session(cfg, cfg.EffectiveSeverity(), b, common.Mode{ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, nil, stdout, stderr)
+	return session(cfg, cfg.EffectiveSeverity(), common.Mode{ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun},
+		func(incident.Session, []incident.Event) (backends, *drill.Scenario) { return b, nil }, stdout, stderr)
 }
 
-// demo runs the embedded drill.
+// demo runs the embedded drill. Its clock is anchored at the journal's
+// declaration, so a resumed drill goes on where it was, and the actions
+// already taken in it (an undone rollout) are replayed from the journal.
 func demo(cfg Config, stdout, stderr io.Writer) error {
-	start := time.Now()
-	sc := drill.New(start, time.Now)
-	b := backends{
-		kube: sc.Kube(), prom: sc.Prom(), pg: sc.PG(), rds: sc.RDS(),
-		rdsInst: drill.InstanceID, namespace: drill.Namespace,
-	}
 	cfg.Title = drill.Title
 	declare := drill.Severity
 	if cfg.Severity != "" {
 		declare = cfg.EffectiveSeverity() // --severity still wins
 	}
 	if cfg.Journal == "" {
-		cfg.Journal = defaultJournal("drill", start)
+		cfg.Journal = defaultJournal("drill", time.Now())
 	}
-	return session(cfg, declare, b, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, sc, stdout, stderr)
+	return session(cfg, declare, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun},
+		func(s incident.Session, events []incident.Event) (backends, *drill.Scenario) {
+			sc := drill.New(s.Declared, time.Now)
+			sc.Replay(events)
+			return backends{
+				kube: sc.Kube(), prom: sc.Prom(), pg: sc.PG(), rds: sc.RDS(),
+				rdsInst: drill.InstanceID, namespace: drill.Namespace,
+			}, sc
+		}, stdout, stderr)
 }
 
 func defaultJournal(prefix string, at time.Time) string {
@@ -112,18 +120,43 @@ func defaultJournal(prefix string, at time.Time) string {
 	return filepath.Join(dir, "warroom", prefix+"-"+at.UTC().Format("20060102-150405")+".jsonl")
 }
 
+// logPath is the structured log's file, beside the journal.
+func logPath(journal string) string {
+	return strings.TrimSuffix(journal, filepath.Ext(journal)) + ".log"
+}
+
+// openLog opens the structured log (JSON lines, appended, 0600) at level.
+func openLog(path string, level slog.Level) (*slog.Logger, io.Closer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: level})), f, nil
+}
+
 // session opens the journal, declares (with severity declare) or resumes
-// the incident, builds the panes and runs the program. On resume, the
+// the incident, builds the backends (connect is given the incident as
+// declared or resumed), the panes, and runs the program. On resume, the
 // severity changes only if the user asked for one (cfg.Severity set).
-func session(cfg Config, declare incident.Severity, b backends, mode common.Mode, sc *drill.Scenario, stdout, stderr io.Writer) error {
+func session(cfg Config, declare incident.Severity, mode common.Mode, connect func(incident.Session, []incident.Event) (backends, *drill.Scenario), stdout, stderr io.Writer) error {
 	if cfg.Journal == "" {
 		cfg.Journal = defaultJournal("incident", time.Now())
 	}
 	j, events, skipped, err := incident.Open(cfg.Journal)
 	if err != nil {
-		return configErrorf("journal: %v", err)
+		return configErrorf("%v", err)
 	}
 	defer j.Close()
+	level, err := cfg.SlogLevel()
+	if err != nil {
+		return configErrorf("log_level: %v", err)
+	}
+	log, logFile, err := openLog(logPath(j.Path()), level)
+	if err != nil {
+		return configErrorf("log: %v", err)
+	}
+	defer logFile.Close()
+	log.Info("console started", "journal", j.Path(), "version", version, "drill", mode.Drill, "read_only", mode.ReadOnly, "dry_run", mode.DryRun, "events", len(events))
 	var notice string
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "warroom: journal %s line %d skipped (torn or not JSON): %v\n", j.Path(), s.Line, s.Err)
@@ -138,13 +171,16 @@ func session(cfg Config, declare incident.Severity, b backends, mode common.Mode
 			return fmt.Errorf("journal: %w", err)
 		}
 		events = append(events, ev)
+		s.Apply(ev)
 	case sev != s.Severity && cfg.Severity != "": // asked for explicitly on resume
 		ev, err := j.Append(incident.SeverityChange(cfg.Actor, s.Severity, sev, time.Now()))
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 		events = append(events, ev)
+		s.Apply(ev)
 	}
+	b, sc := connect(s, events)
 
 	books, err := runbooks.Shipped()
 	if err != nil {
@@ -177,6 +213,7 @@ func session(cfg Config, declare incident.Severity, b backends, mode common.Mode
 		Actor:   cfg.Actor,
 		Mode:    mode,
 		Journal: j,
+		Log:     log,
 	}
 	// Resume with the binary as it was invoked (./bin/warroom after make demo).
 	self := "warroom"
@@ -192,11 +229,11 @@ func session(cfg Config, declare incident.Severity, b backends, mode common.Mode
 	}
 	var init []tea.Cmd
 	if sc != nil {
-		init = drillScript(sc, j, events)
+		init = drillScript(sc, s.ID, j, events)
 	}
 	m := tui.New(tui.Options{
 		Common:      c,
-		Panes:       buildPanes(c, cfg, b, events, runbooks.NewIndex(books)),
+		Panes:       buildPanes(c, cfg, b, s, events, runbooks.NewIndex(books)),
 		Events:      events,
 		JournalPath: j.Path(),
 		Resume:      resume,
@@ -211,44 +248,52 @@ func session(cfg Config, declare incident.Severity, b backends, mode common.Mode
 	return nil
 }
 
-func buildPanes(c common.Common, cfg Config, b backends, events []incident.Event, ix *runbooks.Index) [6]common.Pane {
-	return [6]common.Pane{
-		pods.New(c, b.kube, pods.Config{Namespace: b.namespace, Refresh: cfg.Refresh}),
-		errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh}),
-		queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}),
-		escalation.New(c, escalation.Config{Events: events}),
-		runbook.New(c, ix, runbook.Config{}),
-		timeline.New(c, timeline.Config{Events: events}),
+// buildPanes is the console's panes, in the order of their tabs and jump
+// keys, with their place in the grid.
+func buildPanes(c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
+	return []tui.PaneSpec{
+		{Pane: pods.New(c, b.kube, pods.Config{Namespace: b.namespace, Refresh: cfg.Refresh}), Tab: "Pods"},
+		{Pane: errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh}), Tab: "Errors"},
+		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
+		{Pane: escalation.New(c, escalation.Config{Session: s}), Tab: "Escalation"},
+		{Pane: runbook.New(c, ix, runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
+		{Pane: timeline.New(c, timeline.Config{Events: events}), Tab: "Timeline", Place: tui.PlaceStrip},
 	}
 }
 
-// drillScript schedules the drill's timeline events that are not yet in
-// the journal (a resumed drill does not repeat itself).
-func drillScript(sc *drill.Scenario, j common.Recorder, have []incident.Event) []tea.Cmd {
+// drillScript records the drill's scripted events when they fall due on
+// the drill's clock, each once, by ID: events already in the journal (a
+// resumed drill) are not repeated. The script is read anew each second,
+// because actions change it (an undo resolves the alert a minute later).
+// The seen set belongs to this chain of Cmds alone: each tick runs after
+// the previous one.
+func drillScript(sc *drill.Scenario, incidentID string, j common.Recorder, have []incident.Event) []tea.Cmd {
 	seen := map[string]bool{}
 	for _, e := range have {
-		seen[e.Summary] = true
+		seen[e.ID] = true
 	}
-	var cmds []tea.Cmd
-	for _, s := range sc.Script() {
-		if seen[s.Event.Summary] {
-			continue
-		}
-		ev := s.Event
-		wait := time.Until(ev.Time)
-		cmds = append(cmds, tea.Tick(max(wait, 0), func(time.Time) tea.Msg {
-			ev.Time = time.Now()
-			return common.RecordEvent(j, ev)()
-		}))
-	}
-	return cmds
+	return []tea.Cmd{scriptTick(sc, incidentID, j, seen)}
 }
 
+func scriptTick(sc *drill.Scenario, incidentID string, j common.Recorder, seen map[string]bool) tea.Cmd {
+	return tea.Tick(time.Second, func(now time.Time) tea.Msg {
+		var cmds tea.BatchMsg
+		for _, s := range sc.Script(incidentID) {
+			if seen[s.Event.ID] || s.Event.Time.After(now) {
+				continue
+			}
+			seen[s.Event.ID] = true
+			cmds = append(cmds, common.RecordEvent(j, s.Event))
+		}
+		return append(cmds, scriptTick(sc, incidentID, j, seen))
+	})
+}
+
+// shellQuote quotes s for bash (mvdan.cc/sh), for the resume hint.
 func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '/' || r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0 {
-		return s
+	q, err := syntax.Quote(s, syntax.LangBash)
+	if err != nil {
+		return strconv.Quote(s) // only for strings bash cannot hold (NUL): shown, not run
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return q
 }

@@ -69,6 +69,7 @@ type flags struct {
 	readOnly   bool
 	dryRun     bool
 	refresh    time.Duration
+	logLevel   string
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -90,6 +91,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.readOnly, "read-only", false, "make destructive actions impossible (read_only)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "show destructive actions as \"would run\" without running them (dry_run)")
 	fs.DurationVar(&f.refresh, "refresh", d.Refresh, "how often panes poll their backends (refresh)")
+	fs.StringVar(&f.logLevel, "log-level", d.LogLevel, "level of the log written beside the journal: debug, info, warn, error (log_level)")
 }
 
 // apply puts the flags the user set on top of the config.
@@ -115,6 +117,7 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 	set("read-only", func() { c.ReadOnly = f.readOnly })
 	set("dry-run", func() { c.DryRun = f.dryRun })
 	set("refresh", func() { c.Refresh = f.refresh })
+	set("log-level", func() { c.LogLevel = f.logLevel })
 }
 
 // loadConfig reads the config file (explicit or default) and applies flags.

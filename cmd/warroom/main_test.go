@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/warroom-dev/warroom/incident"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -185,5 +187,48 @@ func TestConfigPathsExpandHome(t *testing.T) {
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A journal another console holds is refused before the screen is touched:
+// exit 2, the journal named, nothing declared in it.
+func TestJournalInUseIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inc.jsonl")
+	j, _, _, err := incident.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var out, errOut bytes.Buffer
+	code := run([]string{"demo", "--journal", path, "--config", writeConfig(t, "")}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "in use by another warroom") || !strings.Contains(errOut.String(), path) {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout: %q", out.String())
+	}
+	if evs, _, _ := incident.ReadFile(path); len(evs) != 0 {
+		t.Errorf("the refused console wrote %d events", len(evs))
+	}
+}
+
+// --log-level must be a level.
+func TestBadLogLevelExitsTwo(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"demo", "--log-level", "loud", "--config", writeConfig(t, "")}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "log_level") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"./bin/warroom":         "./bin/warroom",
+		"/tmp/my journal.jsonl": "'/tmp/my journal.jsonl'",
+		"it's":                  `"it's"`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -17,9 +17,9 @@ import (
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
-// Config carries the journal as it was at start.
+// Config carries the incident as it was at start.
 type Config struct {
-	Events []incident.Event
+	Session incident.Session
 }
 
 // KeyMap is the pane's bindings (none yet).
@@ -34,7 +34,7 @@ type Model struct {
 
 // New makes the pane. It has no probe: its data is the incident itself.
 func New(c common.Common, cfg Config) *Model {
-	return &Model{c: c, session: incident.Fold(cfg.Events)}
+	return &Model{c: c, session: cfg.Session}
 }
 
 func (m *Model) Title() string              { return "Escalation" }
@@ -45,10 +45,10 @@ func (m *Model) ShortHelp() []key.Binding   { return nil }
 func (m *Model) FullHelp() [][]key.Binding  { return nil }
 func (m *Model) Backends() []common.Backend { return nil }
 
-// Update folds each recorded event into the session.
+// Update takes the incident as the shell folded it with each event.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	if ev, ok := msg.(common.EventMsg); ok && ev.Err == nil {
-		m.session = incident.Fold(append(m.session.Events, ev.Event))
+		m.session = ev.Session
 	}
 	return m, nil
 }

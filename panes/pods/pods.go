@@ -11,7 +11,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"k8s.io/apimachinery/pkg/util/duration"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
@@ -27,16 +29,23 @@ type Config struct {
 // KeyMap is the pane's bindings.
 type KeyMap struct {
 	common.NavKeys
+	Undo key.Binding
 }
 
 // DefaultKeyMap returns the pane's bindings.
-func DefaultKeyMap() KeyMap { return KeyMap{NavKeys: common.DefaultNavKeys()} }
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		NavKeys: common.DefaultNavKeys(),
+		Undo:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo rollout")),
+	}
+}
 
 // Model is the pods pane.
 type Model struct {
 	c      common.Common
 	cfg    Config
 	keys   KeyMap
+	probe  kube.Probe
 	feed   *probes.Feed[[]kube.Pod]
 	cursor common.Cursor
 	w, h   int
@@ -49,9 +58,11 @@ func New(c common.Common, probe kube.Probe, cfg Config) *Model {
 		ns := cfg.Namespace
 		fetch = func(ctx context.Context) ([]kube.Pod, error) { return probe.Pods(ctx, ns) }
 	}
-	feed := probes.NewFeed("pods", cfg.Refresh, c.Now, fetch, "set --kubeconfig/--context or kube.kubeconfig")
+	feed := probes.NewFeed(tag, cfg.Refresh, c.Now, fetch, "set --kubeconfig/--context or kube.kubeconfig")
 	feed.OnChange = c.ProbeEvents("kubernetes")
-	return &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), feed: feed}
+	m := &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), probe: probe, feed: feed}
+	m.keys.Undo.SetEnabled(probe != nil)
+	return m
 }
 
 func (m *Model) Title() string {
@@ -63,9 +74,9 @@ func (m *Model) Title() string {
 func (m *Model) Init() tea.Cmd            { return m.feed.Start() }
 func (m *Model) SetSize(w, h int)         { m.w, m.h = w, h }
 func (m *Model) Capturing() bool          { return false }
-func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Up, m.keys.Down} }
+func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Undo} }
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.keys.NavKeys.Bindings()}
+	return [][]key.Binding{m.keys.NavKeys.Bindings(), {m.keys.Undo}}
 }
 func (m *Model) Backends() []common.Backend {
 	return []common.Backend{{Name: "kube", State: m.feed.State}}
@@ -76,10 +87,80 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	if ok, cmd := m.feed.Update(msg); ok {
 		return m, cmd
 	}
-	if k, ok := msg.(tea.KeyMsg); ok {
-		m.cursor.Handle(k, m.keys.NavKeys, len(m.feed.Data), m.rows())
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		if key.Matches(msg, m.keys.Undo) {
+			return m, m.undo()
+		}
+		m.cursor.Handle(msg, m.keys.NavKeys, len(m.feed.Data), m.rows())
+	case common.ActionDoneMsg:
+		if msg.Tag == tag && msg.Executed {
+			return m, m.feed.Restart(nil) // show what the action did now, not at the next poll
+		}
 	}
 	return m, nil
+}
+
+const tag = "pods"
+
+// deployment is the deployment that owns the selected pod, as far as the
+// row tells: its ReplicaSet's name without the pod-template hash.
+func (m *Model) deployment() (ns, name string, ok bool) {
+	if m.cursor.Pos >= len(m.feed.Data) {
+		return "", "", false
+	}
+	p := m.feed.Data[m.cursor.Pos]
+	kind, rs, _ := strings.Cut(p.Owner, "/")
+	i := strings.LastIndexByte(rs, '-')
+	if kind != "ReplicaSet" || i <= 0 {
+		return "", "", false
+	}
+	return p.Namespace, rs[:i], true
+}
+
+// undoAction is the rollout undo of the selected pod's deployment.
+// (The pods issue adds the revisions and images to the confirmation.)
+func (m *Model) undoAction() (common.Action, bool) {
+	ns, name, ok := m.deployment()
+	if !ok || m.probe == nil {
+		return common.Action{}, false
+	}
+	probe := m.probe
+	return common.Action{
+		Title:       "Roll back deployment/" + name + " to its previous revision",
+		Kind:        incident.ActionKube,
+		Op:          kube.OpRolloutUndo,
+		Lines:       []string{"kubectl rollout undo deployment/" + name + " -n " + ns},
+		Target:      "deployment/" + name + " in " + ns,
+		Destructive: true,
+		Timeout:     30 * time.Second,
+		Tag:         tag,
+		Run: func(ctx context.Context, progress func(string)) common.Outcome {
+			res, err := probe.RolloutUndo(ctx, ns, name)
+			if err != nil {
+				return common.Outcome{Err: err}
+			}
+			return common.Outcome{Result: res.String()}
+		},
+	}, true
+}
+
+func (m *Model) undo() tea.Cmd {
+	a, ok := m.undoAction()
+	if !ok {
+		return common.Flash("rollout undo: the selected pod has no deployment (no ReplicaSet owner)", true)
+	}
+	return common.Do(a)
+}
+
+// Offers puts the rollout undo of the selected pod's deployment in the
+// command palette.
+func (m *Model) Offers() []common.Offer {
+	a, ok := m.undoAction()
+	if !ok {
+		return nil
+	}
+	return []common.Offer{{Name: a.Title, Key: m.keys.Undo.Help().Key, Cmd: common.Do(a)}}
 }
 
 func (m *Model) rows() int { return max(m.h-3, 1) }
@@ -153,21 +234,10 @@ func (m *Model) View() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// age is the AGE column as kubectl prints it (apimachinery's HumanDuration).
 func age(now, t time.Time) string {
 	if t.IsZero() {
 		return "?"
 	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "0s"
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
+	return duration.HumanDuration(max(now.Sub(t), 0))
 }

@@ -4,6 +4,7 @@
 package timeline
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -96,12 +97,23 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	return m, nil
 }
 
+// add inserts ev in (time, ID) order. Appends finish in any order across
+// goroutines (and, later, across consoles); an event already shown (same
+// ID) is not shown twice.
 func (m *Model) add(ev incident.Event) {
-	m.events = append(m.events, ev)
-	// Appends finish in any order across goroutines; keep time order.
-	if n := len(m.events); n > 1 && m.events[n-1].Time.Before(m.events[n-2].Time) {
-		sort.SliceStable(m.events, func(i, j int) bool { return m.events[i].Time.Before(m.events[j].Time) })
+	i := sort.Search(len(m.events), func(i int) bool { return !before(m.events[i], ev) })
+	if ev.ID != "" && i < len(m.events) && m.events[i].ID == ev.ID {
+		return
 	}
+	m.events = slices.Insert(m.events, i, ev)
+}
+
+// before is the timeline's order: time, then ID.
+func before(a, b incident.Event) bool {
+	if !a.Time.Equal(b.Time) {
+		return a.Time.Before(b.Time)
+	}
+	return a.ID < b.ID
 }
 
 func (m *Model) key(k tea.KeyMsg) {

@@ -5,6 +5,7 @@
 package common
 
 import (
+	"log/slog"
 	"strings"
 	"time"
 
@@ -16,11 +17,12 @@ import (
 	"github.com/warroom-dev/warroom/tui/styles"
 )
 
-// Mode is how this session may act on the world.
+// Mode is how this session may act on the world. The shell applies it to
+// every Action (see Action): panes never look at it to decide.
 type Mode struct {
-	Drill    bool // scripted incident: nothing real is touched
-	ReadOnly bool // destructive actions are impossible
-	DryRun   bool // destructive actions are shown as "would run", not run
+	Drill    bool // scripted incident: actions run on the drill's own backends; host actions are "would run"
+	ReadOnly bool // destructive actions are refused before any dialog
+	DryRun   bool // no action runs: each is recorded as "would run — not executed"
 }
 
 // Recorder appends an event durably (fsync'd) and returns it as stored.
@@ -35,6 +37,17 @@ type Common struct {
 	Actor   string
 	Mode    Mode
 	Journal Recorder
+	// Log is the structured log beside the journal (never the terminal).
+	// Write to it only from Cmds, never from Update or View.
+	Log *slog.Logger
+}
+
+// Logger is c.Log, or a logger that discards.
+func (c Common) Logger() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
 }
 
 // Pane is the contract every pane satisfies.
@@ -60,10 +73,14 @@ type Backend struct {
 }
 
 // EventMsg reports an event that was appended to the journal (and fsync'd),
-// or the error that stopped it. It is broadcast to every pane.
+// or the error that stopped it. The shell folds the event into the
+// incident once and broadcasts the message to every pane with Session set
+// to the incident as it now stands: panes read the incident from here,
+// never by re-folding history.
 type EventMsg struct {
-	Event incident.Event
-	Err   error
+	Event   incident.Event
+	Err     error
+	Session incident.Session
 }
 
 // Record returns a Cmd that appends an event to the journal and reports it
@@ -84,16 +101,13 @@ func RecordEvent(j Recorder, ev incident.Event) tea.Cmd {
 	}
 }
 
-// ConfirmRequest asks the shell for the confirmation dialog. Every
-// destructive action goes through it.
+// ConfirmRequest asks the shell for a yes/no dialog about the console
+// itself (quitting). Anything that changes the world is an Action (see Do),
+// never a ConfirmRequest.
 type ConfirmRequest struct {
 	Title string
-	// Lines say exactly what will happen, one per line (commands, queries).
+	// Lines say exactly what will happen, one per line.
 	Lines []string
-	// Target says against what: cluster/namespace/object, database, URL.
-	Target string
-	// Destructive actions are refused outright in read-only mode.
-	Destructive bool
 	// OnConfirm runs when confirmed; OnCancel (optional) when cancelled.
 	OnConfirm tea.Cmd
 	OnCancel  tea.Cmd
@@ -140,18 +154,33 @@ func Flash(text string, isErr bool) tea.Cmd {
 const SystemActor = "warroom"
 
 // ProbeEvents returns a probes.Feed OnChange that puts "backend lost" and
-// "backend recovered" on the timeline as probe events, by the console.
+// "backend recovered" on the timeline as probe events, by the console, and
+// logs the error in full.
 func (c Common) ProbeEvents(backend string) func(probes.Change) tea.Cmd {
-	c.Actor = SystemActor
+	j, now, log := c.Journal, c.Now, c.Logger()
 	return func(ch probes.Change) tea.Cmd {
+		ev := incident.Event{Time: now(), Actor: SystemActor, Kind: incident.KindProbe,
+			Probe: &incident.ProbeFields{Backend: backend}}
 		if ch.Lost {
 			detail := ""
 			if ch.Err != nil {
 				detail = ch.Err.Error()
 			}
 			first, _, _ := strings.Cut(detail, "\n")
-			return c.Record(incident.KindProbe, backend+" lost: "+Truncate(first, 160), detail)
+			ev.Summary, ev.Detail = backend+" lost: "+Truncate(first, 160), detail
+			ev.Probe.State, ev.Probe.Error = incident.ProbeLost, detail
+		} else {
+			ev.Summary = backend + " recovered after " + ch.Down.Round(time.Second).String()
+			ev.Probe.State, ev.Probe.DownForMS = incident.ProbeRecovered, ch.Down.Milliseconds()
 		}
-		return c.Record(incident.KindProbe, backend+" recovered after "+ch.Down.Round(time.Second).String(), "")
+		rec := RecordEvent(j, ev)
+		return func() tea.Msg {
+			if ch.Lost {
+				log.Warn("backend lost", "backend", backend, "err", incident.Redact(ev.Detail))
+			} else {
+				log.Info("backend recovered", "backend", backend, "down", ch.Down)
+			}
+			return rec()
+		}
 	}
 }

@@ -59,6 +59,9 @@ type Styles struct {
 	OK, Warn, Bad, Info       lipgloss.Style
 
 	Frame struct {
+		// Box is the pane frame's shape: its border characters and frame
+		// sizes; the layout subtracts Box's frame sizes, never literals.
+		Box                   lipgloss.Style
 		Border, BorderFocused lipgloss.Style
 		Title, TitleFocused   lipgloss.Style
 	}
@@ -99,6 +102,7 @@ func New(r *lipgloss.Renderer, t Theme) *Styles {
 	s.Bad = n().Foreground(t.Bad).Bold(true)
 	s.Info = n().Foreground(t.Info)
 
+	s.Frame.Box = n().Border(lipgloss.RoundedBorder())
 	s.Frame.Border = n().Foreground(t.Border)
 	s.Frame.BorderFocused = n().Foreground(t.Focus)
 	s.Frame.Title = n().Foreground(t.Muted)

@@ -1,0 +1,109 @@
+package common
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/warroom-dev/warroom/incident"
+)
+
+// Action is anything that changes the world: a kube call, SQL, a shell
+// step, an AWS call, a page. A pane builds one and hands it to the shell
+// with Do; the shell owns the rest — read-only refusal, the confirmation,
+// dry-run and drill gating, running it off the UI goroutine with a
+// context and a timeout, cancelling, and recording its start and outcome.
+// No pane confirms, gates or records an action itself.
+type Action struct {
+	// Title says what it does: "Roll back deployment/api".
+	Title string
+	// Kind is what it touches: incident.ActionKube, ActionSQL, ActionShell,
+	// ActionAWS, ActionNotify, ActionPromQL.
+	Kind string
+	// Op is a stable machine name ("kube.rollout-undo"); the drill replays
+	// executed ops from the journal by it.
+	Op string
+	// Lines are exactly what will run: commands, SQL, API calls.
+	Lines []string
+	// Target is against what: context/namespace/object, database, instance.
+	Target string
+	// Destructive actions are refused outright in read-only mode.
+	Destructive bool
+	// Timeout bounds Run (DefaultActionTimeout if zero).
+	Timeout time.Duration
+	// Step names the runbook step ("High Error Rate › Rollback"), if any.
+	Step string
+	// Tag identifies the pane that asked; progress and done messages carry it.
+	Tag string
+	// Run does it, off the UI goroutine. It must honour ctx (esc cancels,
+	// the timeout ends it) and must not touch any model: capture copies.
+	// progress may be called from any goroutine, any number of times.
+	Run func(ctx context.Context, progress func(line string)) Outcome
+}
+
+// DefaultActionTimeout bounds an action that sets no timeout.
+const DefaultActionTimeout = 2 * time.Minute
+
+// Outcome is what Run reports.
+type Outcome struct {
+	// ExitCode is set for commands.
+	ExitCode *int
+	// Err is nil on success.
+	Err error
+	// Output is what the action printed, if it was not all sent as
+	// progress; the shell keeps an excerpt (first and last lines).
+	Output string
+	// Result is a one-line account of what changed ("revision 2 → 1").
+	Result string
+}
+
+// TouchesHost reports whether the action runs on this machine (a shell
+// step, the notification hook) rather than against a backend. In a drill
+// such actions are never run: the drill's backends are in-process, the
+// host is real.
+func (a Action) TouchesHost() bool {
+	return a.Kind == incident.ActionShell || a.Kind == incident.ActionNotify
+}
+
+// ActionRequest hands an action to the shell (see Do).
+type ActionRequest struct{ Action Action }
+
+// Do returns a Cmd that hands a to the shell: it is refused (read-only),
+// or confirmed and then run or recorded as not executed.
+func Do(a Action) tea.Cmd { return func() tea.Msg { return ActionRequest{Action: a} } }
+
+// ActionProgressMsg carries output lines of a running action, in order.
+// It is broadcast; the pane that asked (Tag) may show them in place.
+type ActionProgressMsg struct {
+	ID      string // the action's started event ID
+	Tag     string
+	Lines   []string
+	Dropped int // lines dropped before these because the UI fell behind
+}
+
+// ActionDoneMsg says an action ended (or was recorded as not executed).
+// It is broadcast; the pane that asked may refresh its data at once.
+type ActionDoneMsg struct {
+	ID       string
+	Tag      string
+	Op       string
+	Executed bool
+	Outcome  Outcome
+	Duration time.Duration
+}
+
+// Offer is an action a pane offers to the command palette, built for the
+// pane's current selection ("Roll back deployment/api"). Cmd is what the
+// palette runs when it is chosen (typically Do(action), or an input dialog
+// that leads to one).
+type Offer struct {
+	Name string
+	Key  string // the pane key that does the same, for the palette's hint
+	Cmd  tea.Cmd
+}
+
+// Offerer is implemented by panes that offer actions to the palette.
+type Offerer interface {
+	Offers() []Offer
+}
