@@ -3,6 +3,8 @@ package incident
 import (
 	"regexp"
 	"strings"
+
+	"github.com/warroom-dev/warroom/internal/sanitize"
 )
 
 // mask replaces a secret.
@@ -115,3 +117,8 @@ func (r redaction) apply(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// Clean makes outside text safe for one line of a log or a screen:
+// terminal controls stripped first (so an escape sequence cannot hide a
+// secret from Redact), then secrets redacted.
+func Clean(s string) string { return Redact(sanitize.Line(s)) }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -45,36 +47,37 @@ type running struct {
 	started time.Time
 	cancel  context.CancelFunc
 	stream  *probes.Stream[runUpdate]
-	lines   []string
-	dropped int
+	out     probes.Lines // the newest outputKeep lines, for its dialog
 	// cancelling is set once esc asked it to stop.
 	cancelling bool
 	// done is set when the outcome is known.
 	done *runResult
+	// ended is closed by the action's goroutine once its outcome is
+	// recorded (quitting waits for it).
+	ended chan struct{}
 }
 
 // runUpdate is what the goroutine running an action sends the UI; bursts
 // are merged by mergeRun so the UI drains them at its own pace.
 type runUpdate struct {
-	events  []common.EventMsg
-	lines   []string
-	dropped int
-	done    *runResult
+	events []common.EventMsg
+	out    probes.Lines
+	done   *runResult
 }
 
+// runResult is an action's end, as the journal says it.
 type runResult struct {
 	outcome  common.Outcome
 	duration time.Duration
+	summary  string // the outcome event's summary
+	failed   bool   // failed, cancelled, or not run at all
 }
+
+var keepLines = probes.AppendLines(outputKeep)
 
 func mergeRun(p, n runUpdate) runUpdate {
 	p.events = append(p.events, n.events...)
-	p.lines = append(p.lines, n.lines...)
-	p.dropped += n.dropped
-	if over := len(p.lines) - outputKeep; over > 0 {
-		p.lines = append([]string(nil), p.lines[over:]...)
-		p.dropped += over
-	}
+	p.out = keepLines(p.out, n.out)
 	if n.done != nil {
 		p.done = n.done
 	}
@@ -97,7 +100,7 @@ func executes(m common.Mode, a common.Action) (bool, string) {
 	switch {
 	case m.DryRun:
 		return false, "dry-run"
-	case m.Drill && a.TouchesHost():
+	case m.Drill && !a.OnBackend():
 		return false, "drill: it would run on this machine"
 	}
 	return true, ""
@@ -112,6 +115,12 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 	if a.Run == nil {
 		m.setFlash("\""+a.Title+"\" has nothing to run (a bug: please report it)", true)
 		return nil
+	}
+	for _, r := range m.running {
+		if a.Op != "" && r.action.Op == a.Op && r.action.Target == a.Target {
+			m.setFlash("\""+a.Title+"\" is already running (o shows it)", true)
+			return nil
+		}
 	}
 	run, why := executes(m.c.Mode, a)
 	var note string
@@ -128,6 +137,13 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 	return nil
 }
 
+// notExecutedMsg is an action recorded as not executed: the shell shows
+// the event, then tells the panes, in that order.
+type notExecutedMsg struct {
+	recorded common.EventMsg
+	done     common.ActionDoneMsg
+}
+
 // confirmedAction is the confirmation dialog's answer.
 type confirmedAction struct{ action common.Action }
 
@@ -141,15 +157,16 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 	log := m.c.Logger()
 	if run, why := executes(m.c.Mode, a); !run {
 		f.Phase = incident.PhaseNotExecuted
-		ev := incident.Event{Time: now, Actor: m.c.Actor, Kind: incident.KindAction,
+		ev := incident.Event{ID: incident.NewID(now), Time: now, Actor: m.c.Actor, Kind: incident.KindAction,
 			Summary: "would run — not executed (" + why + "): " + a.Title, Action: &f}
-		m.setFlash("would run — not executed ("+why+"): "+a.Title, false)
+		m.setFlash(ev.Summary, false)
 		rec := common.RecordEvent(m.c.Journal, ev)
-		tag, op := a.Tag, a.Op
-		return tea.Batch(func() tea.Msg {
-			log.Info("action not executed", "title", a.Title, "op", op, "why", why, "lines", redactAll(a.Lines), "target", incident.Redact(a.Target))
-			return rec()
-		}, func() tea.Msg { return common.ActionDoneMsg{Tag: tag, Op: op} })
+		done := common.ActionDoneMsg{ID: ev.ID, Tag: a.Tag, Op: a.Op}
+		return func() tea.Msg {
+			log.Info("action not executed", "id", ev.ID, "title", incident.Clean(a.Title), "op", a.Op, "why", why,
+				"lines", cleanAll(a.Lines), "target", incident.Clean(a.Target))
+			return notExecutedMsg{recorded: rec().(common.EventMsg), done: done}
+		}
 	}
 	f.Phase, f.Executed = incident.PhaseStarted, true
 	id := incident.NewID(now)
@@ -160,22 +177,25 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 		timeout = common.DefaultActionTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	r := &running{id: id, action: a, started: now, cancel: cancel,
+	r := &running{id: id, action: a, started: now, cancel: cancel, ended: make(chan struct{}),
 		stream: probes.NewStream[runUpdate]("action:"+id, mergeRun)}
 	m.running = append(m.running, r)
+	m.keys.Running.SetEnabled(true)
 	m.pushModal(&runningModal{st: m.c.Styles, keys: m.dialogKeys, r: r, now: m.c.Now})
-	exec := execution{j: m.c.Journal, now: m.c.Now, log: log, action: a, start: start, stream: r.stream}
-	return tea.Batch(func() tea.Msg { exec.run(ctx, cancel); return nil }, r.stream.Next())
+	exec := execution{j: m.c.Journal, now: m.c.Now, log: log, action: a, start: start, stream: r.stream, timeout: timeout}
+	ended := r.ended
+	return tea.Batch(func() tea.Msg { exec.run(ctx, cancel); close(ended); return nil }, r.stream.Next())
 }
 
 // execution is what the action's goroutine needs: copies, never the model.
 type execution struct {
-	j      common.Recorder
-	now    func() time.Time
-	log    *slog.Logger
-	action common.Action
-	start  incident.Event
-	stream *probes.Stream[runUpdate]
+	j       common.Recorder
+	now     func() time.Time
+	log     *slog.Logger
+	action  common.Action
+	start   incident.Event
+	stream  *probes.Stream[runUpdate]
+	timeout time.Duration
 }
 
 func (x execution) record(ev incident.Event) common.EventMsg {
@@ -189,49 +209,70 @@ func (x execution) run(ctx context.Context, cancel context.CancelFunc) {
 	a := x.action
 	started := x.record(x.start)
 	x.stream.Publish(runUpdate{events: []common.EventMsg{started}})
-	x.log.Info("action started", "id", x.start.ID, "title", a.Title, "op", a.Op, "kind", a.Kind,
-		"lines", redactAll(a.Lines), "target", incident.Redact(a.Target), "destructive", a.Destructive)
+	if started.Err != nil {
+		// Nothing changes the world unrecorded: the start must be on disk
+		// before Run is called.
+		x.log.Error("action not run: its start could not be recorded", "id", x.start.ID, "title", incident.Clean(a.Title), "err", started.Err)
+		x.stream.Publish(runUpdate{done: &runResult{failed: true,
+			outcome: common.Outcome{Err: fmt.Errorf("not run: the journal could not record its start: %w", started.Err)},
+			summary: "NOT RUN: " + a.Title + " — the journal could not record its start"}})
+		return
+	}
+	x.log.Info("action started", "id", x.start.ID, "title", incident.Clean(a.Title), "op", a.Op, "kind", a.Kind,
+		"lines", cleanAll(a.Lines), "target", incident.Clean(a.Target), "destructive", a.Destructive)
 
-	var ex excerpt
+	ex := &excerpt{}
+	var stopped atomic.Bool // set once the shell stops listening to Run
 	progress := func(line string) {
-		for _, l := range strings.Split(strings.TrimRight(line, "\n"), "\n") {
-			ex.add(l)
-			x.stream.Publish(runUpdate{lines: []string{l}})
+		if stopped.Load() {
+			return
 		}
+		lines := strings.Split(strings.TrimRight(line, "\n"), "\n")
+		ex.add(lines...)
+		x.stream.Publish(runUpdate{out: probes.Lines{Lines: lines}})
 	}
 	t0 := time.Now()
-	out := callRun(ctx, a.Run, progress)
+	out, leftBehind := callRun(ctx, a.Run, progress)
+	stopped.Store(true)
 	dur := time.Since(t0)
 	if out.Output != "" {
-		for _, l := range strings.Split(strings.TrimRight(out.Output, "\n"), "\n") {
-			ex.add(l)
-		}
+		ex.add(strings.Split(strings.TrimRight(out.Output, "\n"), "\n")...)
 	}
 
 	f := *x.start.Action
 	f.Phase, f.Ref, f.ExitCode, f.DurationMS, f.Output = incident.PhaseFinished, x.start.ID, out.ExitCode, dur.Milliseconds(), ex.String()
-	summary := "done: " + a.Title
+	took := " (" + dur.Round(100*time.Millisecond).String() + ")"
+	res := &runResult{outcome: out, duration: dur, failed: out.Err != nil}
 	switch {
-	case errors.Is(ctx.Err(), context.Canceled) && out.Err != nil:
+	case out.Err != nil && errors.Is(ctx.Err(), context.Canceled):
 		f.Cancelled, f.Error = true, out.Err.Error()
-		summary = "cancelled: " + a.Title
+		res.summary = "cancelled: " + a.Title + took
+	case out.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		f.Error = fmt.Sprintf("timed out after %s: %v", x.timeout, out.Err)
+		res.summary = "TIMED OUT: " + a.Title + " after " + x.timeout.String()
 	case out.Err != nil:
 		f.Error = out.Err.Error()
-		summary = "FAILED: " + a.Title + " — " + firstLine(out.Err.Error())
+		res.summary = "FAILED: " + a.Title + " — " + firstLine(out.Err.Error()) + took
 	case out.Result != "":
-		summary += " — " + out.Result
+		res.summary = "done: " + a.Title + " — " + out.Result + took
+	default:
+		res.summary = "done: " + a.Title + took
 	}
-	summary += " (" + dur.Round(100*time.Millisecond).String() + ")"
-	fin := incident.Event{Time: x.now(), Actor: x.start.Actor, Kind: incident.KindAction, Summary: summary, Detail: out.Result, Action: &f}
+	if leftBehind {
+		res.summary += " — it did not stop and was left behind"
+	}
+	fin := incident.Event{Time: x.now(), Actor: x.start.Actor, Kind: incident.KindAction, Summary: res.summary, Detail: out.Result, Action: &f}
 	finished := x.record(fin)
-	x.log.Info("action finished", "id", x.start.ID, "title", a.Title, "op", a.Op, "duration", dur,
-		"error", incident.Redact(f.Error), "cancelled", f.Cancelled, "exit_code", f.ExitCode)
-	x.stream.Publish(runUpdate{events: []common.EventMsg{finished}, done: &runResult{outcome: out, duration: dur}})
+	x.log.Info("action finished", "id", x.start.ID, "title", incident.Clean(a.Title), "op", a.Op, "duration", dur,
+		"error", incident.Clean(f.Error), "cancelled", f.Cancelled, "exit_code", f.ExitCode, "left_behind", leftBehind)
+	x.stream.Publish(runUpdate{events: []common.EventMsg{finished}, done: res})
 }
 
-// callRun calls run and returns its outcome; a Run that panics fails, and
-// one that ignores its cancelled context is waited for only stopGrace.
-func callRun(ctx context.Context, run func(context.Context, func(string)) common.Outcome, progress func(string)) common.Outcome {
+// callRun calls run and returns its outcome: what Run returned, even if
+// its context ended meanwhile (an undo that went through is done, not
+// cancelled). A Run that panics fails; one that does not return within
+// stopGrace of its context ending is left behind (true), with an error.
+func callRun(ctx context.Context, run func(context.Context, func(string)) common.Outcome, progress func(string)) (common.Outcome, bool) {
 	done := make(chan common.Outcome, 1)
 	go func() {
 		defer func() {
@@ -243,48 +284,48 @@ func callRun(ctx context.Context, run func(context.Context, func(string)) common
 	}()
 	select {
 	case out := <-done:
-		return withCtxErr(ctx, out)
+		return out, false
 	case <-ctx.Done():
 	}
 	select {
 	case out := <-done:
-		return withCtxErr(ctx, out)
+		return out, false
 	case <-time.After(stopGrace):
-		return common.Outcome{Err: fmt.Errorf("%w; it did not stop within %s and was left behind", ctx.Err(), stopGrace)}
+		return common.Outcome{Err: fmt.Errorf("%w; it did not stop within %s", ctx.Err(), stopGrace)}, true
 	}
 }
 
-// withCtxErr makes sure a Run cut short by its context reports it.
-func withCtxErr(ctx context.Context, out common.Outcome) common.Outcome {
-	if out.Err == nil && ctx.Err() != nil {
-		out.Err = ctx.Err()
-	}
-	return out
-}
-
-// excerpt keeps the first and last lines of an action's output.
+// excerpt keeps the first and last lines of an action's output. Run may
+// call progress from several goroutines: it is guarded.
 type excerpt struct {
+	mu      sync.Mutex
 	head    []string
 	tail    []string
 	skipped int
 }
 
-func (e *excerpt) add(l string) {
-	if len(l) > 300 {
-		l = l[:300] + "…"
-	}
-	if len(e.head) < outputHead {
-		e.head = append(e.head, l)
-		return
-	}
-	e.tail = append(e.tail, l)
-	if len(e.tail) > outputTail {
-		e.tail = e.tail[1:]
-		e.skipped++
+func (e *excerpt) add(lines ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range lines {
+		if len(l) > 300 {
+			l = l[:300] + "…"
+		}
+		if len(e.head) < outputHead {
+			e.head = append(e.head, l)
+			continue
+		}
+		e.tail = append(e.tail, l)
+		if len(e.tail) > outputTail {
+			e.tail = e.tail[1:]
+			e.skipped++
+		}
 	}
 }
 
 func (e *excerpt) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	lines := append([]string(nil), e.head...)
 	if e.skipped > 0 {
 		lines = append(lines, fmt.Sprintf("… %d lines …", e.skipped))
@@ -292,10 +333,10 @@ func (e *excerpt) String() string {
 	return strings.Join(append(lines, e.tail...), "\n")
 }
 
-func redactAll(lines []string) []string {
+func cleanAll(lines []string) []string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		out[i] = incident.Redact(l)
+		out[i] = incident.Clean(l)
 	}
 	return out
 }
@@ -320,26 +361,17 @@ func (m *Model) actionUpdate(msg probes.StreamMsg[runUpdate]) tea.Cmd {
 	for _, ev := range msg.Data.events {
 		cmds = append(cmds, m.recorded(ev))
 	}
-	if n := len(msg.Data.lines); n > 0 || msg.Data.dropped > 0 {
-		r.lines = append(r.lines, msg.Data.lines...)
-		r.dropped += msg.Data.dropped
-		if over := len(r.lines) - outputKeep; over > 0 {
-			r.lines = append([]string(nil), r.lines[over:]...)
-			r.dropped += over
-		}
-		lines, dropped, id, tag := msg.Data.lines, msg.Data.dropped, r.id, r.action.Tag
-		cmds = append(cmds, m.broadcast(common.ActionProgressMsg{ID: id, Tag: tag, Lines: lines, Dropped: dropped}))
+	if out := msg.Data.out; len(out.Lines) > 0 || out.Dropped > 0 {
+		r.out = keepLines(r.out, out)
+		cmds = append(cmds, m.broadcast(common.ActionProgressMsg{ID: r.id, Tag: r.action.Tag, Lines: out.Lines, Dropped: out.Dropped}))
 	}
 	if d := msg.Data.done; d != nil {
 		r.done = d
 		m.forget(r)
-		text, isErr := "done: "+r.action.Title, d.outcome.Err != nil
-		if isErr {
-			text = "FAILED: " + r.action.Title + " — " + firstLine(d.outcome.Err.Error())
-		} else if d.outcome.Result != "" {
-			text += " — " + d.outcome.Result
+		if !m.flashErr || d.failed {
+			// A failure (the journal's included) is never covered by a success.
+			m.setFlash(d.summary, d.failed)
 		}
-		m.setFlash(text, isErr)
 		cmds = append(cmds, m.broadcast(common.ActionDoneMsg{ID: r.id, Tag: r.action.Tag, Op: r.action.Op,
 			Executed: true, Outcome: d.outcome, Duration: d.duration}))
 	}
@@ -353,8 +385,32 @@ func (m *Model) forget(r *running) {
 	for i, x := range m.running {
 		if x == r {
 			m.running = append(m.running[:i:i], m.running[i+1:]...)
-			return
+			break
 		}
+	}
+	m.keys.Running.SetEnabled(len(m.running) > 0)
+}
+
+// stopAll cancels every running action and returns a Cmd that waits (at
+// most stopGrace and a little) until their outcomes are recorded, then
+// quits: closing the console never leaves a "started" without its end.
+func (m *Model) stopAll() tea.Cmd {
+	var ended []chan struct{}
+	for _, r := range m.running {
+		r.cancelling = true
+		r.cancel()
+		ended = append(ended, r.ended)
+	}
+	return func() tea.Msg {
+		deadline := time.After(stopGrace + time.Second)
+		for _, e := range ended {
+			select {
+			case <-e:
+			case <-deadline:
+				return tea.QuitMsg{}
+			}
+		}
+		return tea.QuitMsg{}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func actionShell(t *testing.T, mode common.Mode) (*tui.Model, *stubPane, string)
 	r.SetColorProfile(termenv.Ascii)
 	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }, Actor: "alice", Mode: mode, Journal: j}
 	p := &stubPane{}
-	m := tui.New(tui.Options{Common: c, Panes: []tui.PaneSpec{{Pane: p, Tab: "Stub"}}, Events: []incident.Event{decl}, JournalPath: path})
+	m := tui.New(tui.Options{Common: c, Panes: []tui.PaneSpec{{Pane: p, Tab: "Stub"}}, Session: incident.Fold([]incident.Event{decl}), JournalPath: path})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
 	return m, p, path
 }
@@ -301,5 +302,86 @@ func TestRunThatIgnoresItsContextIsLeftBehind(t *testing.T) {
 	evs := journalActions(t, path)
 	if len(evs) != 2 || !strings.Contains(evs[1].Action.Error, "did not stop") {
 		t.Fatalf("recorded %+v", evs)
+	}
+}
+
+// An action whose Run went through although esc came meanwhile is done,
+// not cancelled: the journal says what happened to the world.
+func TestRunThatSucceedsAfterCancelIsRecordedDone(t *testing.T) {
+	m, _, path := actionShell(t, common.Mode{})
+	started := make(chan struct{})
+	drive(m, common.ActionRequest{Action: common.Action{Title: "undo", Kind: incident.ActionKube,
+		Run: func(ctx context.Context, _ func(string)) common.Outcome {
+			close(started)
+			<-ctx.Done()
+			return common.Outcome{Result: "went through"}
+		}}})
+	_, cmd := m.Update(key("y"))
+	_, cmd = m.Update(collect(cmd)[0])
+	batch := cmd().(tea.BatchMsg)
+	go batch[0]()
+	<-started
+	m.Update(key("esc"))
+	for _, msg := range collect(batch[1]) {
+		drive(m, msg)
+	}
+	evs := journalActions(t, path)
+	if len(evs) != 2 || evs[1].Action.Cancelled || evs[1].Action.Error != "" || !strings.HasPrefix(evs[1].Summary, "done: undo — went through") {
+		t.Fatalf("recorded %+v", evs[len(evs)-1])
+	}
+}
+
+// Nothing changes the world unrecorded: if the start cannot be written,
+// Run is not called and the screen says so.
+func TestActionNotRunWhenItsStartCannotBeRecorded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _, _, err := incident.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decl, _ := j.Append(incident.Declared("alice", "actions", incident.P1, t0))
+	j.Close() // every later append fails
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }, Actor: "alice", Journal: j}
+	m := tui.New(tui.Options{Common: c, Panes: []tui.PaneSpec{{Pane: &stubPane{}, Tab: "Stub"}}, Session: incident.Fold([]incident.Event{decl})})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
+	var runs atomic.Int32
+	drive(m, common.ActionRequest{Action: common.Action{Title: "terminate 4100", Kind: incident.ActionSQL, Destructive: true,
+		Run: func(context.Context, func(string)) common.Outcome { runs.Add(1); return common.Outcome{} }}})
+	drive(m, key("y"))
+	if runs.Load() != 0 {
+		t.Fatal("Run was called though its start was not recorded")
+	}
+	if v := m.View(); !strings.Contains(v, "NOT RUN: terminate 4100") {
+		t.Errorf("the screen does not say it was not run:\n%s", v)
+	}
+}
+
+// progress may be called from many goroutines at once (run with -race).
+func TestProgressFromManyGoroutines(t *testing.T) {
+	m, pane, path := actionShell(t, common.Mode{})
+	drive(m, common.ActionRequest{Action: common.Action{Title: "noisy", Kind: incident.ActionKube, Tag: "stub",
+		Run: func(_ context.Context, progress func(string)) common.Outcome {
+			var wg sync.WaitGroup
+			for g := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 50 {
+						progress(fmt.Sprintf("g%d line %d", g, i))
+					}
+				}()
+			}
+			wg.Wait()
+			return common.Outcome{}
+		}}})
+	drive(m, key("y"))
+	evs := journalActions(t, path)
+	if len(evs) != 2 || !strings.Contains(evs[1].Action.Output, "… 380 lines …") {
+		t.Fatalf("outcome %+v", evs[len(evs)-1].Action)
+	}
+	if len(pane.progress) == 0 {
+		t.Error("no progress reached the pane")
 	}
 }

@@ -32,7 +32,8 @@ func DefaultKeyMap(n int) KeyMap {
 		Note:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Palette: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
-		Running: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "show the running action's output")),
+		// Enabled only while an action runs (the shell switches it).
+		Running: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "show the running action's output"), key.WithDisabled()),
 		Redraw:  key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}

@@ -39,10 +39,10 @@ func hints(bs ...key.Binding) string {
 	return strings.Join(parts, "   ")
 }
 
-// relabel is b with other help text, for a hint that says what the key
-// does in this dialog.
-func relabel(b key.Binding, k, desc string) key.Binding {
-	b.SetHelp(k, desc)
+// relabel is b with another description, for a hint that says what the
+// key does in this dialog; the keys shown stay the binding's own.
+func relabel(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
 	return b
 }
 
@@ -180,22 +180,22 @@ func (d *runningModal) View(width, height int) string {
 	}
 	b.WriteString("\n")
 	rows := max(min(height-10, 15), 1)
-	lines := r.lines
+	lines := r.out.Lines
 	if len(lines) > rows {
 		lines = lines[len(lines)-rows:]
 	}
-	if r.dropped > 0 || len(r.lines) > len(lines) {
-		b.WriteString(d.st.Muted.Render(fmt.Sprintf("… %d earlier lines", r.dropped+len(r.lines)-len(lines))) + "\n")
+	if earlier := r.out.Dropped + len(r.out.Lines) - len(lines); earlier > 0 {
+		b.WriteString(d.st.Muted.Render(fmt.Sprintf("… %d earlier lines", earlier)) + "\n")
 	}
 	for _, l := range lines {
 		b.WriteString(common.Truncate(sanitize.Line(l), inner) + "\n")
 	}
-	if len(r.lines) == 0 && r.done == nil {
+	if len(r.out.Lines) == 0 && r.done == nil {
 		b.WriteString(d.st.Muted.Render("(no output yet)") + "\n")
 	}
-	hint := hints(relabel(d.keys.Close, "esc", "cancel it"), relabel(d.keys.Hide, "enter", "hide (it goes on)"))
+	hint := hints(relabel(d.keys.Close, "cancel it"), relabel(d.keys.Hide, "hide (it goes on)"))
 	if r.done != nil {
-		hint = hints(relabel(d.keys.Hide, "enter/esc", "close"))
+		hint = hints(relabel(d.keys.Hide, "close"), relabel(d.keys.Close, "close"))
 	}
 	b.WriteString("\n" + d.st.Dialog.Hint.Render(common.Truncate(hint, inner)))
 	return d.st.Dialog.Box.Width(inner + d.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
@@ -297,9 +297,9 @@ func (m *inputModal) View(width, height int) string {
 	if m.err != "" {
 		b.WriteString("\n\n" + m.st.Bad.Render(common.Truncate(m.err, inner)))
 	}
-	hint := hints(relabel(m.keys.Submit, "enter", "save"), relabel(m.keys.Close, "esc", "cancel"))
+	hint := hints(relabel(m.keys.Submit, "save"), relabel(m.keys.Close, "cancel"))
 	if len(m.inputs) > 1 {
-		hint = hints(relabel(m.keys.Next, "tab", "next field"), relabel(m.keys.Submit, "enter", "next / save on last"), relabel(m.keys.Close, "esc", "cancel"))
+		hint = hints(relabel(m.keys.Next, "next field"), relabel(m.keys.Submit, "next / save on last"), relabel(m.keys.Close, "cancel"))
 	}
 	b.WriteString("\n\n" + m.st.Dialog.Hint.Render(common.Truncate(hint, inner)))
 	return m.st.Dialog.Box.Width(inner + m.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
@@ -421,11 +421,10 @@ func (h *helpModal) layout(width int) []string {
 
 func (h *helpModal) View(width, height int) string {
 	body := h.body
-	closeHint := relabel(h.close, "? / esc", "close")
-	footer := hints(closeHint)
+	footer := hints(h.close, relabel(h.keys.Close, "close"))
 	if len(body) > h.rows {
 		off := min(h.offset, h.maxOffset())
-		footer = fmt.Sprintf("%s (%d-%d of %d)   %s", hints(relabel(h.keys.ScrollDown, "j/k", "scroll")), off+1, off+h.rows, len(body), hints(closeHint))
+		footer = fmt.Sprintf("%s (%d-%d of %d)   %s", hints(relabel(h.keys.ScrollDown, "scroll down"), relabel(h.keys.ScrollUp, "up")), off+1, off+h.rows, len(body), footer)
 		body = body[off : off+h.rows]
 	}
 	title := h.st.Dialog.Title.Render("Keys") + "\n\n"

@@ -53,7 +53,7 @@ type PaneSpec struct {
 type Options struct {
 	Common      common.Common
 	Panes       []PaneSpec
-	Events      []incident.Event // the journal as it was when the console started
+	Session     incident.Session // the incident as the journal had it at start
 	JournalPath string
 	// Resume is the command line that resumes this session, for the quit dialog.
 	Resume string
@@ -102,7 +102,7 @@ func New(o Options) *Model {
 		dialogKeys:  DefaultDialogKeyMap(),
 		help:        h,
 		panes:       o.Panes,
-		session:     incident.Fold(o.Events),
+		session:     o.Session,
 		journalPath: o.JournalPath,
 		resume:      o.Resume,
 		id:          time.Now().UnixNano(),
@@ -167,6 +167,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.requestAction(msg.Action)
 	case confirmedAction:
 		return m, m.startAction(msg.action)
+	case notExecutedMsg:
+		return m, tea.Batch(m.recorded(msg.recorded), m.broadcast(msg.done))
 	case probes.StreamMsg[runUpdate]:
 		return m, m.actionUpdate(msg)
 	case common.InputRequest:
@@ -176,7 +178,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pushModal(newInputModal(m.c.Styles, m.dialogKeys, msg))
 		return m, nil
 	case runActionMsg:
-		return m, m.runAction(msg.name)
+		return m, msg.run(m)
+	case quitMsg:
+		if len(m.running) > 0 {
+			m.setFlash("cancelling the running actions before closing…", false)
+			return m, m.stopAll()
+		}
+		return m, tea.Quit
 	case common.FlashMsg:
 		m.setFlash(msg.Text, msg.Error)
 		return m, nil
@@ -297,11 +305,23 @@ func (m *Model) setFocus(i int) {
 	m.layout()
 }
 
+// quitMsg is the quit dialog's yes: running actions are cancelled and
+// their outcomes recorded before the program ends.
+type quitMsg struct{}
+
 func (m *Model) quit() tea.Cmd {
-	if !m.session.Open() {
+	if !m.session.Open() && len(m.running) == 0 {
 		return tea.Quit
 	}
-	lines := []string{"Close the console. The incident stays open; nothing is lost."}
+	var lines []string
+	title := "Quit?"
+	if m.session.Open() {
+		title = fmt.Sprintf("Quit while %s %q is still open?", m.session.Severity, m.session.Title)
+		lines = append(lines, "Close the console. The incident stays open; nothing is lost.")
+	}
+	for _, r := range m.running {
+		lines = append(lines, "Still running, will be cancelled: "+r.action.Title)
+	}
 	if m.journalPath != "" {
 		lines = append(lines, "Journal: "+m.journalPath)
 	}
@@ -309,9 +329,9 @@ func (m *Model) quit() tea.Cmd {
 		lines = append(lines, "Resume:  "+m.resume)
 	}
 	return common.Confirm(common.ConfirmRequest{
-		Title:     fmt.Sprintf("Quit while %s %q is still open?", m.session.Severity, m.session.Title),
+		Title:     title,
 		Lines:     lines,
-		OnConfirm: tea.Quit,
+		OnConfirm: func() tea.Msg { return quitMsg{} },
 	})
 }
 
@@ -350,7 +370,7 @@ func (m *Model) helpModal() modal {
 		secs = append(secs, helpSection{title: fmt.Sprintf("%d %s", i+1, p.Pane.Title()), keys: p.Pane})
 	}
 	secs = append(secs, helpSection{title: "Dialogs", keys: m.dialogKeys})
-	return &helpModal{st: m.c.Styles, keys: m.dialogKeys, sections: secs, close: key.NewBinding(key.WithKeys("?", "q"))}
+	return &helpModal{st: m.c.Styles, keys: m.dialogKeys, sections: secs, close: key.NewBinding(key.WithKeys("?", "q"), key.WithHelp("?/q", "close"))}
 }
 
 // ---- layout -------------------------------------------------------------------
@@ -438,6 +458,7 @@ func (m *Model) layout() {
 	if m.width == 0 {
 		return
 	}
+	m.help.Width = m.width - 1 // the footer's
 	fw, fh := m.c.Styles.Frame.Box.GetHorizontalFrameSize(), m.c.Styles.Frame.Box.GetVerticalFrameSize()
 	for i, c := range m.cells() {
 		m.panes[i].Pane.SetSize(max(c.w-fw, 0), max(c.h-fh, 0))
@@ -514,7 +535,6 @@ func (m *Model) footer() string {
 		}
 		return st.Status.Flash.Render(common.Truncate(" "+m.flash, m.width))
 	}
-	m.help.Width = m.width - 1
 	short := append(m.panes[m.focus].Pane.ShortHelp(), m.keys.ShortHelp()...)
 	return " " + m.help.ShortHelpView(short)
 }

@@ -22,8 +22,10 @@ type action struct {
 	run  func(m *Model) tea.Cmd
 }
 
-// runActionMsg asks the shell to run the palette's choice.
-type runActionMsg struct{ name string }
+// runActionMsg asks the shell to run the palette's choice: the very item
+// chosen, not one looked up again by name (the panes' offers follow their
+// selection, which may have moved since the palette opened).
+type runActionMsg struct{ run func(m *Model) tea.Cmd }
 
 func (m *Model) actions() []action {
 	as := []action{
@@ -66,15 +68,6 @@ func (m *Model) others() []int {
 		}
 	}
 	return out
-}
-
-func (m *Model) runAction(name string) tea.Cmd {
-	for _, a := range m.actions() {
-		if a.name == name {
-			return a.run(m)
-		}
-	}
-	return nil
 }
 
 type paletteModal struct {
@@ -136,8 +129,8 @@ func (p *paletteModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 		return p, nil, true
 	case key.Matches(k, p.keys.Submit):
 		if p.sel < len(p.matches) {
-			name := p.matches[p.sel].name
-			return p, func() tea.Msg { return runActionMsg{name: name} }, true
+			run := p.matches[p.sel].run
+			return p, func() tea.Msg { return runActionMsg{run: run} }, true
 		}
 		return p, nil, false
 	case key.Matches(k, p.keys.Prev):
@@ -169,6 +162,6 @@ func (p *paletteModal) View(width, height int) string {
 	if len(p.matches) == 0 {
 		b.WriteString(p.st.Muted.Render("no action matches") + "\n")
 	}
-	b.WriteString(p.st.Dialog.Hint.Render(common.Truncate(hints(relabel(p.keys.Submit, "enter", "run"), relabel(p.keys.Next, "↑/↓", "choose"), relabel(p.keys.Close, "esc", "close")), inner)))
+	b.WriteString(p.st.Dialog.Hint.Render(common.Truncate(hints(relabel(p.keys.Submit, "run"), relabel(p.keys.Next, "next"), relabel(p.keys.Close, "close")), inner)))
 	return p.st.Dialog.Box.Width(inner + p.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
 }

@@ -89,7 +89,7 @@ func newShellProfile(t testing.TB, mode common.Mode, profile termenv.Profile) fi
 			{Pane: runbook.New(c, runbooks.NewIndex(books), runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
 			{Pane: timeline.New(c, timeline.Config{Events: events}), Tab: "Timeline", Place: tui.PlaceStrip},
 		},
-		Events:      events,
+		Session:     incident.Fold(events),
 		JournalPath: path,
 		Resume:      "warroom demo --journal " + path,
 	})

@@ -98,9 +98,8 @@ func demo(cfg Config, stdout, stderr io.Writer) error {
 		cfg.Journal = defaultJournal("drill", time.Now())
 	}
 	return session(cfg, declare, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun},
-		func(s incident.Session, events []incident.Event) (backends, *drill.Scenario) {
-			sc := drill.New(s.Declared, time.Now)
-			sc.Replay(events)
+		func(_ incident.Session, events []incident.Event) (backends, *drill.Scenario) {
+			sc := drill.Resume(events, time.Now)
 			return backends{
 				kube: sc.Kube(), prom: sc.Prom(), pg: sc.PG(), rds: sc.RDS(),
 				rdsInst: drill.InstanceID, namespace: drill.Namespace,
@@ -120,9 +119,13 @@ func defaultJournal(prefix string, at time.Time) string {
 	return filepath.Join(dir, "warroom", prefix+"-"+at.UTC().Format("20060102-150405")+".jsonl")
 }
 
-// logPath is the structured log's file, beside the journal.
+// logPath is the structured log's file, beside the journal (never the
+// journal itself, whatever its name).
 func logPath(journal string) string {
-	return strings.TrimSuffix(journal, filepath.Ext(journal)) + ".log"
+	if p := strings.TrimSuffix(journal, filepath.Ext(journal)) + ".log"; p != journal {
+		return p
+	}
+	return journal + ".log"
 }
 
 // openLog opens the structured log (JSON lines, appended, 0600) at level.
@@ -234,7 +237,7 @@ func session(cfg Config, declare incident.Severity, mode common.Mode, connect fu
 	m := tui.New(tui.Options{
 		Common:      c,
 		Panes:       buildPanes(c, cfg, b, s, events, runbooks.NewIndex(books)),
-		Events:      events,
+		Session:     s,
 		JournalPath: j.Path(),
 		Resume:      resume,
 		Notice:      notice,

@@ -232,3 +232,12 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// The log is beside the journal, never the journal itself.
+func TestLogPathIsNeverTheJournal(t *testing.T) {
+	for in, want := range map[string]string{"/s/a.jsonl": "/s/a.log", "/s/a.log": "/s/a.log.log", "/s/a": "/s/a.log"} {
+		if got := logPath(in); got != want {
+			t.Errorf("logPath(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

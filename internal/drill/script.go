@@ -76,19 +76,12 @@ const (
 
 // KubeTarget is an action's target for a namespaced object, e.g.
 // "deployment/api in agent-platform".
-func KubeTarget(kind, ns, name string) string { return kind + "/" + name + " in " + ns }
+func KubeTarget(kind, ns, name string) string { return kube.Target(kind, ns, name) }
 
 // ParseKubeTarget is the inverse of KubeTarget.
-func ParseKubeTarget(target string) (kind, ns, name string, ok bool) {
-	obj, ns, found := strings.Cut(target, " in ")
-	kind, name, found2 := strings.Cut(obj, "/")
-	if !found || !found2 || kind == "" || name == "" || ns == "" || strings.ContainsAny(ns+name, " /") {
-		return "", "", "", false
-	}
-	return kind, ns, name, true
-}
+func ParseKubeTarget(target string) (kind, ns, name string, ok bool) { return kube.ParseTarget(target) }
 
-// PIDTarget is an action's target for a Postgres backend: "pid 4100".
+// PIDTarget is the Target of a backend signal action: "pid 4100".
 func PIDTarget(pid int) string { return "pid " + strconv.Itoa(pid) }
 
 // ParsePIDTarget is the inverse of PIDTarget.

@@ -131,7 +131,7 @@ func (m *Model) undoAction() (common.Action, bool) {
 		Kind:        incident.ActionKube,
 		Op:          kube.OpRolloutUndo,
 		Lines:       []string{"kubectl rollout undo deployment/" + name + " -n " + ns},
-		Target:      "deployment/" + name + " in " + ns,
+		Target:      kube.Target("deployment", ns, name),
 		Destructive: true,
 		Timeout:     30 * time.Second,
 		Tag:         tag,

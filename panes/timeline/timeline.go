@@ -51,8 +51,18 @@ type Model struct {
 
 // New makes the pane.
 func New(c common.Common, cfg Config) *Model {
-	m := &Model{c: c, keys: DefaultKeyMap(), events: append([]incident.Event(nil), cfg.Events...), follow: true}
-	return m
+	// The journal is in append order; the timeline is in (time, ID) order.
+	events := slices.Clone(cfg.Events)
+	slices.SortStableFunc(events, func(a, b incident.Event) int {
+		switch {
+		case before(a, b):
+			return -1
+		case before(b, a):
+			return 1
+		}
+		return 0
+	})
+	return &Model{c: c, keys: DefaultKeyMap(), events: events, follow: true}
 }
 
 func (m *Model) Title() string {
@@ -197,6 +207,8 @@ func (m *Model) View() string {
 		switch {
 		case i == cur.Pos && !m.follow:
 			line = st.Table.Selected.Render(common.Pad(line, m.w))
+		case e.Action != nil && (e.Action.Error != "" || e.Action.Cancelled):
+			line = st.Bad.Render(line)
 		case e.Kind == incident.KindAlert || e.Kind == incident.KindProbe || e.Kind == incident.KindEscalation:
 			line = st.Warn.Render(line)
 		case e.Kind == incident.KindDeclared || e.Kind == incident.KindSeverity || e.Kind == incident.KindResolved:

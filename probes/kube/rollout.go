@@ -26,6 +26,20 @@ const (
 // (incident.ActionFields.Op); the drill replays executed ones by it.
 const OpRolloutUndo = "kube.rollout-undo"
 
+// Target names an object as actions record it (incident.ActionFields.Target):
+// "deployment/api in agent-platform". ParseTarget reads it back.
+func Target(kind, ns, name string) string { return kind + "/" + name + " in " + ns }
+
+// ParseTarget is the inverse of Target.
+func ParseTarget(target string) (kind, ns, name string, ok bool) {
+	obj, ns, found := strings.Cut(target, " in ")
+	kind, name, found2 := strings.Cut(obj, "/")
+	if !found || !found2 || kind == "" || name == "" || ns == "" || strings.ContainsAny(ns+name, " /") {
+		return "", "", "", false
+	}
+	return kind, ns, name, true
+}
+
 // ErrNoRolloutHistory: the deployment has no earlier revision to go back to.
 var ErrNoRolloutHistory = errors.New("no rollout history found")
 

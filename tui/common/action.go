@@ -58,12 +58,17 @@ type Outcome struct {
 	Result string
 }
 
-// TouchesHost reports whether the action runs on this machine (a shell
-// step, the notification hook) rather than against a backend. In a drill
-// such actions are never run: the drill's backends are in-process, the
-// host is real.
-func (a Action) TouchesHost() bool {
-	return a.Kind == incident.ActionShell || a.Kind == incident.ActionNotify
+// OnBackend reports whether the action acts on a backend (kube, sql, aws,
+// promql) rather than on this machine (a shell step, the notification
+// hook, or a kind it does not know). In a drill only actions on backends
+// run — against the drill's own, in-process — and anything else would
+// touch the real host, so it is not run.
+func (a Action) OnBackend() bool {
+	switch a.Kind {
+	case incident.ActionKube, incident.ActionSQL, incident.ActionAWS, incident.ActionPromQL:
+		return true
+	}
+	return false
 }
 
 // ActionRequest hands an action to the shell (see Do).

@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
@@ -176,7 +177,7 @@ func (c Common) ProbeEvents(backend string) func(probes.Change) tea.Cmd {
 		rec := RecordEvent(j, ev)
 		return func() tea.Msg {
 			if ch.Lost {
-				log.Warn("backend lost", "backend", backend, "err", incident.Redact(ev.Detail))
+				log.Warn("backend lost", "backend", backend, "err", incident.Redact(sanitize.Text(ev.Detail)))
 			} else {
 				log.Info("backend recovered", "backend", backend, "down", ch.Down)
 			}
