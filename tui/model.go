@@ -548,7 +548,7 @@ func (m *Model) statusBar() string {
 	if s.Declared.IsZero() {
 		left = append(left, st.Muted.Render("no incident declared"))
 	} else {
-		sev := st.Status.Severity[int(s.Severity)%4].Render(" " + s.Severity.String() + " " + s.Severity.Name() + " ")
+		sev := common.SeverityBadge(st, s.Severity)
 		left = append(left, sev, st.Status.Title.Render(sanitize.Line(s.Title)))
 		clock := "⏱ " + common.Duration(s.Elapsed(now))
 		if !s.Resolved.IsZero() {

@@ -422,3 +422,16 @@ func TestDrillRolloutUndoChangesTheStory(t *testing.T) {
 		t.Fatalf("journal's outcome event: %+v", fin)
 	}
 }
+
+// A declaration whose severity does not parse (a hand-edited or foreign
+// journal) is drawn as unknown: never a crash, never a made-up P0.
+func TestUnknownSeverityIsShownAsUnknown(t *testing.T) {
+	f := newShell(t, common.Mode{})
+	m := f.model
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(common.EventMsg{Event: incident.Event{ID: incident.NewID(t0), Time: t0, Actor: "alice", Kind: incident.KindDeclared, Summary: "odd", Severity: &incident.SeverityFields{To: "P9"}}})
+	v := m.View()
+	if !strings.Contains(v, "P? unknown severity") || strings.Contains(v, "P0 Critical") {
+		t.Fatalf("status bar:\n%s", strings.SplitN(v, "\n", 2)[0])
+	}
+}

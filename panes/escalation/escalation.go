@@ -66,7 +66,7 @@ func (m *Model) View() string {
 	}
 	e := incident.Escalation(s.Severity, s.Declared, s.Acked, now)
 	var b strings.Builder
-	sev := st.Status.Severity[int(s.Severity)%4].Render(" " + s.Severity.String() + " " + s.Severity.Name() + " ")
+	sev := common.SeverityBadge(st, s.Severity)
 	b.WriteString(sev + " " + st.Muted.Render(common.Truncate(s.Severity.Description()+" · respond within "+human(s.Severity.ResponseTime()), max(m.w-12, 1))) + "\n")
 	left := e.ResponseDue.Sub(now)
 	switch {

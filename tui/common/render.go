@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/styles"
@@ -132,4 +133,14 @@ func FailureDetail(st *styles.Styles, s probes.State, width, maxLines int) strin
 		lines = append(lines[:maxLines-1], Truncate(strings.Join(lines[maxLines-1:], " "), width))
 	}
 	return st.Bad.Render(strings.Join(lines, "\n"))
+}
+
+// SeverityBadge is the severity as a coloured badge: " P1 High ". A
+// severity the journal did not make clear is shown as unknown, never as
+// one of the four (and never indexes past the styles).
+func SeverityBadge(st *styles.Styles, sev incident.Severity) string {
+	if !sev.Valid() {
+		return st.Status.Badge.Render(" P? unknown severity ")
+	}
+	return st.Status.Severity[sev].Render(" " + sev.String() + " " + sev.Name() + " ")
 }
