@@ -195,7 +195,7 @@ func (c *Config) Validate() error {
 	if c.Prometheus.URL != "" {
 		u, err := url.Parse(c.Prometheus.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return configErrorf("prometheus.url: %q is not an http(s) URL", c.Prometheus.URL)
+			return configErrorf("prometheus.url: %q is not an http(s) URL", incident.Redact(c.Prometheus.URL))
 		}
 	}
 	if c.RDS.Instance != "" && c.RDS.Region == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" && c.RDS.Profile == "" {

@@ -17,6 +17,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/internal/drill"
 	"github.com/warroom-dev/warroom/panes/errorrate"
 	"github.com/warroom-dev/warroom/panes/escalation"
@@ -247,7 +248,7 @@ func session(cfg Config, declare incident.Severity, mode common.Mode, connect fu
 	if _, err := p.Run(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", j.Path(), resume)
+	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", sanitize.Line(j.Path()), sanitize.Line(resume))
 	return nil
 }
 

@@ -45,6 +45,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 // usageError marks flag and argument mistakes (exit 2, like config ones).
 type usageError struct{ error }
 
+// noArgs is cobra.NoArgs as a usage error (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
 func isUsageError(err error) bool {
 	var ue usageError
 	return errors.As(err, &ue)
@@ -146,7 +154,7 @@ escalation clock — beside the runbooks, and keeps every action on a timeline
 that survives crashes and becomes the incident report.
 
 Start the embedded drill with 'warroom demo'.`,
-		Args:          cobra.NoArgs,
+		Args:          noArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -165,7 +173,7 @@ Start the embedded drill with 'warroom demo'.`,
 	root.AddCommand(&cobra.Command{
 		Use:   "demo",
 		Short: "Run the embedded drill: a scripted incident, nothing real touched",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.loadConfig(cmd.Flags())
 			if err != nil {
@@ -177,7 +185,7 @@ Start the embedded drill with 'warroom demo'.`,
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			fmt.Fprintf(stdout, "warroom %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil

@@ -241,3 +241,22 @@ func TestLogPathIsNeverTheJournal(t *testing.T) {
 		}
 	}
 }
+
+// Usage mistakes exit 2, extra positional arguments included.
+func TestExtraArgumentsExitTwo(t *testing.T) {
+	for _, args := range [][]string{{"extra"}, {"demo", "extra"}, {"version", "extra"}} {
+		var out, errOut bytes.Buffer
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", args, code, errOut.String())
+		}
+	}
+}
+
+// A Prometheus URL with a password is never echoed in clear.
+func TestBadPrometheusURLIsRedacted(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"--config", writeConfig(t, ""), "--prometheus", "ftp://admin:s3cret-pw@prom:9090"}, &out, &errOut)
+	if code != 2 || strings.Contains(errOut.String(), "s3cret-pw") || !strings.Contains(errOut.String(), "not an http(s) URL") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
