@@ -17,8 +17,8 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/warroom-dev/warroom/incident"
-	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/internal/drill"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/panes/errorrate"
 	"github.com/warroom-dev/warroom/panes/escalation"
 	"github.com/warroom-dev/warroom/panes/pods"
