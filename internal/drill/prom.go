@@ -138,15 +138,6 @@ var matchers = []matcher{
 		}},
 }
 
-// Queries lists the kinds of query the drill's Prometheus answers.
-func Queries() []string {
-	out := make([]string, len(matchers))
-	for i, m := range matchers {
-		out[i] = m.name
-	}
-	return out
-}
-
 func normalizeQuery(q string) string {
 	return strings.Join(strings.Fields(q), "")
 }

@@ -94,29 +94,9 @@ func ParsePIDTarget(target string) (int, bool) {
 	return pid, err == nil && pid > 0
 }
 
-// RolloutUndoAction describes kubectl rollout undo of deployment ns/name as
-// an action's fields (before its outcome).
-func RolloutUndoAction(ns, name string) incident.ActionFields {
-	return incident.ActionFields{Title: "Roll back deployment/" + name, Kind: incident.ActionKube, Op: OpRolloutUndo,
-		Target: KubeTarget("deployment", ns, name), Destructive: true,
-		Lines: []string{"kubectl rollout undo deployment/" + name + " -n " + ns}}
-}
-
-// TerminateAction describes pg_terminate_backend(pid) as an action's fields.
-func TerminateAction(pid int) incident.ActionFields {
-	return incident.ActionFields{Title: fmt.Sprintf("Terminate backend %d", pid), Kind: incident.ActionSQL, Op: OpTerminate,
-		Target: PIDTarget(pid), Destructive: true, Lines: []string{fmt.Sprintf("SELECT pg_terminate_backend(%d);", pid)}}
-}
-
-// CancelAction describes pg_cancel_backend(pid) as an action's fields.
-func CancelAction(pid int) incident.ActionFields {
-	return incident.ActionFields{Title: fmt.Sprintf("Cancel the query of backend %d", pid), Kind: incident.ActionSQL, Op: OpCancel,
-		Target: PIDTarget(pid), Lines: []string{fmt.Sprintf("SELECT pg_cancel_backend(%d);", pid)}}
-}
-
 // Replay re-applies the drill actions a journal records as done — events
-// of kind action, phase finished, without error, not cancelled, not a dry
-// run, whose Op is one of the drill's — at their recorded times, in time
+// of kind action, phase finished (only executed actions finish), without
+// error, not cancelled, whose Op is one of the drill's — at their recorded times, in time
 // order, so a restarted drill shows the story as it was left. Actions
 // whose target does not parse, or that fail now, are skipped: the journal
 // already says what happened then.
@@ -125,7 +105,7 @@ func (s *Scenario) Replay(events []incident.Event) {
 	for _, ev := range events {
 		a := ev.Action
 		if ev.Kind != incident.KindAction || a == nil || a.Phase != incident.PhaseFinished ||
-			a.Error != "" || a.Cancelled || a.Mode == "dry-run" {
+			a.Error != "" || a.Cancelled {
 			continue
 		}
 		acts = append(acts, ev)
