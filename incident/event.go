@@ -44,6 +44,12 @@ const SchemaVersion = 2
 // Event is one journal line. Summary is the one-line text shown on the
 // timeline; the typed field matching Kind carries the facts. Readers use
 // the typed fields, never parse Summary or Detail. See docs/events.md.
+//
+// Every string in an Event is cleaned (terminal controls stripped, secrets
+// redacted) when it is written and again when it is read, by reflection
+// (see clean): a string tagged `clean:"text"` keeps its newlines, every
+// other one is folded to one line. A new field needs nothing more than
+// that tag if it is multi-line.
 type Event struct {
 	V       int       `json:"v,omitempty"`  // schema version; 0 means 1
 	ID      string    `json:"id,omitempty"` // unique, time-sortable (see NewID)
@@ -51,7 +57,7 @@ type Event struct {
 	Actor   string    `json:"actor"`
 	Kind    Kind      `json:"kind"`
 	Summary string    `json:"summary"`
-	Detail  string    `json:"detail,omitempty"`
+	Detail  string    `json:"detail,omitempty" clean:"text"` // multi-line
 
 	// At most one of these is set, the one that fits Kind.
 	Severity   *SeverityFields   `json:"severity,omitempty"`   // declared, severity
@@ -104,10 +110,10 @@ type ActionFields struct {
 	Step        string   `json:"step,omitempty"` // "Runbook › step" for runbook steps
 	// Outcome (finished only).
 	ExitCode   *int   `json:"exit_code,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Error      string `json:"error,omitempty" clean:"text"`
 	Cancelled  bool   `json:"cancelled,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`
-	Output     string `json:"output,omitempty"` // redacted excerpt: first and last lines
+	Output     string `json:"output,omitempty" clean:"text"` // redacted excerpt: first and last lines
 }
 
 // AckFields: who acknowledged, at which rung of the ladder.
@@ -128,7 +134,7 @@ type EscalationFields struct {
 type ProbeFields struct {
 	Backend   string `json:"backend"`
 	State     string `json:"state"` // "lost" or "recovered"
-	Error     string `json:"error,omitempty"`
+	Error     string `json:"error,omitempty" clean:"text"`
 	DownForMS int64  `json:"down_for_ms,omitempty"`
 }
 

@@ -1,11 +1,13 @@
 package incident
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,20 +28,40 @@ type Journal struct {
 	sync func(*os.File) error // (*os.File).Sync; replaced in tests
 }
 
-// Skipped is a journal line that could not be parsed.
+// Skipped is a journal line that could not be parsed, or was too long.
 type Skipped struct {
 	Line int    // 1-based line number
-	Text string // the line, sanitized for display
-	Err  error
+	Text string // the line's start (200 characters), sanitized and redacted for display
+	Err  error  // its text is sanitized and redacted too; errors.Is(Err, ErrLineTooLong) for a long line
 }
+
+// Limits on what reading a journal may cost. A journal may come from
+// another machine, or --journal may name something that is not a journal.
+const (
+	// MaxJournalBytes: a larger file is refused rather than read into
+	// memory (about a million events; a real incident writes thousands).
+	MaxJournalBytes = 256 << 20
+	// MaxLineBytes: a longer line is skipped (ErrLineTooLong) without
+	// being held in memory. Append writes lines far shorter: outputs are
+	// excerpts.
+	MaxLineBytes = 1 << 20
+)
+
+// ErrLineTooLong is the Err of a Skipped line longer than MaxLineBytes.
+var ErrLineTooLong = fmt.Errorf("line longer than %d bytes", MaxLineBytes)
 
 // Open opens the journal at path, creating it (mode 0600, parent
 // directories 0700) if needed, takes an exclusive lock on it and reads any
-// existing events (version 1 lines upgraded, see Upgrade). Lines that do not
-// parse (typically a torn last line after a crash mid-write) are reported in
+// existing events (version 1 lines upgraded, see Upgrade; every string
+// cleaned, see clean). Lines that do not parse (typically a torn last line
+// after a crash mid-write) or are longer than MaxLineBytes are reported in
 // skipped and otherwise ignored; they are never fatal. If the file does not
 // end in '\n', the next Append first writes one so the torn fragment stays
 // on its own line.
+//
+// Only a regular file (or a symlink to one) is a journal: a directory, a
+// device, a FIFO or a socket is refused with an error naming what it is,
+// without blocking on it; so is a file larger than MaxJournalBytes.
 //
 // If another Journal (in this or another process) has the file open, Open
 // fails with a *LockedError naming the holder's pid when it can. Close
@@ -50,38 +72,82 @@ func Open(path string) (j *Journal, events []Event, skipped []Skipped, err error
 			return nil, nil, nil, fmt.Errorf("journal: %w", err)
 		}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("journal: %w", err)
+		return nil, nil, nil, err
 	}
 	if err := lock(f, path); err != nil {
 		f.Close()
 		return nil, nil, nil, err
 	}
-	data, err := io.ReadAll(f)
+	events, skipped, torn, err := read(f, path)
 	if err != nil {
 		f.Close()
-		return nil, nil, nil, fmt.Errorf("journal: read %s: %w", path, err)
+		return nil, nil, nil, err
 	}
-	events, skipped = parse(data)
 	j = &Journal{
 		path:   path,
 		f:      f,
 		sync:   (*os.File).Sync,
-		needNL: len(data) > 0 && data[len(data)-1] != '\n',
+		needNL: torn,
 	}
 	return j, events, skipped, nil
 }
 
 // ReadFile reads a journal without opening it for writing and without
-// taking the lock, so it also reads a journal another warroom holds.
+// taking the lock, so it also reads a journal another warroom holds. It
+// refuses what Open refuses, and reads as Open does.
 func ReadFile(path string) ([]Event, []Skipped, error) {
-	data, err := os.ReadFile(path)
+	f, err := openRegular(path, os.O_RDONLY)
 	if err != nil {
-		return nil, nil, fmt.Errorf("journal: %w", err)
+		return nil, nil, err
 	}
-	events, skipped := parse(data)
-	return events, skipped, nil
+	defer f.Close()
+	events, skipped, _, err := read(f, path)
+	return events, skipped, err
+}
+
+// openRegular opens path with flag, refusing anything but a regular file
+// (see openFile) and a file larger than MaxJournalBytes.
+func openRegular(path string, flag int) (*os.File, error) {
+	f, fi, err := openFile(path, flag)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if fi.Size() > MaxJournalBytes {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: %d bytes, more than the %d MiB a journal may have: pass a different --journal", sanitize.Line(path), fi.Size(), MaxJournalBytes>>20)
+	}
+	return f, nil
+}
+
+// NotRegularError: the journal path is not a regular file.
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *NotRegularError) Error() string {
+	return sanitize.Line(e.Path) + " is " + fileKind(e.Mode) + ", not a regular file"
+}
+
+// fileKind names what a non-regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a plain file (" + m.Type().String() + ")"
 }
 
 // LockedError is returned by Open when another Journal holds the file.
@@ -103,29 +169,102 @@ func (e *LockedError) Error() string {
 
 var errNoKind = errors.New("event has no kind")
 
-func parse(data []byte) (events []Event, skipped []Skipped) {
-	for n := 1; len(data) > 0; n++ {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		ev, err := decode(line)
-		if err == nil && ev.Kind == "" {
-			err = errNoKind
-		}
-		if err != nil {
-			skipped = append(skipped, Skipped{Line: n, Text: sanitize.Line(string(line)), Err: err})
-			continue
-		}
-		events = append(events, Upgrade(ev, n, line))
+// read reads the events of the journal f: at most MaxJournalBytes, so a
+// file that grows after Open looked at its size cannot make reading
+// unbounded either. torn: the file does not end in '\n'.
+func read(f *os.File, path string) (events []Event, skipped []Skipped, torn bool, err error) {
+	r := io.LimitReader(f, MaxJournalBytes+1)
+	events, skipped, last, n, err := parse(r)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("journal: read %s: %w", path, err)
 	}
-	return events, skipped
+	if n > MaxJournalBytes {
+		return nil, nil, false, fmt.Errorf("journal %s: more than the %d MiB a journal may have: pass a different --journal", sanitize.Line(path), MaxJournalBytes>>20)
+	}
+	return events, skipped, n > 0 && last != '\n', nil
 }
+
+// parse reads JSON lines from r: each line is decoded, upgraded (see
+// Upgrade) and cleaned (see clean); blank lines are ignored; lines that do
+// not decode, have no kind or are longer than MaxLineBytes are skipped. A
+// line is held in memory only up to MaxLineBytes. n is the number of bytes
+// read, last the last of them (meaningless if n is 0: it may be a NUL).
+func parse(r io.Reader) (events []Event, skipped []Skipped, last byte, n int64, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for line := 1; ; line++ {
+		buf = buf[:0]
+		tooLong := false
+		var rerr error
+		for {
+			var chunk []byte
+			chunk, rerr = br.ReadSlice('\n')
+			n += int64(len(chunk))
+			if len(chunk) > 0 {
+				last = chunk[len(chunk)-1]
+			}
+			if !tooLong {
+				if len(buf)+len(bytes.TrimSuffix(chunk, []byte("\n"))) > MaxLineBytes {
+					// Keep only the start, to show; drop the rest unread.
+					tooLong = true
+					buf = append(buf, chunk[:min(len(chunk), max(0, skippedPreview-len(buf)))]...)
+					buf = buf[:min(len(buf), skippedPreview)]
+				} else {
+					buf = append(buf, chunk...)
+				}
+			}
+			if rerr != bufio.ErrBufferFull {
+				break
+			}
+		}
+		if rerr != nil && rerr != io.EOF {
+			return nil, nil, 0, n, rerr
+		}
+		text := bytes.TrimSuffix(buf, []byte("\n"))
+		switch {
+		case tooLong:
+			skipped = append(skipped, skip(line, text, ErrLineTooLong))
+		case len(bytes.TrimSpace(text)) == 0:
+		default:
+			ev, err := decode(text)
+			if err == nil && ev.Kind == "" {
+				err = errNoKind
+			}
+			if err != nil {
+				skipped = append(skipped, skip(line, text, err))
+			} else {
+				events = append(events, clean(Upgrade(ev, line, text)))
+			}
+		}
+		if rerr == io.EOF {
+			return events, skipped, last, n, nil
+		}
+	}
+}
+
+// skippedPreview bounds how much of a skipped line is kept to show.
+const skippedPreview = 4 << 10
+
+// skip describes a skipped line for display: its start, cleaned (as a
+// line from another machine, it may hold escapes and secrets) and cut to
+// 200 characters; the error's text cleaned too (a JSON error can quote a
+// map key from the line).
+func skip(line int, text []byte, err error) Skipped {
+	if len(text) > skippedPreview {
+		text = text[:skippedPreview]
+	}
+	s := cleanLine(string(text))
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:199]) + "…"
+	}
+	return Skipped{Line: line, Text: s, Err: &lineError{err}}
+}
+
+// lineError is a skipped line's error with a text safe to print.
+type lineError struct{ err error }
+
+func (e *lineError) Error() string { return cleanLine(e.err.Error()) }
+func (e *lineError) Unwrap() error { return e.err }
 
 // decode parses one line. Unknown fields are ignored. A line written by a
 // newer schema (v > SchemaVersion) in which a known field changed type
@@ -156,68 +295,16 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// normalize gives ev the exact form Append stores: every string field,
-// including those of the typed fields, sanitized (no terminal controls) and
-// redacted; time in UTC (now if zero). It never modifies what ev points to.
+// normalize gives ev the exact form Append stores: every string cleaned
+// (see clean: sanitized and redacted, including those of the typed
+// fields); time in UTC (now if zero). It never modifies what ev points to.
 func normalize(ev Event) Event {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
 	ev.Time = ev.Time.UTC() // also drops the monotonic reading
-	ev.ID = line(ev.ID)
-	ev.Actor = line(ev.Actor)
-	ev.Kind = Kind(line(string(ev.Kind)))
-	ev.Summary = line(ev.Summary)
-	ev.Detail = text(ev.Detail)
-	if f := ev.Severity; f != nil {
-		ev.Severity = &SeverityFields{From: line(f.From), To: line(f.To), Reason: line(f.Reason)}
-	}
-	if f := ev.Action; f != nil {
-		a := *f
-		a.Phase, a.Ref, a.Title, a.Kind, a.Op = line(a.Phase), line(a.Ref), line(a.Title), line(a.Kind), line(a.Op)
-		a.Target, a.Mode, a.Step = line(a.Target), line(a.Mode), line(a.Step)
-		a.Error, a.Output = text(a.Error), text(a.Output)
-		if a.Lines != nil {
-			a.Lines = make([]string, len(f.Lines))
-			for i, l := range f.Lines {
-				a.Lines[i] = line(l)
-			}
-		}
-		if a.ExitCode != nil {
-			code := *a.ExitCode
-			a.ExitCode = &code
-		}
-		ev.Action = &a
-	}
-	if f := ev.Ack; f != nil {
-		ev.Ack = &AckFields{Who: line(f.Who), Level: f.Level, Role: line(f.Role)}
-	}
-	if f := ev.Escalation; f != nil {
-		ev.Escalation = &EscalationFields{Level: f.Level, Role: line(f.Role), Who: line(f.Who)}
-	}
-	if f := ev.Probe; f != nil {
-		ev.Probe = &ProbeFields{Backend: line(f.Backend), State: line(f.State), Error: text(f.Error), DownForMS: f.DownForMS}
-	}
-	if f := ev.Alert; f != nil {
-		a := AlertFields{Name: line(f.Name), State: line(f.State)}
-		if f.Labels != nil {
-			a.Labels = make(map[string]string, len(f.Labels))
-			for k, v := range f.Labels {
-				a.Labels[line(k)] = line(v)
-			}
-		}
-		ev.Alert = &a
-	}
-	if f := ev.Checklist; f != nil {
-		ev.Checklist = &ChecklistFields{List: line(f.List), Item: f.Item, Text: line(f.Text), Checked: f.Checked}
-	}
-	return ev
+	return clean(ev)
 }
-
-// line and text sanitize first, so escape sequences cannot hide a secret
-// from Redact, then redact.
-func line(s string) string { return Redact(sanitize.Line(s)) }
-func text(s string) string { return Redact(sanitize.Text(s)) }
 
 // Append redacts and sanitizes every string of ev, fills Time (UTC now) if
 // zero and ID (NewID(Time)) if empty, sets V to SchemaVersion, writes it

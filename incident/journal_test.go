@@ -251,7 +251,7 @@ func TestJournalSanitizes(t *testing.T) {
 		Summary: "kubectl \x1b[2J\x1b[31mrollout\x1b[0m undo\r\nnext line\x07",
 		Detail:  "out\x1b[1mput\nsecond\u009b2J line\u202e",
 	})
-	want := Event{V: SchemaVersion, ID: got.ID, Kind: KindAction, Actor: "eve", Summary: "kubectl rollout undo ⏎ next line", Detail: "output\nsecond2J line", Time: got.Time}
+	want := Event{V: SchemaVersion, ID: got.ID, Kind: KindAction, Actor: "eve", Summary: "kubectl rollout undo ⏎ next line", Detail: "output\nsecond line", Time: got.Time}
 	if got.ID == "" || !reflect.DeepEqual(got, want) {
 		t.Errorf("stored %#v\nwant   %#v", got, want)
 	}
