@@ -11,8 +11,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"k8s.io/apimachinery/pkg/util/duration"
-
-	"github.com/warroom-dev/warroom/internal/sanitize"
 )
 
 // Status is the coarse health of one backend as a pane sees it.
@@ -73,29 +71,42 @@ func (s State) Describe(now time.Time) string {
 	case OK:
 		return "ok · updated " + Ago(now, s.LastOK)
 	case Failing:
-		// Timing first, the error last: a narrow pane cuts the error's
-		// tail, never when the data is from or when it retries.
-		msg := "failing"
-		if !s.RetryAt.IsZero() {
-			if d := s.RetryAt.Sub(now); d > 0 {
-				msg += fmt.Sprintf(" · retry in %s", d.Round(time.Second))
-			} else {
-				msg += " · retrying"
-			}
-		}
-		if s.LastOK.IsZero() {
-			msg += " · no data yet"
-		} else {
-			msg += " · data from " + s.LastOK.Format("15:04:05") + " (" + Ago(now, s.LastOK) + ")"
+		// The age of the data first (stale numbers must never look
+		// current), then the retry, the error last: a narrow pane cuts
+		// the error's tail.
+		msg := "failing · " + s.DataAge(now)
+		if r := s.Retry(now); r != "" {
+			msg += " · " + r
 		}
 		if s.LastErr != nil {
-			// Error text comes from the backend: clean it here, where it
-			// becomes display text, not in every pane.
-			msg += " · " + sanitize.Line(s.LastErr.Error())
+			// Error text comes from the backend: cleaned (and its cause put
+			// first) here, where it becomes display text, not in every pane.
+			msg += " · " + ErrorText(s.LastErr)
 		}
 		return msg
 	}
 	return s.Status.String()
+}
+
+// DataAge says when the data shown is from: "data from 12:03:10 (1m ago)",
+// or "no data yet".
+func (s State) DataAge(now time.Time) string {
+	if s.LastOK.IsZero() {
+		return "no data yet"
+	}
+	return "data from " + s.LastOK.Format("15:04:05") + " (" + Ago(now, s.LastOK) + ")"
+}
+
+// Retry says when the next attempt is, while failing: "retry in 4s",
+// "retrying", or "" when none is due.
+func (s State) Retry(now time.Time) string {
+	if s.RetryAt.IsZero() {
+		return ""
+	}
+	if d := s.RetryAt.Sub(now); d > 0 {
+		return fmt.Sprintf("retry in %s", d.Round(time.Second))
+	}
+	return "retrying"
 }
 
 // Ago renders a compact age the way kubectl does ("12s ago", "3m4s ago",

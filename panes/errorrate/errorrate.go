@@ -83,11 +83,17 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 }
 
 // View renders the current ratio, a sparkline of the window and its peak.
-func (m *Model) View() string {
+// Prometheus can answer any float64: +Inf (errors over zero requests), NaN
+// (0/0), negative or above-1 "ratios" (counter resets, mismatched
+// selectors), 1e308. Each is said for what it is, never drawn as a number
+// it is not, and never allowed to set the graph's scale.
+func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
+
+func (m *Model) view() string {
 	st := m.c.Styles
 	now := m.c.Now()
 	var b strings.Builder
-	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
+	b.WriteString(common.StateLineFit(st, m.feed.State, now, 3*m.feed.Interval, m.w) + "\n")
 	if m.feed.State.LastOK.IsZero() {
 		b.WriteString(common.FailureDetail(m.c.Styles, m.feed.State, m.w, max(m.h-2, 1)))
 		return b.String()
@@ -103,33 +109,124 @@ func (m *Model) View() string {
 		return b.String()
 	}
 	cur := pts[len(pts)-1]
-	peak := cur
-	for _, p := range pts {
-		if !math.IsNaN(p.V) && p.V > peak.V {
-			peak = p
+	var peak, lastValid *prom.Point
+	for i := range pts {
+		if valid(pts[i].V) {
+			if peak == nil || pts[i].V > peak.V {
+				peak = &pts[i]
+			}
+			lastValid = &pts[i]
 		}
 	}
-	val := fmt.Sprintf("%.2f%%", cur.V*100)
-	if cur.V > Threshold {
-		val = st.Bad.Render(val + " ▲ above 5%")
-	} else {
-		val = st.OK.Render(val)
+	switch {
+	case valid(cur.V) && cur.V > Threshold:
+		b.WriteString("5xx ratio now " + st.Bad.Render(percent(cur.V)+" ▲ above 5%") + "\n")
+	case valid(cur.V):
+		b.WriteString("5xx ratio now " + st.OK.Render(percent(cur.V)) + "\n")
+	default:
+		// Non-finite or invalid now: say what it is, then the last
+		// number that meant something, so the reader is not left blind.
+		line := "5xx ratio now " + st.Warn.Render(describe(cur.V))
+		if lastValid != nil {
+			line += st.Muted.Render(" · last valid " + percent(lastValid.V) + " at " + lastValid.T.Local().Format("15:04:05"))
+		}
+		b.WriteString(line + "\n")
 	}
-	b.WriteString("5xx ratio now " + val + "\n")
-	b.WriteString(st.Muted.Render(fmt.Sprintf("peak %.2f%% at %s · threshold 5%%", peak.V*100, peak.T.Local().Format("15:04"))) + "\n")
+	if peak != nil {
+		b.WriteString(st.Muted.Render(fmt.Sprintf("peak %s at %s · threshold 5%%", percent(peak.V), peak.T.Local().Format("15:04"))) + "\n")
+	} else {
+		b.WriteString(st.Muted.Render("no valid ratio in the window · threshold 5%") + "\n")
+	}
+	shown := pts
+	if len(shown) > m.w {
+		shown = shown[len(shown)-max(m.w, 0):]
+	}
+	legend := legendFor(shown)
 	rows := max(m.h-5, 1)
+	if legend != "" {
+		rows = max(rows-1, 1)
+	}
 	for _, l := range sparkRows(pts, m.w, rows, Threshold) {
 		b.WriteString(st.Info.Render(l) + "\n")
 	}
-	b.WriteString(st.Muted.Render(common.Truncate(fmt.Sprintf("last %s · %s", m.cfg.Window, sanitize.Line(m.cfg.Query)), m.w)) + "\n")
+	if legend != "" {
+		b.WriteString(st.Warn.Render(legend) + "\n")
+	}
+	b.WriteString(st.Muted.Render(fmt.Sprintf("last %s · %s", m.cfg.Window, sanitize.Line(m.cfg.Query))) + "\n")
 	b.WriteString(st.Muted.Render("graph with axes, handlers and alerts: not built yet"))
 	return b.String()
+}
+
+// valid reports whether v can be a 5xx ratio: finite, 0..1.
+func valid(v float64) bool { return v >= 0 && v <= 1 }
+
+// percent renders a ratio as a percentage; an absurd magnitude as the raw
+// ratio in short scientific form, so 1e308 neither prints 300 digits nor
+// overflows to +Inf when multiplied by 100.
+func percent(v float64) string {
+	if math.Abs(v) < 1e4 {
+		return fmt.Sprintf("%.2f%%", v*100)
+	}
+	return fmt.Sprintf("%.3g (as a ratio)", v)
+}
+
+// describe says what a value that is not a valid ratio is.
+func describe(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "no value (NaN: 0/0, no requests?)"
+	case math.IsInf(v, 1):
+		return "+Inf (division by zero: no requests?)"
+	case math.IsInf(v, -1):
+		return "-Inf (invalid ratio)"
+	case v < 0:
+		return "invalid ratio " + percent(v) + " (negative: counter reset?)"
+	case v > 1:
+		return "invalid ratio " + percent(v) + " (above 100%)"
+	}
+	return percent(v)
+}
+
+// Marks for samples the graph cannot draw as a height: ASCII, one cell
+// wide in every terminal.
+const (
+	markHigh    = '^' // +Inf or above 100%: off the top of the scale
+	markInvalid = '!' // negative or -Inf
+	markNaN     = '?' // no value
+)
+
+// legendFor names the marks present in pts ("" when there are none).
+func legendFor(pts []prom.Point) string {
+	var high, inv, nan bool
+	for _, p := range pts {
+		switch v := p.V; {
+		case math.IsNaN(v):
+			nan = true
+		case v > 1:
+			high = true
+		case v < 0:
+			inv = true
+		}
+	}
+	var parts []string
+	if high {
+		parts = append(parts, "^ off-scale (+Inf or >100%, not to scale)")
+	}
+	if inv {
+		parts = append(parts, "! invalid (<0)")
+	}
+	if nan {
+		parts = append(parts, "? no value")
+	}
+	return strings.Join(parts, " · ")
 }
 
 var blocks = []rune(" ▁▂▃▄▅▆▇█")
 
 // sparkRows draws the newest width points as rows of block characters,
-// scaled to max(peak, 2×threshold) so the threshold sits at a steady height.
+// scaled to max(valid peak, 2×threshold) so the threshold sits at a steady
+// height. Only valid ratios set the scale and get a height; the others get
+// a mark (see markHigh), so one absurd sample never flattens the rest.
 func sparkRows(pts []prom.Point, width, rows int, threshold float64) []string {
 	if width <= 0 || rows <= 0 {
 		return nil
@@ -139,7 +236,7 @@ func sparkRows(pts []prom.Point, width, rows int, threshold float64) []string {
 	}
 	top := 2 * threshold
 	for _, p := range pts {
-		if !math.IsNaN(p.V) && p.V > top {
+		if valid(p.V) && p.V > top {
 			top = p.V
 		}
 	}
@@ -151,15 +248,29 @@ func sparkRows(pts []prom.Point, width, rows int, threshold float64) []string {
 		for _, p := range pts {
 			v := p.V
 			switch {
-			case math.IsNaN(v) || v <= lo:
+			case math.IsNaN(v):
+				b.WriteRune(mark(r == rows-1, markNaN))
+			case v > 1:
+				b.WriteRune(mark(r == 0, markHigh))
+			case v < 0:
+				b.WriteRune(mark(r == rows-1, markInvalid))
+			case v <= lo:
 				b.WriteRune(' ')
 			case v >= hi:
 				b.WriteRune('█')
 			default:
-				b.WriteRune(blocks[int((v-lo)/(hi-lo)*8)])
+				// lo < v < hi, all finite: the index is in 1..8.
+				b.WriteRune(blocks[min(max(int((v-lo)/(hi-lo)*8), 0), 8)])
 			}
 		}
 		out[r] = b.String()
 	}
 	return out
+}
+
+func mark(here bool, r rune) rune {
+	if here {
+		return r
+	}
+	return ' '
 }

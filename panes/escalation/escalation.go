@@ -54,7 +54,9 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 }
 
 // View renders the response clock and the ladder.
-func (m *Model) View() string {
+func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
+
+func (m *Model) view() string {
 	st := m.c.Styles
 	s := m.session
 	if s.Declared.IsZero() {

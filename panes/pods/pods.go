@@ -166,11 +166,13 @@ func (m *Model) Offers() []common.Offer {
 func (m *Model) rows() int { return max(m.h-3, 1) }
 
 // View renders the state line, a summary, and the table.
-func (m *Model) View() string {
+func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
+
+func (m *Model) view() string {
 	st := m.c.Styles
 	now := m.c.Now()
 	var b strings.Builder
-	b.WriteString(common.StateLine(st, m.feed.State, now, 3*m.feed.Interval) + "\n")
+	b.WriteString(common.StateLineFit(st, m.feed.State, now, 3*m.feed.Interval, m.w) + "\n")
 	if m.feed.State.LastOK.IsZero() {
 		b.WriteString(common.FailureDetail(m.c.Styles, m.feed.State, m.w, max(m.h-2, 1)))
 		return b.String() // no data yet: say nothing rather than "0 pods"

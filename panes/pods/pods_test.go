@@ -77,7 +77,7 @@ func TestKeepsLastGoodDataAndShowsTheErrorInPlace(t *testing.T) {
 	_, fetch := m.Update(probes.Tick{Tag: "pods"})
 	run(t, m, fetch)
 	v := m.View()
-	for _, want := range []string{"api-1", "CrashLoopBackOff", "failing · retry in 1s · data from 03:00:00 (0s ago) · connection refused"} {
+	for _, want := range []string{"api-1", "CrashLoopBackOff", "failing · data from 03:00:00 (0s ago) · retry in 1s · connection refused"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}

@@ -115,11 +115,13 @@ func (m *Model) busy() []pg.Session {
 }
 
 // View renders connections, then the sessions.
-func (m *Model) View() string {
+func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
+
+func (m *Model) view() string {
 	st := m.c.Styles
 	now := m.c.Now()
 	var b strings.Builder
-	b.WriteString(common.StateLine(st, m.pg.State, now, 3*m.pg.Interval) + "\n")
+	b.WriteString(common.StateLineFit(st, m.pg.State, now, 3*m.pg.Interval, m.w) + "\n")
 	if m.rds.Configured() {
 		b.WriteString(m.rdsLine(now) + "\n")
 	}
@@ -195,7 +197,7 @@ func (m *Model) View() string {
 func (m *Model) rdsLine(now time.Time) string {
 	st := m.c.Styles
 	if m.rds.State.Status != probes.OK && m.rds.State.LastOK.IsZero() {
-		return "RDS " + common.StateLine(st, m.rds.State, now, 3*m.rds.Interval)
+		return "RDS " + common.StateLineFit(st, m.rds.State, now, 3*m.rds.Interval, max(m.w-4, 0))
 	}
 	in := m.rds.Data
 	status := sanitize.Line(in.Status)
@@ -208,11 +210,14 @@ func (m *Model) rdsLine(now time.Time) string {
 	if in.MultiAZ {
 		az += "→" + sanitize.Line(in.SecondaryAZ)
 	}
-	line := fmt.Sprintf("RDS %s %s · %s %s · %s", sanitize.Line(in.ID), status, sanitize.Line(in.Engine), sanitize.Line(in.EngineVersion), az)
+	line := fmt.Sprintf("%s %s · %s %s · %s", sanitize.Line(in.ID), status, sanitize.Line(in.Engine), sanitize.Line(in.EngineVersion), az)
 	if m.rds.State.Status == probes.Failing {
-		line += " " + st.Bad.Render("(stale: "+m.rds.State.Describe(now)+")")
+		// The age before the status it qualifies: a narrow pane cuts the
+		// tail, and a stale "available" must not read as current.
+		return common.Truncate("RDS "+st.Bad.Render("stale · "+m.rds.State.DataAge(now))+" · "+line+" · "+
+			st.Bad.Render(probes.ErrorText(m.rds.State.LastErr)), m.w)
 	}
-	return line
+	return common.Truncate("RDS "+line, m.w)
 }
 
 func shortState(s string) string {

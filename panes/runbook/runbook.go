@@ -190,7 +190,9 @@ func (m *Model) wrap() {
 func (m *Model) listRows() int { return max((m.h-2)/2, 1) }
 
 // View renders the search line and the ranked list, or the open runbook.
-func (m *Model) View() string {
+func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
+
+func (m *Model) view() string {
 	st := m.c.Styles
 	if m.open != nil {
 		start := min(m.scroll.Pos, max(len(m.lines)-m.h, 0))

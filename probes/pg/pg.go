@@ -4,7 +4,7 @@ package pg
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -57,11 +57,13 @@ ORDER BY coalesce(query_start, backend_start) ASC`
 type probe struct{ pool *pgxpool.Pool }
 
 // New parses dsn (URL or key=value; empty uses libpq PG* variables) and
-// makes a small pool. It does not connect until the first query.
+// makes a small pool. It does not connect until the first query. Its
+// errors (like every probe's) do not name the backend: whoever shows them
+// does ("postgres: …", "postgres lost: …"), once.
 func New(dsn string) (Probe, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s", incident.Redact(err.Error()))
+		return nil, errors.New(incident.Redact(err.Error()))
 	}
 	cfg.MaxConns = 2
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
@@ -71,7 +73,7 @@ func New(dsn string) (Probe, error) {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "warroom"
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s", incident.Redact(err.Error()))
+		return nil, errors.New(incident.Redact(err.Error()))
 	}
 	return probe{pool: pool}, nil
 }

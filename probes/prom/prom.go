@@ -41,7 +41,7 @@ type probe struct{ api v1.API }
 func New(address string, rt http.RoundTripper) (Probe, error) {
 	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus: %w", err)
+		return nil, err // the caller names the setting: no "prometheus: " here
 	}
 	return probe{api: v1.NewAPI(c)}, nil
 }
@@ -53,7 +53,7 @@ func (p probe) QueryRange(ctx context.Context, query string, start, end time.Tim
 	}
 	matrix, ok := val.(model.Matrix)
 	if !ok {
-		return nil, fmt.Errorf("prometheus: expected a matrix, got %s", val.Type())
+		return nil, fmt.Errorf("expected a matrix, got %s", val.Type())
 	}
 	out := make([]Series, 0, len(matrix))
 	for _, ss := range matrix {

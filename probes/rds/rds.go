@@ -67,7 +67,7 @@ func (p probe) Describe(ctx context.Context, id string) (Instance, error) {
 		return Instance{}, err
 	}
 	if len(out.DBInstances) == 0 {
-		return Instance{}, fmt.Errorf("rds: instance %q not found", id)
+		return Instance{}, fmt.Errorf("instance %q not found", id)
 	}
 	d := out.DBInstances[0]
 	in := Instance{

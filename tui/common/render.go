@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/warroom-dev/warroom/incident"
-	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
@@ -42,6 +41,20 @@ func PadLeft(s string, width int) string {
 	return s
 }
 
+// Clip cuts every line of s to width cells and keeps at most height lines
+// (height <= 0: all): what a pane's View ends with, so nothing it draws
+// depends on the shell cutting it. Lines are in order of importance.
+func Clip(s string, width, height int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if height > 0 && len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, l := range lines {
+		lines[i] = Truncate(l, width)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Fit makes body exactly width x height: each line truncated or padded,
 // missing lines blank, extra lines dropped.
 func Fit(body string, width, height int) []string {
@@ -61,24 +74,77 @@ func Fit(body string, width, height int) []string {
 }
 
 // StateLine renders a backend state the same way in every pane: a dot and
-// what is known (error, retry, age of the data shown).
+// what is known (age of the data shown, retry, error), unbounded; a pane
+// draws StateLineFit, which fits it to its width.
 func StateLine(st *styles.Styles, s probes.State, now time.Time, staleAfter time.Duration) string {
-	text := s.Describe(now)
+	return StateLineFit(st, s, now, staleAfter, -1)
+}
+
+// StateLineFit is StateLine within width cells (-1: unbounded). How old the
+// data is always shows when the pane is not stale-free: stale numbers must
+// never look current. So a long error is cut first, then the retry, then
+// words, down to a bare age ("● 1m ago").
+func StateLineFit(st *styles.Styles, s probes.State, now time.Time, staleAfter time.Duration, width int) string {
 	switch {
-	case s.Status == probes.OK && s.Stale(now, staleAfter):
-		return st.Warn.Render("● stale · " + text)
-	case s.Status == probes.OK:
-		return st.OK.Render("●") + " " + st.Muted.Render(text)
 	case s.Status == probes.Failing:
-		return st.Bad.Render("● " + text)
+		ago := probes.Ago(now, s.LastOK)
+		forms := []string{"● failing · " + s.DataAge(now)}
+		if r := s.Retry(now); r != "" {
+			forms[0] += " · " + r
+			forms = append(forms, "● failing · "+s.DataAge(now))
+		}
+		if s.LastOK.IsZero() {
+			forms = append(forms, "● failing · no data", "● no data", "● failing")
+		} else {
+			hm := s.LastOK.Format("15:04")
+			forms = append(forms, "● failing · data "+hm+" ("+ago+")", "● data "+hm+" ("+ago+")", "● "+hm+" ("+ago+")", "● "+ago)
+		}
+		return st.Bad.Render(fitForms(forms, probes.ErrorText(s.LastErr), width))
+	case s.Status == probes.OK && s.Stale(now, staleAfter):
+		ago := probes.Ago(now, s.LastOK)
+		forms := []string{"● stale · " + s.DataAge(now), "● stale · updated " + ago, "● stale " + ago, "● " + ago}
+		return st.Warn.Render(fitForms(forms, "", width))
+	case s.Status == probes.OK && width >= 0 && width < 3:
+		return st.OK.Render(Truncate("●", width))
+	case s.Status == probes.OK:
+		return st.OK.Render("●") + " " + st.Muted.Render(fit(s.Describe(now), width-2))
 	case s.Status == probes.Connecting:
-		return st.Warn.Render("◌ " + text)
+		return st.Warn.Render(fit("◌ "+s.Describe(now), width))
 	case s.Status == probes.NotConfigured && s.Hint != "":
 		// The hint on its own line: it must not be cut in a narrow pane.
-		return st.Muted.Render("○ not configured —") + "\n" + st.Muted.Render(s.Hint)
+		return st.Muted.Render(fit("○ not configured —", width)) + "\n" + st.Muted.Render(fit(s.Hint, width))
 	default:
-		return st.Muted.Render("○ " + text)
+		return st.Muted.Render(fit("○ "+s.Describe(now), width))
 	}
+}
+
+// fitForms picks the first (longest) of forms that fits width and, for the
+// first form only, follows it with " · tail" cut to what is left.
+func fitForms(forms []string, tail string, width int) string {
+	if width < 0 {
+		if tail != "" {
+			return forms[0] + " · " + tail
+		}
+		return forms[0]
+	}
+	for i, f := range forms {
+		if ansi.StringWidth(f) > width {
+			continue
+		}
+		if i == 0 && tail != "" {
+			return Truncate(f+" · "+tail, width)
+		}
+		return f
+	}
+	return Truncate(forms[len(forms)-1], width)
+}
+
+// fit is Truncate, with width < 0 meaning unbounded.
+func fit(s string, width int) string {
+	if width < 0 {
+		return s
+	}
+	return Truncate(s, width)
 }
 
 // Dot is a status-bar dot for a backend state.
@@ -123,12 +189,17 @@ func TruncateMiddle(s string, width int) string {
 
 // FailureDetail is the whole error, wrapped, for a pane whose backend has
 // failed before giving any data (the state line only has room for its
-// start); "" otherwise.
+// start); "" otherwise. Its lines come cause first (probes.ErrorLines:
+// pgx's "failed to connect to …:" header goes last), each line wrapped on
+// its own, so within maxLines the reader sees why before what.
 func FailureDetail(st *styles.Styles, s probes.State, width, maxLines int) string {
-	if s.Status != probes.Failing || !s.LastOK.IsZero() || s.LastErr == nil || width < 10 {
+	if s.Status != probes.Failing || !s.LastOK.IsZero() || s.LastErr == nil || width < 10 || maxLines < 1 {
 		return ""
 	}
-	lines := strings.Split(ansi.Wrap(sanitize.Line(s.LastErr.Error()), width, " /:"), "\n")
+	var lines []string
+	for _, l := range probes.ErrorLines(s.LastErr) {
+		lines = append(lines, strings.Split(ansi.Wrap(l, width, " /:"), "\n")...)
+	}
 	if len(lines) > maxLines {
 		lines = append(lines[:maxLines-1], Truncate(strings.Join(lines[maxLines-1:], " "), width))
 	}

@@ -1,0 +1,32 @@
+package probes
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestErrorLinesPutTheCauseFirst(t *testing.T) {
+	cases := []struct {
+		err  error
+		want []string
+	}{
+		{nil, nil},
+		{errors.New("connection refused"), []string{"connection refused"}},
+		// pgx: a header, then the same attempt twice (TLS, then plain).
+		{errors.New("failed to connect to `user=u database=db`:\n\t127.0.0.1:1 (localhost): dial error: connection refused\n\t127.0.0.1:1 (localhost): dial error: connection refused"),
+			[]string{"127.0.0.1:1 (localhost): dial error: connection refused", "(failed to connect to `user=u database=db`)"}},
+		// A first line that is not a header stays first.
+		{errors.New("query failed\ndetail: x"), []string{"query failed", "detail: x"}},
+		// Escape sequences are gone; blank lines too.
+		{errors.New("bad\x1b]0;pwned\x07 gateway\n\n"), []string{"bad gateway"}},
+	}
+	for _, c := range cases {
+		if got := ErrorLines(c.err); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("ErrorLines(%q) = %q, want %q", c.err, got, c.want)
+		}
+	}
+	if got, want := ErrorText(errors.New("a:\nb\nc")), "b ⏎ c ⏎ (a)"; got != want {
+		t.Errorf("ErrorText = %q, want %q", got, want)
+	}
+}
