@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/common"
 )
@@ -414,16 +415,22 @@ func (m *Model) stopAll() tea.Cmd {
 	}
 }
 
-// runningBadge is the status bar's account of running actions.
-func (m *Model) runningBadge(now time.Time) string {
-	switch len(m.running) {
-	case 0:
+// runningBadge is the status bar's account of running actions; compact
+// drops the title for a narrow screen.
+func (m *Model) runningBadge(now time.Time, compact bool) string {
+	switch {
+	case len(m.running) == 0:
 		return ""
-	case 1:
-		r := m.running[0]
-		return "⟳ " + common.Truncate(r.action.Title, 24) + " " + common.Duration(now.Sub(r.started))
+	case len(m.running) > 1 && compact:
+		return fmt.Sprintf("⟳ %d", len(m.running))
+	case len(m.running) > 1:
+		return fmt.Sprintf("⟳ %d actions running", len(m.running))
 	}
-	return fmt.Sprintf("⟳ %d actions running", len(m.running))
+	r := m.running[0]
+	if compact {
+		return "⟳ " + common.Duration(now.Sub(r.started))
+	}
+	return "⟳ " + common.Truncate(sanitize.Line(r.action.Title), 24) + " " + common.Duration(now.Sub(r.started))
 }
 
 // showRunning reopens the dialog of the oldest running action.

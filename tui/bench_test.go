@@ -1,6 +1,8 @@
 package tui_test
 
 import (
+	"strings"
+
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -37,6 +39,25 @@ func benchView(b *testing.B, profile termenv.Profile) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		_ = m.View()
+	}
+}
+
+// BenchmarkNoteKeypress is one keypress into a note that already holds
+// 9,000 characters (emoji and CJK included) and the frame after it, at
+// 80x24: the typing latency of the longest note. Goal: well under 16 ms.
+func BenchmarkNoteKeypress(b *testing.B) {
+	m, _, _ := inputShell(b, 80, 24)
+	drive(m, key("n"))
+	drive(m, paste(strings.Repeat("❤️ 👩‍💻 中文 pool exhausted ", 9000/len([]rune("❤️ 👩‍💻 中文 pool exhausted ")))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := key("x")
+		if i%2 == 1 {
+			k = tea.KeyMsg{Type: tea.KeyBackspace}
+		}
+		m.Update(k)
 		_ = m.View()
 	}
 }

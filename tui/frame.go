@@ -85,8 +85,14 @@ func overlay(bg []string, box string, width int) []string {
 		// A cut through a wide character (an emoji in a pane) drops it
 		// whole: pad so the box and the right side stay in their columns.
 		lp := common.Pad(ansi.Truncate(row, left, ""), left)
+		want := width - left - bw
 		rp := ansi.TruncateLeft(row, left+bw, "")
-		if gap := width - left - bw - ansi.StringWidth(rp); gap > 0 {
+		if ansi.StringWidth(rp) > want {
+			// TruncateLeft keeps a wide character the cut goes through:
+			// cut one cell further, which drops it, and pad below.
+			rp = ansi.TruncateLeft(row, left+bw+1, "")
+		}
+		if gap := want - ansi.StringWidth(rp); gap > 0 {
 			rp = strings.Repeat(" ", gap) + rp
 		}
 		out[y] = lp + l + rp

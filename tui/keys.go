@@ -64,13 +64,15 @@ func DefaultDialogKeyMap() DialogKeyMap {
 		Confirm: key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "N", "esc", "ctrl+c"), key.WithHelp("n/esc", "cancel")),
 		// Close works where typing is possible (n and q would be text).
-		Close:      key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "close (input, palette, help); cancel a running action")),
-		Hide:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "hide a running action's dialog (it goes on)")),
-		Next:       key.NewBinding(key.WithKeys("tab", "down", "ctrl+n"), key.WithHelp("tab/↓", "next field or choice")),
-		Prev:       key.NewBinding(key.WithKeys("shift+tab", "up", "ctrl+p"), key.WithHelp("shift+tab/↑", "previous field or choice")),
-		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save / run (next field until the last)")),
-		ScrollUp:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "scroll help up")),
-		ScrollDown: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll help down")),
+		Close:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "close (input, palette, help); cancel a running action")),
+		Hide:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "hide a running action's dialog (it goes on)")),
+		Next:   key.NewBinding(key.WithKeys("tab", "down", "ctrl+n"), key.WithHelp("tab/↓", "next field or choice")),
+		Prev:   key.NewBinding(key.WithKeys("shift+tab", "up", "ctrl+p"), key.WithHelp("shift+tab/↑", "previous field or choice")),
+		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save / run (next field until the last)")),
+		// Help, a confirmation and the journal dialog scroll when taller
+		// than the screen (a long command is read whole before y).
+		ScrollUp:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "scroll a long dialog up")),
+		ScrollDown: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll a long dialog down")),
 	}
 }
 

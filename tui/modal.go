@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -28,22 +27,145 @@ type modal interface {
 }
 
 // hints renders bindings as a dialog's key hint line, from the bindings
-// themselves: "[y/enter] confirm   [n/esc] cancel".
+// themselves: "[y/enter] confirm   [n/esc] cancel". Within a hint the
+// spaces do not break (nbsp), so a narrow dialog wraps between hints,
+// never inside one; render turns them back into spaces.
 func hints(bs ...key.Binding) string {
 	parts := make([]string, 0, len(bs))
 	for _, b := range bs {
 		if b.Enabled() {
-			parts = append(parts, "["+b.Help().Key+"] "+b.Help().Desc)
+			parts = append(parts, strings.ReplaceAll("["+b.Help().Key+"] "+b.Help().Desc, " ", nbsp))
 		}
 	}
 	return strings.Join(parts, "   ")
 }
+
+const nbsp = "\u00a0"
 
 // relabel is b with another description, for a hint that says what the
 // key does in this dialog; the keys shown stay the binding's own.
 func relabel(b key.Binding, desc string) key.Binding {
 	b.SetHelp(b.Help().Key, desc)
 	return b
+}
+
+// dialogInner is a dialog's text width on a screen width cells wide, at
+// most limit: it leaves a margin so the box never touches the edges.
+func dialogInner(width, limit int) int {
+	return max(min(width-8, limit), min(20, width-4), 1)
+}
+
+// wrapLines wraps plain or styled text to width cells, as the terminal
+// measures them (graphemes: an emoji with VS16 or a ZWJ sequence is one
+// character two cells wide).
+func wrapLines(s string, width int) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+}
+
+// ---- fitting a dialog to the screen -------------------------------------------
+
+// dialogLayout is a dialog's content before it is fitted to the screen.
+// Every dialog is drawn through it, so each one stays within the screen
+// at every size: its head and its key hints always show, and a body too
+// tall for the screen scrolls (with a line saying where it is) instead of
+// running off it.
+type dialogLayout struct {
+	head []string // the title first, then lines that always show
+	body []string // scrolls: off is the first line shown
+	off  int
+	tail bool   // show the end of the body (output that grows)
+	hint string // key hints: wrapped, never cut
+	// scroll names the keys that scroll the body, for its position line.
+	scroll string
+}
+
+// fit works out what shows at inner x height (height counts the box's
+// border): the head, the gaps, the body window and the hint lines.
+func (d dialogLayout) fit(box lipgloss.Style, inner, height int) (head []string, off, rows int, gaps bool, hint []string) {
+	avail := max(height-box.GetVerticalFrameSize(), 1)
+	head = d.head
+	hint = wrapLines(d.hint, inner)
+	gaps = true
+	need := len(head) + len(d.body) + len(hint) + 2
+	if need > avail {
+		gaps = false // blank lines go first
+	}
+	spare := avail - len(head) - len(hint)
+	if gaps {
+		spare -= 2
+	}
+	// On a tiny screen the head gives way (the title stays), then the hint's
+	// first lines: what the keys do is the last thing to go.
+	for spare < 1 && len(d.body) > 0 && len(head) > 1 {
+		head = head[:len(head)-1]
+		spare++
+	}
+	for spare < 1 && len(d.body) > 0 && len(hint) > 1 {
+		hint = hint[1:]
+		spare++
+	}
+	rows = max(min(spare, len(d.body)), 0)
+	if len(d.body) > rows && rows > 1 {
+		rows-- // the position line
+	}
+	maxOff := max(len(d.body)-rows, 0)
+	off = min(max(d.off, 0), maxOff)
+	if d.tail {
+		off = maxOff
+	}
+	return head, off, rows, gaps, hint
+}
+
+// bodyRows is how many body lines show at inner x height.
+func (d dialogLayout) bodyRows(box lipgloss.Style, inner, height int) int {
+	_, _, rows, _, _ := d.fit(box, inner, height)
+	return rows
+}
+
+// maxOff is the furthest the body can scroll at inner x height.
+func (d dialogLayout) maxOff(box lipgloss.Style, inner, height int) int {
+	return max(len(d.body)-d.bodyRows(box, inner, height), 0)
+}
+
+// render draws the dialog in box: every line is cut or padded to exactly
+// inner cells (measured as the terminal does), so no line can push the
+// right border out of its column.
+func (d dialogLayout) render(st *styles.Styles, box lipgloss.Style, inner, height int) string {
+	head, off, rows, gaps, hint := d.fit(box, inner, height)
+	lines := make([]string, 0, height)
+	lines = append(lines, head...)
+	if gaps && len(head) > 0 && len(d.body) > 0 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, d.body[off:off+rows]...)
+	if rows < len(d.body) {
+		pos := fmt.Sprintf("%d–%d of %d", off+1, off+rows, len(d.body))
+		if d.scroll != "" {
+			pos += " · " + d.scroll
+		}
+		if ansi.StringWidth(pos)+6 <= inner {
+			pos = "lines " + pos
+		}
+		lines = append(lines, st.Muted.Render(pos))
+	}
+	if gaps && len(hint) > 0 {
+		lines = append(lines, "")
+	}
+	for _, h := range hint {
+		lines = append(lines, st.Dialog.Hint.Render(h))
+	}
+	for i, l := range lines {
+		lines[i] = common.Pad(strings.ReplaceAll(l, nbsp, " "), inner)
+	}
+	return box.Width(inner + box.GetHorizontalPadding()).Render(strings.Join(lines, "\n"))
+}
+
+// scrollHint names a dialog's scroll keys for its position line.
+func scrollHint(k DialogKeyMap) string {
+	return k.ScrollDown.Help().Key + " " + k.ScrollUp.Help().Key + " scroll"
 }
 
 // ---- confirmation dialog ----------------------------------------------------
@@ -54,6 +176,7 @@ type confirmation struct {
 	lines       []string // exactly what will run
 	target      string
 	destructive bool
+	console     bool   // about the console itself (quit): lines say what happens, nothing runs
 	note        string // what the session's mode will do with it
 	onConfirm   tea.Cmd
 	onCancel    tea.Cmd
@@ -64,9 +187,22 @@ type confirmModal struct {
 	keys DialogKeyMap
 	c    confirmation
 	w, h int
+	off  int // first body line shown: a long command scrolls, never hides
 }
 
-func (c *confirmModal) SetSize(w, h int) { c.w, c.h = w, h }
+func (c *confirmModal) SetSize(w, h int) {
+	c.w, c.h = w, h
+	c.off = min(c.off, c.layout().maxOff(c.box(), c.inner(), h))
+}
+
+func (c *confirmModal) box() lipgloss.Style {
+	if c.c.destructive {
+		return c.st.Dialog.DangerBox
+	}
+	return c.st.Dialog.Box
+}
+
+func (c *confirmModal) inner() int { return dialogInner(c.w, 100) }
 
 func (c *confirmModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	k, ok := msg.(tea.KeyMsg)
@@ -78,48 +214,60 @@ func (c *confirmModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 		return c, c.c.onConfirm, true
 	case key.Matches(k, c.keys.Cancel):
 		return c, c.c.onCancel, true
+	case key.Matches(k, c.keys.ScrollDown):
+		c.off = min(c.off+1, c.layout().maxOff(c.box(), c.inner(), c.h))
+	case key.Matches(k, c.keys.ScrollUp):
+		c.off = max(c.off-1, 0)
 	}
 	return c, nil, false // every other key is trapped
 }
 
-func (c *confirmModal) View(width, height int) string {
-	box := c.st.Dialog.Box
-	if c.c.destructive {
-		box = c.st.Dialog.DangerBox
-	}
-	inner := min(max(width-8, 20), 100)
-	var b strings.Builder
-	b.WriteString(c.st.Dialog.Title.Render(common.Truncate(sanitize.Line(c.c.title), inner)))
-	b.WriteString("\n\n")
-	if len(c.c.lines) > 0 {
-		if c.c.destructive {
-			b.WriteString(c.st.Bad.Render("This will run (destructive):"))
-		} else {
-			b.WriteString("This will run:")
+func (c *confirmModal) layout() dialogLayout {
+	inner := c.inner()
+	var body []string
+	switch {
+	case c.c.console:
+		for _, l := range c.c.lines {
+			body = append(body, wrapHard(sanitize.Text(l), inner)...)
 		}
-		b.WriteString("\n")
+	case len(c.c.lines) > 0:
+		if c.c.destructive {
+			body = append(body, c.st.Bad.Render("This will run (destructive):"))
+		} else {
+			body = append(body, "This will run:")
+		}
 		for _, l := range c.c.lines {
 			// Wrap, never cut: the engineer must see all of what will run.
-			b.WriteString(ansi.Hardwrap("  "+sanitize.Text(l), inner, true))
-			b.WriteString("\n")
+			body = append(body, wrapHard("  "+sanitize.Text(l), inner)...)
 		}
 	}
 	if c.c.target != "" {
-		b.WriteString("\n" + ansi.Hardwrap("Against: "+sanitize.Text(c.c.target), inner, true) + "\n")
+		body = append(body, "")
+		body = append(body, wrapHard("Against: "+sanitize.Text(c.c.target), inner)...)
 	}
 	if c.c.note != "" {
-		b.WriteString("\n" + c.st.Warn.Render(ansi.Hardwrap(c.c.note, inner, true)) + "\n")
+		body = append(body, "")
+		for _, l := range wrapLines(sanitize.Text(c.c.note), inner) {
+			body = append(body, c.st.Warn.Render(l))
+		}
 	}
-	b.WriteString("\n" + c.st.Dialog.Hint.Render(hints(c.keys.Confirm, c.keys.Cancel)))
-	body := b.String()
-	// Keep the box inside the screen: if it is too tall, cut the middle
-	// and say so rather than spill.
-	lines := strings.Split(body, "\n")
-	if maxLines := height - 4; maxLines > 4 && len(lines) > maxLines {
-		keep := append(append([]string{}, lines[:maxLines-3]...), c.st.Warn.Render(fmt.Sprintf("… %d more lines (enlarge the terminal to read them all)", len(lines)-maxLines+2)), "", lines[len(lines)-1])
-		body = strings.Join(keep, "\n")
+	return dialogLayout{
+		head:   []string{c.st.Dialog.Title.Render(common.Truncate(sanitize.Line(c.c.title), inner))},
+		body:   body,
+		off:    c.off,
+		hint:   hints(c.keys.Confirm, c.keys.Cancel),
+		scroll: scrollHint(c.keys),
 	}
-	return box.Width(inner + box.GetHorizontalPadding()).Render(body)
+}
+
+// wrapHard wraps text that must be read exactly (commands, SQL): every
+// character kept, long words broken, each source line on its own lines.
+func wrapHard(s string, width int) []string {
+	return strings.Split(ansi.Hardwrap(s, width, true), "\n")
+}
+
+func (c *confirmModal) View(width, height int) string {
+	return c.layout().render(c.st, c.box(), c.inner(), height)
 }
 
 // ---- running action ---------------------------------------------------------
@@ -158,151 +306,49 @@ func (d *runningModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 
 func (d *runningModal) View(width, height int) string {
 	r := d.r
-	inner := min(max(width-8, 20), 100)
-	var b strings.Builder
-	b.WriteString(d.st.Dialog.Title.Render(common.Truncate(sanitize.Line(r.action.Title), inner)) + "\n")
+	inner := dialogInner(width, 100)
+	head := []string{d.st.Dialog.Title.Render(common.Truncate(sanitize.Line(r.action.Title), inner))}
 	if r.action.Target != "" {
-		b.WriteString(d.st.Muted.Render(common.Truncate("against "+sanitize.Line(r.action.Target), inner)) + "\n")
+		head = append(head, d.st.Muted.Render(common.Truncate("against "+sanitize.Line(r.action.Target), inner)))
 	}
+	var errLines []string
 	switch {
 	case r.done != nil && r.done.outcome.Err != nil:
-		b.WriteString(d.st.Bad.Render(common.Truncate("FAILED after "+r.done.duration.Round(100*time.Millisecond).String()+" — "+sanitize.Line(r.done.outcome.Err.Error()), inner)))
+		head = append(head, d.st.Bad.Render(common.Truncate("FAILED after "+r.done.duration.Round(100*time.Millisecond).String(), inner)))
+		// The whole error, after the output: the tail always shows it.
+		for _, l := range wrapLines(sanitize.Text(r.done.outcome.Err.Error()), inner) {
+			errLines = append(errLines, d.st.Bad.Render(l))
+		}
 	case r.done != nil:
 		msg := "done in " + r.done.duration.Round(100*time.Millisecond).String()
 		if r.done.outcome.Result != "" {
 			msg += " — " + r.done.outcome.Result
 		}
-		b.WriteString(d.st.OK.Render(common.Truncate(sanitize.Line(msg), inner)))
+		head = append(head, d.st.OK.Render(common.Truncate(sanitize.Line(msg), inner)))
 	case r.cancelling:
-		b.WriteString(d.st.Warn.Render("cancelling… " + common.Duration(d.now().Sub(r.started))))
+		head = append(head, d.st.Warn.Render("cancelling… "+common.Duration(d.now().Sub(r.started))))
 	default:
-		b.WriteString(d.st.Info.Render("running " + common.Duration(d.now().Sub(r.started))))
+		head = append(head, d.st.Info.Render("running "+common.Duration(d.now().Sub(r.started))))
 	}
-	b.WriteString("\n")
-	rows := max(min(height-10, 15), 1)
-	lines := r.out.Lines
-	if len(lines) > rows {
-		lines = lines[len(lines)-rows:]
+	var body []string
+	if r.out.Dropped > 0 {
+		body = append(body, d.st.Muted.Render(fmt.Sprintf("… %d earlier lines not kept", r.out.Dropped)))
 	}
-	if earlier := r.out.Dropped + len(r.out.Lines) - len(lines); earlier > 0 {
-		b.WriteString(d.st.Muted.Render(fmt.Sprintf("… %d earlier lines", earlier)) + "\n")
-	}
-	for _, l := range lines {
-		b.WriteString(common.Truncate(sanitize.Line(l), inner) + "\n")
+	for _, l := range r.out.Lines {
+		body = append(body, sanitize.Line(l)) // cut at the box's edge by render
 	}
 	if len(r.out.Lines) == 0 && r.done == nil {
-		b.WriteString(d.st.Muted.Render("(no output yet)") + "\n")
+		body = append(body, d.st.Muted.Render("(no output yet)"))
+	}
+	if len(errLines) > 0 {
+		body = append(append(body, ""), errLines...)
 	}
 	hint := hints(relabel(d.keys.Close, "cancel it"), relabel(d.keys.Hide, "hide (it goes on)"))
 	if r.done != nil {
 		hint = hints(relabel(d.keys.Hide, "close"), relabel(d.keys.Close, "close"))
 	}
-	b.WriteString("\n" + d.st.Dialog.Hint.Render(common.Truncate(hint, inner)))
-	return d.st.Dialog.Box.Width(inner + d.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
-}
-
-// ---- input dialog -----------------------------------------------------------
-
-type inputModal struct {
-	st     *styles.Styles
-	keys   DialogKeyMap
-	req    common.InputRequest
-	inputs []textinput.Model
-	focus  int
-	err    string
-	w, h   int
-}
-
-func (m *inputModal) SetSize(w, h int) { m.w, m.h = w, h }
-
-func newInputModal(st *styles.Styles, keys DialogKeyMap, req common.InputRequest) *inputModal {
-	m := &inputModal{st: st, keys: keys, req: req}
-	for i, f := range req.Fields {
-		ti := textinput.New()
-		ti.Prompt = ""
-		ti.SetValue(f.Default)
-		ti.Placeholder = f.Placeholder
-		ti.CharLimit = 2000
-		if i == 0 {
-			ti.Focus()
-		}
-		m.inputs = append(m.inputs, ti)
-	}
-	return m
-}
-
-func (m *inputModal) setFocus(i int) {
-	m.inputs[m.focus].Blur()
-	m.focus = (i + len(m.inputs)) % len(m.inputs)
-	m.inputs[m.focus].Focus()
-}
-
-func (m *inputModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
-	k, ok := msg.(tea.KeyMsg)
-	if !ok {
-		var cmd tea.Cmd
-		m.inputs[m.focus], cmd = m.inputs[m.focus].Update(msg)
-		return m, cmd, false
-	}
-	switch {
-	case key.Matches(k, m.keys.Close):
-		return m, m.req.OnCancel, true
-	case key.Matches(k, m.keys.Submit) && m.focus == len(m.inputs)-1:
-		values := make(map[string]string, len(m.inputs))
-		for i, f := range m.req.Fields {
-			v := strings.TrimSpace(m.inputs[i].Value())
-			if f.Validate != nil {
-				if err := f.Validate(v); err != nil {
-					m.err = f.Label + ": " + err.Error()
-					m.setFocus(i)
-					return m, nil, false
-				}
-			}
-			values[f.Name] = v
-		}
-		if m.req.OnSubmit == nil {
-			return m, nil, true
-		}
-		return m, m.req.OnSubmit(values), true
-	case key.Matches(k, m.keys.Next, m.keys.Submit):
-		m.setFocus(m.focus + 1)
-		return m, nil, false
-	case key.Matches(k, m.keys.Prev):
-		m.setFocus(m.focus - 1)
-		return m, nil, false
-	}
-	var cmd tea.Cmd
-	m.inputs[m.focus], cmd = m.inputs[m.focus].Update(msg)
-	return m, cmd, false
-}
-
-func (m *inputModal) View(width, height int) string {
-	inner := min(max(width-8, 20), 80)
-	var b strings.Builder
-	b.WriteString(m.st.Dialog.Title.Render(common.Truncate(m.req.Title, inner)) + "\n")
-	labelW := 0
-	for _, f := range m.req.Fields {
-		labelW = max(labelW, lipgloss.Width(f.Label))
-	}
-	labelW = min(labelW, inner/3)
-	for i, f := range m.req.Fields {
-		in := m.inputs[i] // a copy: setting its width here changes nothing kept
-		in.Width = max(inner-labelW-3, 5)
-		style := m.st.Dialog.Field
-		if i == m.focus {
-			style = m.st.Dialog.FieldFocused
-		}
-		b.WriteString("\n" + style.Render(common.Pad(f.Label, labelW)) + " › " + in.View())
-	}
-	if m.err != "" {
-		b.WriteString("\n\n" + m.st.Bad.Render(common.Truncate(m.err, inner)))
-	}
-	hint := hints(relabel(m.keys.Submit, "save"), relabel(m.keys.Close, "cancel"))
-	if len(m.inputs) > 1 {
-		hint = hints(relabel(m.keys.Next, "next field"), relabel(m.keys.Submit, "next / save on last"), relabel(m.keys.Close, "cancel"))
-	}
-	b.WriteString("\n\n" + m.st.Dialog.Hint.Render(common.Truncate(hint, inner)))
-	return m.st.Dialog.Box.Width(inner + m.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
+	l := dialogLayout{head: head, body: body, tail: true, hint: hint}
+	return l.render(d.st, d.st.Dialog.Box, inner, height)
 }
 
 // ---- help -------------------------------------------------------------------
@@ -319,16 +365,37 @@ type helpModal struct {
 	offset   int
 	close    key.Binding // the dialog's Close, and ? again
 	body     []string    // laid out for the size given by SetSize
-	rows     int         // how many body lines fit
+	w, h     int
 }
 
 func (h *helpModal) SetSize(width, height int) {
-	h.body = h.layout(width)
-	h.rows = max(height-6, 3)
+	h.w, h.h = width, height
+	h.body = h.layout(dialogInner(width, 200))
 	h.offset = min(h.offset, h.maxOffset())
 }
 
-func (h *helpModal) maxOffset() int { return max(len(h.body)-h.rows, 0) }
+func (h *helpModal) inner() int {
+	w := 0
+	for _, l := range h.body {
+		w = max(w, ansi.StringWidth(l))
+	}
+	// Wide enough for its hint too, but never wider than the screen allows.
+	return min(max(w, 40), dialogInner(h.w, 200))
+}
+
+func (h *helpModal) maxOffset() int {
+	return h.dialog().maxOff(h.st.Dialog.Box, h.inner(), h.h)
+}
+
+func (h *helpModal) dialog() dialogLayout {
+	return dialogLayout{
+		head:   []string{h.st.Dialog.Title.Render("Keys")},
+		body:   h.body,
+		off:    h.offset,
+		hint:   hints(h.close, relabel(h.keys.Close, "close")),
+		scroll: scrollHint(h.keys),
+	}
+}
 
 func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	k, ok := msg.(tea.KeyMsg)
@@ -346,11 +413,12 @@ func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	return h, nil, false
 }
 
-// lines renders every section's bindings, one binding a line.
-func (h *helpModal) lines() [][]string {
+// lines renders every section's bindings, one binding a line, its
+// description wrapped to avail cells (a narrow screen reads it all).
+func (h *helpModal) lines(avail int) [][]string {
 	var out [][]string
 	for _, s := range h.sections {
-		sec := []string{h.st.Help.Section.Render(s.title)}
+		sec := []string{h.st.Help.Section.Render(sanitize.Line(s.title))}
 		kw := 0
 		var all []key.Binding
 		for _, col := range s.keys.FullHelp() {
@@ -365,16 +433,23 @@ func (h *helpModal) lines() [][]string {
 			sec = append(sec, h.st.Muted.Render("(no keys of its own yet)"))
 		}
 		for _, b := range all {
-			sec = append(sec, h.st.Help.Key.Render(common.Pad(b.Help().Key, kw))+"  "+h.st.Help.Desc.Render(b.Help().Desc))
+			desc := wrapLines(sanitize.Line(b.Help().Desc), max(avail-kw-2, 10))
+			for i, d := range desc {
+				k := strings.Repeat(" ", kw)
+				if i == 0 {
+					k = h.st.Help.Key.Render(common.Pad(b.Help().Key, kw))
+				}
+				sec = append(sec, k+"  "+h.st.Help.Desc.Render(d))
+			}
 		}
 		out = append(out, sec)
 	}
 	return out
 }
 
-// layout packs the sections into as many columns as width allows.
-func (h *helpModal) layout(width int) []string {
-	secs := h.lines()
+// layout packs the sections into as many columns as avail cells allow.
+func (h *helpModal) layout(avail int) []string {
+	secs := h.lines(avail)
 	colW := 0
 	for _, s := range secs {
 		for _, l := range s {
@@ -382,7 +457,6 @@ func (h *helpModal) layout(width int) []string {
 		}
 	}
 	colW += 3
-	avail := max(width-6, 20)
 	ncols := max(min(avail/colW, len(secs)), 1)
 	// Pack sections into columns of roughly equal height.
 	total := 0
@@ -416,17 +490,13 @@ func (h *helpModal) layout(width int) []string {
 		}
 		body = append(body, strings.TrimRight(b.String(), " "))
 	}
+	// The packing leaves a blank line after the last section: drop it.
+	for len(body) > 0 && strings.TrimSpace(body[len(body)-1]) == "" {
+		body = body[:len(body)-1]
+	}
 	return body
 }
 
 func (h *helpModal) View(width, height int) string {
-	body := h.body
-	footer := hints(h.close, relabel(h.keys.Close, "close"))
-	if len(body) > h.rows {
-		off := min(h.offset, h.maxOffset())
-		footer = fmt.Sprintf("%s (%d-%d of %d)   %s", hints(relabel(h.keys.ScrollDown, "scroll down"), relabel(h.keys.ScrollUp, "up")), off+1, off+h.rows, len(body), footer)
-		body = body[off : off+h.rows]
-	}
-	title := h.st.Dialog.Title.Render("Keys") + "\n\n"
-	return h.st.Dialog.Box.Render(title + strings.Join(body, "\n") + "\n" + h.st.Dialog.Hint.Render(footer))
+	return h.dialog().render(h.st, h.st.Dialog.Box, h.inner(), height)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/common"
+	"github.com/warroom-dev/warroom/tui/styles"
 )
 
 // Layout thresholds: at or above both the grid is shown, below it one
@@ -87,6 +88,18 @@ type Model struct {
 	id          int64
 	init        []tea.Cmd
 	running     []*running // actions executing now
+	jh          *journalHealth
+}
+
+// journalHealth is the journal as the shell's last write found it. While
+// it fails, the status bar says so and the footer gives the reason, until
+// a write succeeds: a failing journal never goes quiet on its own.
+type journalHealth struct {
+	err   string    // why the last write failed (cleaned); "" while it writes
+	since time.Time // the first failure of this run of failures
+	lost  int       // events not recorded since
+	path  string
+	shown bool // its dialog opened by itself once in this run
 }
 
 // New builds the shell.
@@ -107,6 +120,7 @@ func New(o Options) *Model {
 		resume:      o.Resume,
 		id:          time.Now().UnixNano(),
 		init:        o.Init,
+		jh:          &journalHealth{path: o.JournalPath},
 	}
 	if o.Notice != "" {
 		m.setFlash(o.Notice, true)
@@ -144,7 +158,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
 		for _, md := range m.modals {
-			md.SetSize(m.width, m.height)
+			md.SetSize(m.width, m.dialogHeight())
 		}
 		return m, nil
 	case tickMsg:
@@ -156,12 +170,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.tick()
 	case tea.KeyMsg:
+		if m.tooSmall() {
+			return m, m.tooSmallKey(msg)
+		}
 		return m, m.handleKey(msg)
 	case tea.MouseMsg:
 		return m, nil
 	case common.ConfirmRequest:
 		m.pushModal(&confirmModal{st: m.c.Styles, keys: m.dialogKeys, c: confirmation{
-			title: msg.Title, lines: msg.Lines, onConfirm: msg.OnConfirm, onCancel: msg.OnCancel}})
+			title: msg.Title, lines: msg.Lines, console: true, onConfirm: msg.OnConfirm, onCancel: msg.OnCancel}})
 		return m, nil
 	case common.ActionRequest:
 		return m, m.requestAction(msg.Action)
@@ -177,6 +194,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.pushModal(newInputModal(m.c.Styles, m.dialogKeys, msg))
 		return m, nil
+	case inputResultMsg:
+		return m, m.inputResult(msg)
 	case runActionMsg:
 		return m, msg.run(m)
 	case quitMsg:
@@ -210,17 +229,106 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // panes the event with the incident as it now stands.
 func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
 	if msg.Err != nil {
-		m.setFlash("JOURNAL WRITE FAILED — event not recorded: "+msg.Err.Error(), true)
+		m.journalFailed(msg.Err, true)
 		return nil
 	}
+	m.journalWrites()
 	m.session.Apply(msg.Event)
 	msg.Session = m.session
 	return m.broadcast(msg)
 }
 
+// journalFailed notes a failed write. The first failure of a run opens
+// the journal dialog (the whole reason) if no other dialog is open; the
+// badge and the footer stay until a write succeeds.
+func (m *Model) journalFailed(err error, popup bool) {
+	jh := m.jh
+	if jh.err == "" {
+		jh.since, jh.lost, jh.shown = m.c.Now(), 0, false
+	}
+	jh.err = incident.Clean(err.Error())
+	jh.lost++
+	m.setFlash("JOURNAL WRITE FAILED — event not recorded: "+err.Error(), true)
+	if popup && !jh.shown && len(m.modals) == 0 {
+		jh.shown = true
+		m.pushModal(m.journalModal())
+	}
+}
+
+// journalWrites notes a successful write: a failing run is over.
+func (m *Model) journalWrites() {
+	if m.jh.err == "" {
+		return
+	}
+	lost := m.jh.lost
+	m.jh.err = ""
+	m.setFlash(fmt.Sprintf("the journal is writing again (%d event(s) could not be recorded while it failed)", lost), false)
+}
+
+// inputResult is an input dialog's submit, done: a failed write keeps
+// the dialog (and brings it back if it was hidden) with the text; anything
+// else closes it and goes on as if the submit had returned it.
+func (m *Model) inputResult(r inputResultMsg) tea.Cmd {
+	if ev, ok := r.msg.(common.EventMsg); ok && ev.Err != nil {
+		m.journalFailed(ev.Err, false)
+		r.dialog.saveFailed(ev.Err)
+		if !m.hasModal(r.dialog) {
+			m.pushModal(r.dialog)
+		}
+		return nil
+	}
+	m.removeModal(r.dialog)
+	switch msg := r.msg.(type) {
+	case nil:
+		return nil
+	case common.EventMsg:
+		return m.recorded(msg)
+	default:
+		// A Batch or a Sequence is run by the program as a Cmd's result.
+		return func() tea.Msg { return msg }
+	}
+}
+
+func (m *Model) hasModal(md modal) bool {
+	for _, x := range m.modals {
+		if x == md {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) removeModal(md modal) {
+	for i, x := range m.modals {
+		if x == md {
+			m.modals = append(m.modals[:i:i], m.modals[i+1:]...)
+			return
+		}
+	}
+}
+
+// dialogHeight is the height a dialog may take: the screen less the
+// status bar and the footer, which stay visible around it (the journal's
+// badge, the severity and the clock never hide behind a dialog).
+func (m *Model) dialogHeight() int { return max(m.height-2, 1) }
+
 func (m *Model) pushModal(md modal) {
-	md.SetSize(m.width, m.height)
+	md.SetSize(m.width, m.dialogHeight())
 	m.modals = append(m.modals, md)
+}
+
+// tooSmall is true while the screen cannot be drawn: then no key acts,
+// as nothing it did could be seen.
+func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
+
+// tooSmallKey is the one key that works blind: ctrl+c quits (running
+// actions are cancelled and recorded first). q does not: typed blind, in
+// what was meant as a note, it would quit without its confirmation.
+func (m *Model) tooSmallKey(k tea.KeyMsg) tea.Cmd {
+	if k.Type == tea.KeyCtrlC {
+		return func() tea.Msg { return quitMsg{} }
+	}
+	return nil
 }
 
 func (m *Model) flashTTL() time.Duration {
@@ -316,11 +424,12 @@ func (m *Model) quit() tea.Cmd {
 	var lines []string
 	title := "Quit?"
 	if m.session.Open() {
-		title = fmt.Sprintf("Quit while %s %q is still open?", m.session.Severity, m.session.Title)
-		lines = append(lines, "Close the console. The incident stays open; nothing is lost.")
+		title = "Quit while the incident is still open?"
+		lines = append(lines, fmt.Sprintf("%s “%s”", severityText(m.session.Severity), sanitize.Line(m.session.Title)),
+			"Close the console. The incident stays open; nothing is lost.")
 	}
 	for _, r := range m.running {
-		lines = append(lines, "Still running, will be cancelled: "+r.action.Title)
+		lines = append(lines, "Still running, will be cancelled: "+sanitize.Line(r.action.Title))
 	}
 	if m.journalPath != "" {
 		lines = append(lines, "Journal: "+m.journalPath)
@@ -335,11 +444,23 @@ func (m *Model) quit() tea.Cmd {
 	})
 }
 
+// severityText is a severity in words; an unknown one says so.
+func severityText(sev incident.Severity) string {
+	if !sev.Valid() {
+		return "P? (unknown severity)"
+	}
+	return sev.String() + " " + sev.Name()
+}
+
+// noteLimit is how long a note may be: room for a pasted stack trace.
+const noteLimit = 10000
+
 func (m *Model) noteDialog() tea.Cmd {
 	c := m.c
 	return common.Input(common.InputRequest{
-		Title:  "Add a note to the timeline",
-		Fields: []common.Field{{Name: "note", Label: "Note", Placeholder: "what you saw, did or decided", Validate: nonEmpty}},
+		Title: "Add a note to the timeline",
+		Fields: []common.Field{{Name: "note", Label: "Note", Placeholder: "what you saw, did or decided",
+			Multiline: true, MaxLen: noteLimit, Validate: nonEmpty}},
 		OnSubmit: func(v map[string]string) tea.Cmd {
 			return c.Record(incident.KindNote, v["note"], "")
 		},
@@ -472,16 +593,19 @@ func (m *Model) View() string {
 	if m.width == 0 || m.height == 0 {
 		return ""
 	}
-	if m.width < MinWidth || m.height < MinHeight {
-		msg := fmt.Sprintf("terminal too small: %dx%d (need %dx%d) — enlarge it, or q to quit", m.width, m.height, MinWidth, MinHeight)
-		return strings.Join(common.Fit(ansi.Hardwrap(msg, m.width, true), m.width, m.height), "\n")
+	if m.tooSmall() {
+		msg := fmt.Sprintf("terminal too small: %dx%d (need %dx%d) — enlarge it, or ctrl+c to quit", m.width, m.height, MinWidth, MinHeight)
+		if n := len(m.running); n > 0 {
+			msg += fmt.Sprintf(" (cancels %d running action(s))", n)
+		}
+		return strings.Join(common.Fit(ansi.Wrap(msg, m.width, ""), m.width, m.height), "\n")
 	}
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.statusBar())
 	cells := m.cells()
 	pane := func(i int) []string {
 		c := cells[i]
-		title := fmt.Sprintf("%d %s", i+1, m.panes[i].Pane.Title())
+		title := fmt.Sprintf("%d %s", i+1, sanitize.Line(m.panes[i].Pane.Title()))
 		return frame(m.c.Styles, title, m.panes[i].Pane.View(), c.w, c.h, i == m.focus)
 	}
 	switch {
@@ -508,86 +632,228 @@ func (m *Model) View() string {
 		lines[i] = common.Pad(lines[i], m.width)
 	}
 	if n := len(m.modals); n > 0 {
-		lines = overlay(lines, m.modals[n-1].View(m.width, m.height), m.width)
+		lines = overlay(lines, m.modals[n-1].View(m.width, m.dialogHeight()), m.width)
 	}
 	return strings.Join(lines, "\n")
 }
 
+// tabs is the tab line. When the labels do not all fit, the others shrink
+// to their numbers, then only the focused one shows: the focused tab is
+// always on screen.
 func (m *Model) tabs() string {
 	st := m.c.Styles
-	var parts []string
-	for i := range m.panes {
-		label := fmt.Sprintf("%d %s", i+1, m.panes[i].Tab)
-		if i == m.focus {
-			parts = append(parts, st.Tabs.Active.Render(label))
-		} else {
-			parts = append(parts, st.Tabs.Inactive.Render(label))
+	label := func(i int) string { return fmt.Sprintf("%d %s", i+1, sanitize.Line(m.panes[i].Tab)) }
+	render := func(short bool) string {
+		parts := make([]string, len(m.panes))
+		for i := range m.panes {
+			switch {
+			case i == m.focus:
+				parts[i] = st.Tabs.Active.Render(label(i))
+			case short:
+				parts[i] = st.Tabs.Inactive.Render(fmt.Sprint(i + 1))
+			default:
+				parts[i] = st.Tabs.Inactive.Render(label(i))
+			}
+		}
+		sep := "  "
+		if short {
+			sep = " "
+		}
+		return " " + strings.Join(parts, sep)
+	}
+	for _, short := range []bool{false, true} {
+		if t := render(short); ansi.StringWidth(t) <= m.width {
+			return t
 		}
 	}
-	return common.Truncate(" "+strings.Join(parts, "  "), m.width)
+	return common.Truncate(" "+st.Tabs.Active.Render(label(m.focus)), m.width)
 }
 
 func (m *Model) footer() string {
 	st := m.c.Styles
-	if m.flash != "" {
-		if m.flashErr {
-			return st.Status.FlashError.Render(common.Truncate(" ✖ "+m.flash, m.width))
-		}
+	switch {
+	case m.flash != "" && m.flashErr:
+		return st.Status.FlashError.Render(common.Truncate(" ✖ "+m.flash, m.width))
+	case m.flash != "":
 		return st.Status.Flash.Render(common.Truncate(" "+m.flash, m.width))
+	case m.jh.err != "":
+		// After the flash fades the failure stays, with where to read it all.
+		return st.Status.FlashError.Render(common.Truncate(" ✖ JOURNAL FAILING — "+m.jh.err+" · : journal shows it all", m.width))
 	}
 	short := append(m.panes[m.focus].Pane.ShortHelp(), m.keys.ShortHelp()...)
 	return " " + m.help.ShortHelpView(short)
 }
 
+// barVariant is one way to lay the status bar out; statusBar takes the
+// first that fits. The order is the priority: the title shortens first,
+// then the severity and the backend dots get compact, then the title goes,
+// then the actor; the severity, the clock and the badges always show.
+type barVariant struct {
+	longSev  bool // " P1 High " rather than " P1 "
+	named    bool // "kube● prom●" rather than "●●"
+	actor    bool
+	titleMin int // the title shows only with at least this many cells; 0: no title
+	compact  bool
+}
+
+var barVariants = []barVariant{
+	{longSev: true, named: true, actor: true, titleMin: 16},
+	{named: true, actor: true, titleMin: 12},
+	{actor: true, titleMin: 8},
+	{actor: true},
+	{actor: true, compact: true},
+	{compact: true},
+}
+
+// actorMax bounds the actor's cells: a long name must not push out the
+// rest; below actorMin it is not worth showing.
+const (
+	actorMax = 20
+	actorMin = 6
+)
+
 func (m *Model) statusBar() string {
+	var line string
+	for _, v := range barVariants {
+		var ok bool
+		if line, ok = m.statusBarAs(v); ok {
+			return line
+		}
+	}
+	return common.Truncate(line, m.width)
+}
+
+// statusBarAs lays the status bar out as v says; ok is false if it does
+// not fit the width.
+func (m *Model) statusBarAs(v barVariant) (string, bool) {
 	st := m.c.Styles
 	now := m.c.Now()
 	s := m.session
 	sep := st.Muted.Render(" │ ")
+	if v.compact {
+		sep = " "
+	}
 	var left []string
+	title, titleAt := "", -1
 	if s.Declared.IsZero() {
 		left = append(left, st.Muted.Render("no incident declared"))
 	} else {
-		sev := common.SeverityBadge(st, s.Severity)
-		left = append(left, sev, st.Status.Title.Render(sanitize.Line(s.Title)))
+		if v.longSev {
+			left = append(left, common.SeverityBadge(st, s.Severity))
+		} else {
+			left = append(left, shortSeverity(st, s.Severity))
+		}
+		if v.titleMin > 0 {
+			title, titleAt = sanitize.Line(s.Title), len(left)
+			left = append(left, "")
+		}
 		clock := "⏱ " + common.Duration(s.Elapsed(now))
 		if !s.Resolved.IsZero() {
 			clock += " resolved"
 		}
 		left = append(left, st.Status.Clock.Render(clock))
 	}
-	left = append(left, st.Muted.Render("@"+sanitize.Line(m.c.Actor)))
-	var badges []string
-	if m.c.Mode.Drill {
-		badges = append(badges, st.Status.Badge.Render(" DRILL "))
+	actor, actorAt := "", -1
+	if v.actor {
+		actor, actorAt = "@"+sanitize.Line(m.c.Actor), len(left)
+		left = append(left, "")
 	}
-	if m.c.Mode.ReadOnly {
-		badges = append(badges, st.Status.Badge.Render(" READ-ONLY "))
-	}
-	if m.c.Mode.DryRun {
-		badges = append(badges, st.Status.Badge.Render(" DRY-RUN "))
-	}
-	var dots []string
-	if r := m.runningBadge(now); r != "" {
-		badges = append(badges, st.Status.Badge.Render(" "+sanitize.Line(r)+" "))
-	}
-	for _, p := range m.panes {
-		for _, b := range p.Pane.Backends() {
-			dots = append(dots, st.Muted.Render(b.Name)+common.Dot(st, b.State))
+	right := strings.Join(m.badges(now, v.compact), " ")
+	if dots := m.dots(v.named); dots != "" {
+		if right != "" {
+			right += " "
 		}
+		right += dots
 	}
-	right := strings.Join(badges, " ")
-	if len(dots) > 0 {
-		right += " " + strings.Join(dots, " ")
+	// A cell of margin at each end, and at least one between the halves;
+	// what is left is the room for the title and the actor.
+	room := m.width - (1 + ansi.StringWidth(strings.Join(left, sep)) + 1 + ansi.StringWidth(right) + 1)
+	if actorAt >= 0 {
+		// The actor takes what it needs (up to actorMax) before the title,
+		// and without a title shrinks to what is left, down to actorMin.
+		aw := min(ansi.StringWidth(actor), actorMax)
+		if titleAt < 0 {
+			aw = min(aw, room)
+		}
+		if aw < min(ansi.StringWidth(actor), actorMin) {
+			return "", false
+		}
+		left[actorAt] = st.Muted.Render(common.Truncate(actor, aw))
+		room -= aw
+	}
+	if titleAt >= 0 {
+		if room < min(v.titleMin, ansi.StringWidth(title)) {
+			return "", false
+		}
+		left[titleAt] = st.Status.Title.Render(common.Truncate(title, room))
+	} else if room < 0 {
+		return " " + strings.Join(left, sep) + " " + right, false
 	}
 	l := " " + strings.Join(left, sep)
-	// The right side (modes, backend health) must always show: cut the title first.
-	rw := ansi.StringWidth(right) + 1
-	lw := m.width - rw - 1
-	if lw < 10 {
-		return common.Truncate(right, m.width)
+	return common.Pad(l, m.width-ansi.StringWidth(right)-2) + " " + right + " ", true
+}
+
+// shortSeverity is the compact severity badge: " P1 ".
+func shortSeverity(st *styles.Styles, sev incident.Severity) string {
+	if !sev.Valid() {
+		return st.Status.Badge.Render(" P? ")
 	}
-	return common.Pad(l, lw) + " " + right
+	return st.Status.Severity[sev].Render(" " + sev.String() + " ")
+}
+
+// badges are the status bar's badges: modes, a failing journal, running
+// actions. They always show; compact shortens them for a narrow screen.
+func (m *Model) badges(now time.Time, compact bool) []string {
+	st := m.c.Styles
+	var out []string
+	badge := func(long, short string) {
+		if compact {
+			out = append(out, st.Status.Badge.Render(short))
+			return
+		}
+		out = append(out, st.Status.Badge.Render(" "+long+" "))
+	}
+	if m.c.Mode.Drill {
+		badge("DRILL", "DRILL")
+	}
+	if m.c.Mode.ReadOnly {
+		badge("READ-ONLY", "RO")
+	}
+	if m.c.Mode.DryRun {
+		badge("DRY-RUN", "DRY")
+	}
+	if m.jh.err != "" {
+		label := " JOURNAL FAILING "
+		if compact {
+			label = "JOURNAL ✖"
+		}
+		out = append(out, st.Status.BadgeBad.Render(label))
+	}
+	if r := m.runningBadge(now, compact); r != "" && compact {
+		out = append(out, st.Status.Badge.Render(r))
+	} else if r != "" {
+		out = append(out, st.Status.Badge.Render(" "+r+" "))
+	}
+	return out
+}
+
+// dots are the backends' health dots, named or bare.
+func (m *Model) dots(named bool) string {
+	st := m.c.Styles
+	var dots []string
+	for _, p := range m.panes {
+		for _, b := range p.Pane.Backends() {
+			d := common.Dot(st, b.State)
+			if named {
+				d = st.Muted.Render(sanitize.Line(b.Name)) + d
+			}
+			dots = append(dots, d)
+		}
+	}
+	if named {
+		return strings.Join(dots, " ")
+	}
+	return strings.Join(dots, "")
 }
 
 // Pane returns pane i (for tests and documentation checks).
@@ -595,3 +861,7 @@ func (m *Model) Pane(i int) common.Pane { return m.panes[i].Pane }
 
 // Panes is how many panes the shell has.
 func (m *Model) Panes() int { return len(m.panes) }
+
+// JournalFailing reports the reason the journal's last write failed, or
+// "" while it writes (for tests and the exit message).
+func (m *Model) JournalFailing() string { return m.jh.err }

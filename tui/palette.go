@@ -52,6 +52,10 @@ func (m *Model) actions() []action {
 		}
 	}
 	as = append(offers, as...)
+	if m.jh.err != "" {
+		// First while it fails: the footer points here for the whole reason.
+		as = append([]action{{"Show why the journal is failing", "", (*Model).showJournal}}, as...)
+	}
 	for i, p := range m.panes {
 		i := i
 		as = append(as, action{fmt.Sprintf("Go to %s", p.Pane.Title()), fmt.Sprint(i + 1), func(m *Model) tea.Cmd { m.setFocus(i); return nil }})
@@ -76,21 +80,23 @@ type paletteModal struct {
 	input   textinput.Model
 	all     []action
 	matches []action
-	sel     int
+	cur     common.Cursor // the selection, and the window of rows shown with it
 	w, h    int
 }
 
 func (p *paletteModal) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.input.Width = p.inner() - 3
-	p.sel = min(p.sel, max(p.visible()-1, 0))
+	p.input.Width = max(p.inner()-3, 1)
+	p.cur.Clamp(len(p.matches), p.rows())
 }
 
-func (p *paletteModal) inner() int { return min(max(p.w-8, 20), 60) }
+func (p *paletteModal) inner() int { return dialogInner(p.w, 60) }
 
-// visible is how many matches the dialog can show: the selection never
-// moves onto a row that is not drawn.
-func (p *paletteModal) visible() int { return max(min(len(p.matches), p.h-6), 0) }
+// rows is how many matches the dialog shows at its size: the list scrolls
+// with the selection, so the selected row is always one of them.
+func (p *paletteModal) rows() int {
+	return max(p.dialog(nil).bodyRows(p.st.Dialog.Box, p.inner(), p.h), 1)
+}
 
 func newPalette(st *styles.Styles, keys DialogKeyMap, actions []action) *paletteModal {
 	ti := textinput.New()
@@ -104,7 +110,7 @@ func newPalette(st *styles.Styles, keys DialogKeyMap, actions []action) *palette
 
 func (p *paletteModal) filter() {
 	q := strings.TrimSpace(p.input.Value())
-	p.sel = 0
+	p.cur = common.Cursor{}
 	if q == "" {
 		p.matches = p.all
 		return
@@ -128,40 +134,58 @@ func (p *paletteModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	case key.Matches(k, p.keys.Close):
 		return p, nil, true
 	case key.Matches(k, p.keys.Submit):
-		if p.sel < len(p.matches) {
-			run := p.matches[p.sel].run
+		if p.cur.Pos < len(p.matches) {
+			run := p.matches[p.cur.Pos].run
 			return p, func() tea.Msg { return runActionMsg{run: run} }, true
 		}
 		return p, nil, false
 	case key.Matches(k, p.keys.Prev):
-		p.sel = max(p.sel-1, 0)
+		p.cur.Pos--
+		p.cur.Clamp(len(p.matches), p.rows())
 		return p, nil, false
 	case key.Matches(k, p.keys.Next):
-		p.sel = min(p.sel+1, max(p.visible()-1, 0))
+		p.cur.Pos++
+		p.cur.Clamp(len(p.matches), p.rows())
 		return p, nil, false
 	}
 	var cmd tea.Cmd
 	p.input, cmd = p.input.Update(k)
 	p.filter()
+	p.cur.Clamp(len(p.matches), p.rows())
 	return p, cmd, false
+}
+
+// dialog lays the palette out; with rows nil it has one placeholder line
+// per match (enough to size it).
+func (p *paletteModal) dialog(rows []string) dialogLayout {
+	if rows == nil {
+		rows = make([]string, max(len(p.matches), 1))
+	}
+	return dialogLayout{
+		head: []string{common.Pad(p.input.View(), p.inner())},
+		body: rows,
+		off:  p.cur.Off,
+		hint: hints(relabel(p.keys.Submit, "run"), relabel(p.keys.Next, "next"), relabel(p.keys.Close, "close")),
+	}
 }
 
 func (p *paletteModal) View(width, height int) string {
 	inner := p.inner()
-	var b strings.Builder
-	b.WriteString(p.input.View() + "\n")
-	rows := p.visible()
-	for i := 0; i < rows; i++ {
-		a := p.matches[i]
-		line := common.Pad(sanitize.Line(a.name), inner-8) + p.st.Muted.Render(common.PadLeft(a.key, 8))
-		if i == p.sel {
-			line = p.st.Table.Selected.Render(common.Pad(sanitize.Line(a.name), inner-8)) + p.st.Muted.Render(common.PadLeft(a.key, 8))
+	rows := make([]string, 0, len(p.matches))
+	for i, a := range p.matches {
+		keyW := min(8, inner/4)
+		name := sanitize.Line(a.name)
+		hint := p.st.Muted.Render(common.PadLeft(sanitize.Line(a.key), keyW))
+		if i == p.cur.Pos {
+			// A marker as well as reverse video: the selection shows
+			// without colour too.
+			rows = append(rows, p.st.Table.Selected.Render(common.Pad("▸ "+name, inner-keyW))+hint)
+			continue
 		}
-		b.WriteString(line + "\n")
+		rows = append(rows, common.Pad("  "+name, inner-keyW)+hint)
 	}
 	if len(p.matches) == 0 {
-		b.WriteString(p.st.Muted.Render("no action matches") + "\n")
+		rows = append(rows, p.st.Muted.Render("no action matches"))
 	}
-	b.WriteString(p.st.Dialog.Hint.Render(common.Truncate(hints(relabel(p.keys.Submit, "run"), relabel(p.keys.Next, "next"), relabel(p.keys.Close, "close")), inner)))
-	return p.st.Dialog.Box.Width(inner + p.st.Dialog.Box.GetHorizontalPadding()).Render(b.String())
+	return p.dialog(rows).render(p.st, p.st.Dialog.Box, inner, height)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -55,6 +56,36 @@ func newShell(t testing.TB, mode common.Mode) fixture {
 
 func newShellProfile(t testing.TB, mode common.Mode, profile termenv.Profile) fixture {
 	t.Helper()
+	return newShellWith(t, shellOpts{mode: mode, profile: profile})
+}
+
+// shellOpts vary the drill shell for a test.
+type shellOpts struct {
+	mode    common.Mode
+	profile termenv.Profile
+	title   string // the incident's title (drill.Title if empty)
+	actor   string // who is at the keyboard ("alice" if empty)
+	// recorder, if set, wraps the real journal (a journal that fails).
+	recorder func(common.Recorder) common.Recorder
+	// extra panes, after the drill's six.
+	extra func(common.Common) []tui.PaneSpec
+	// events are appended to the journal after the declaration.
+	events []incident.Event
+	// raw events reach the session and the panes as they are, not through
+	// the journal (which cleans them): a journal another program wrote.
+	raw []incident.Event
+}
+
+// newShellWith builds the real shell and panes over the drill, with a fixed
+// clock, a real journal in a temp dir, and what o changes.
+func newShellWith(t testing.TB, o shellOpts) fixture {
+	t.Helper()
+	if o.title == "" {
+		o.title = drill.Title
+	}
+	if o.actor == "" {
+		o.actor = "alice"
+	}
 	now := func() time.Time { return t0 }
 	start := t0.Add(-90 * time.Second)
 	sc := drill.New(start, now)
@@ -64,31 +95,47 @@ func newShellProfile(t testing.TB, mode common.Mode, profile termenv.Profile) fi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	ev, err := j.Append(incident.Declared("alice", drill.Title, drill.Severity, start))
+	ev, err := j.Append(incident.Declared(o.actor, o.title, drill.Severity, start))
 	if err != nil {
 		t.Fatal(err)
 	}
 	events := []incident.Event{ev}
+	for _, e := range o.events {
+		if e, err = j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	events = append(events, o.raw...)
 	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(profile)
+	r.SetColorProfile(o.profile)
 	r.SetHasDarkBackground(true)
+	mode := o.mode
 	mode.Drill = true
-	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: now, Actor: "alice", Mode: mode, Journal: j}
+	var rec common.Recorder = j
+	if o.recorder != nil {
+		rec = o.recorder(j)
+	}
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: now, Actor: o.actor, Mode: mode, Journal: rec}
 	books, err := runbooks.Shipped()
 	if err != nil {
 		t.Fatal(err)
 	}
 	refresh := time.Hour // one fetch per pane: the screen stays still
+	panes := []tui.PaneSpec{
+		{Pane: pods.New(c, sc.Kube(), pods.Config{Namespace: drill.Namespace, Refresh: refresh}), Tab: "Pods"},
+		{Pane: errorrate.New(c, sc.Prom(), errorrate.Config{Refresh: refresh}), Tab: "Errors"},
+		{Pane: queries.New(c, sc.PG(), sc.RDS(), queries.Config{Refresh: refresh, RDSInstance: drill.InstanceID}), Tab: "Queries"},
+		{Pane: escalation.New(c, escalation.Config{Session: incident.Fold(events)}), Tab: "Escalation"},
+		{Pane: runbook.New(c, runbooks.NewIndex(books), runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
+		{Pane: timeline.New(c, timeline.Config{Events: events}), Tab: "Timeline", Place: tui.PlaceStrip},
+	}
+	if o.extra != nil {
+		panes = append(panes, o.extra(c)...)
+	}
 	m := tui.New(tui.Options{
-		Common: c,
-		Panes: []tui.PaneSpec{
-			{Pane: pods.New(c, sc.Kube(), pods.Config{Namespace: drill.Namespace, Refresh: refresh}), Tab: "Pods"},
-			{Pane: errorrate.New(c, sc.Prom(), errorrate.Config{Refresh: refresh}), Tab: "Errors"},
-			{Pane: queries.New(c, sc.PG(), sc.RDS(), queries.Config{Refresh: refresh, RDSInstance: drill.InstanceID}), Tab: "Queries"},
-			{Pane: escalation.New(c, escalation.Config{Session: incident.Fold(events)}), Tab: "Escalation"},
-			{Pane: runbook.New(c, runbooks.NewIndex(books), runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
-			{Pane: timeline.New(c, timeline.Config{Events: events}), Tab: "Timeline", Place: tui.PlaceStrip},
-		},
+		Common:      c,
+		Panes:       panes,
 		Session:     incident.Fold(events),
 		JournalPath: path,
 		Resume:      "warroom demo --journal " + path,
@@ -149,6 +196,14 @@ func key(s string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyEnter}
 	case "esc":
 		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "ctrl+u":
+		return tea.KeyMsg{Type: tea.KeyCtrlU}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
@@ -261,7 +316,21 @@ func TestHelpListsEveryBinding(t *testing.T) {
 	v := m.View()
 	checkFits(t, v, 160, 48)
 	want := []string{"next pane", "previous pane", "jump to pane", "zoom pane", "add note", "redraw", "quit",
-		"search by symptom", "open runbook", "filter by kind (cycle)", "show/hide detail", "page down", "confirm", "cancel"}
+		"search by symptom", "open runbook", "filter by kind (cycle)", "page down", "confirm", "cancel"}
+	// And every enabled binding of every map, as the panes describe them.
+	maps := []help.KeyMap{tui.DefaultKeyMap(m.Panes()), tui.DefaultDialogKeyMap()}
+	for i := 0; i < m.Panes(); i++ {
+		maps = append(maps, m.Pane(i))
+	}
+	for _, km := range maps {
+		for _, col := range km.FullHelp() {
+			for _, b := range col {
+				if b.Enabled() {
+					want = append(want, b.Help().Desc)
+				}
+			}
+		}
+	}
 	for _, w := range want {
 		if !strings.Contains(v, w) {
 			t.Errorf("help lacks %q", w)

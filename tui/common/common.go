@@ -6,7 +6,6 @@ package common
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -123,16 +122,30 @@ type Field struct {
 	Label       string
 	Default     string
 	Placeholder string
-	Multiline   bool
+	// Multiline fields show several rows of soft-wrapped text (a note);
+	// others show one row that scrolls. Enter saves in both.
+	Multiline bool
+	// MaxLen is how many characters the field takes (DefaultMaxLen if
+	// zero). Near it a counter shows; past it input is refused, visibly:
+	// text is never cut silently.
+	MaxLen int
 	// Validate, if set, is checked on submit; its error is shown in place.
 	Validate func(string) error
 }
+
+// DefaultMaxLen is a field's character limit unless it sets its own.
+const DefaultMaxLen = 10000
 
 // InputRequest asks the shell for the input dialog.
 type InputRequest struct {
 	Title  string
 	Fields []Field
 	// OnSubmit receives the values by field name and returns what to do.
+	// The dialog stays open until that Cmd's message arrives: if it is an
+	// EventMsg whose write failed (Record, RecordEvent), the dialog keeps
+	// the text, shows the error and enter retries — what was typed is
+	// never lost to a failing journal. Return the record Cmd itself (not
+	// a Batch) for this to hold.
 	OnSubmit func(values map[string]string) tea.Cmd
 	OnCancel tea.Cmd
 }
@@ -167,7 +180,9 @@ func (c Common) ProbeEvents(backend string) func(probes.Change) tea.Cmd {
 			if ch.Err != nil {
 				detail = ch.Err.Error()
 			}
-			first, _, _ := strings.Cut(detail, "\n")
+			// The cause, not a multi-line error's first line (pgx's
+			// "failed to connect to …:" says nothing on its own).
+			first := probes.ErrorText(ch.Err)
 			ev.Summary, ev.Detail = backend+" lost: "+Truncate(first, 160), detail
 			ev.Probe.State, ev.Probe.Error = incident.ProbeLost, detail
 		} else {

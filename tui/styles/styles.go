@@ -68,6 +68,7 @@ type Styles struct {
 	Status struct {
 		Bar, Title, Key, Clock lipgloss.Style
 		Badge                  lipgloss.Style // DRILL / READ-ONLY / DRY-RUN
+		BadgeBad               lipgloss.Style // JOURNAL FAILING
 		Severity               [4]lipgloss.Style
 		DotOK, DotBad, DotWait lipgloss.Style
 		DotOff                 lipgloss.Style
@@ -113,6 +114,7 @@ func New(r *lipgloss.Renderer, t Theme) *Styles {
 	s.Status.Key = n().Foreground(t.Muted)
 	s.Status.Clock = n().Bold(true)
 	s.Status.Badge = n().Foreground(t.BadgeFg).Background(t.Accent).Bold(true)
+	s.Status.BadgeBad = n().Foreground(t.BadgeFg).Background(t.Bad).Bold(true)
 	for i := range s.Status.Severity {
 		s.Status.Severity[i] = n().Foreground(t.BadgeFg).Background(t.Sev[i]).Bold(true)
 	}
@@ -144,6 +146,7 @@ func New(r *lipgloss.Renderer, t Theme) *Styles {
 		uncolor(reflect.ValueOf(s).Elem())
 		// Badges lose their background: reverse video marks them instead.
 		s.Status.Badge = s.Status.Badge.Reverse(true)
+		s.Status.BadgeBad = s.Status.BadgeBad.Reverse(true)
 		for i := range s.Status.Severity {
 			s.Status.Severity[i] = s.Status.Severity[i].Reverse(true)
 		}

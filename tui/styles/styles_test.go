@@ -16,6 +16,7 @@ func TestNoColorKeepsAttributesButNoColour(t *testing.T) {
 	for name, out := range map[string]string{
 		"selected": s.Table.Selected.Render("row"),
 		"badge":    s.Status.Badge.Render("DRILL"),
+		"badgeBad": s.Status.BadgeBad.Render("JOURNAL FAILING"),
 		"p0":       s.Status.Severity[0].Render("P0"),
 		"bad":      s.Bad.Render("error"),
 		"border":   s.Frame.BorderFocused.Render("│"),
