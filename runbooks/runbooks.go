@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/sahilm/fuzzy"
+
+	"github.com/warroom-dev/warroom/internal/sanitize"
 )
 
 //go:embed shipped/*.md
@@ -85,8 +87,30 @@ func Load(path string) ([]Runbook, error) {
 
 // Parse splits markdown into runbooks. A document with a "## Runbooks"
 // section (like the playbook) yields one runbook per "###" heading in it;
-// any other document is one runbook titled by its first heading.
+// any other document is one runbook titled by its first heading (outside
+// code fences).
+//
+// A runbook file may come from anywhere: every string Parse returns is
+// sanitized (titles and symptoms to one line, the body keeping its
+// newlines), so no escape sequence in a file can reach the screen through
+// a pane that forgets to.
 func Parse(md, source string) []Runbook {
+	out := parse(md, source)
+	for i := range out {
+		r := &out[i]
+		r.Title = sanitize.Line(r.Title)
+		if strings.TrimSpace(r.Title) == "" {
+			r.Title = "(untitled)"
+		}
+		r.Body = sanitize.Text(r.Body)
+		for j, sym := range r.Symptoms {
+			r.Symptoms[j] = sanitize.Line(sym)
+		}
+	}
+	return out
+}
+
+func parse(md, source string) []Runbook {
 	lines := strings.Split(strings.ReplaceAll(md, "\r\n", "\n"), "\n")
 	if start := sectionStart(lines, "## runbooks"); start >= 0 {
 		var out []Runbook
@@ -118,14 +142,25 @@ func Parse(md, source string) []Runbook {
 		flush()
 		return out
 	}
+	fence := false
 	for i, l := range lines {
-		if strings.HasPrefix(l, "#") {
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			fence = !fence
+		}
+		if !fence && heading(l) {
 			title := strings.TrimSpace(strings.TrimLeft(l, "#"))
 			body := lines[i+1:]
 			return []Runbook{{Title: title, Source: source, Body: strings.TrimSpace(strings.Join(body, "\n")), Symptoms: symptoms(body)}}
 		}
 	}
 	return nil
+}
+
+// heading reports whether l is an ATX heading: one to six '#' and then a
+// space or the end of the line ("#!/bin/sh" and "#hashtag" are not).
+func heading(l string) bool {
+	n := len(l) - len(strings.TrimLeft(l, "#"))
+	return n >= 1 && n <= 6 && (n == len(l) || l[n] == ' ' || l[n] == '\t')
 }
 
 func sectionStart(lines []string, heading string) int {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -49,6 +52,12 @@ type Config struct {
 		Profile  string `yaml:"profile"`
 		Endpoint string `yaml:"endpoint"`
 	} `yaml:"rds"`
+
+	// severityFlag and titleFlag record that --severity and --title were
+	// given on the command line (flags.apply): only then does a resumed
+	// incident change severity, or a journal of another incident refuse.
+	// The file's values are defaults for a new incident.
+	severityFlag, titleFlag bool
 }
 
 // Defaults are what a config starts from.
@@ -69,7 +78,12 @@ type ConfigError struct{ Msg string }
 
 func (e *ConfigError) Error() string { return e.Msg }
 
-func configErrorf(format string, a ...any) error { return &ConfigError{Msg: fmt.Sprintf(format, a...)} }
+// configErrorf builds a ConfigError whose text is safe for stderr: one
+// line, no control characters, credentials (a DSN's password, a URL's
+// userinfo) redacted, whatever the arguments held.
+func configErrorf(format string, a ...any) error {
+	return &ConfigError{Msg: incident.Clean(fmt.Sprintf(format, a...))}
+}
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/warroom/config.yaml.
 func DefaultConfigPath() string {
@@ -93,16 +107,18 @@ func LoadFile(path string, required bool, c *Config) error {
 		if errors.Is(err, os.ErrNotExist) && !required {
 			return nil
 		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once, below
+		}
 		return configErrorf("config %s: %v", path, err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return configErrorf("config %s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if len(doc.Content) == 0 {
-		return nil // empty file
-	}
-	if err := decodeStrict(doc.Content[0], reflect.ValueOf(c).Elem(), ""); err != nil {
+	return loadData(path, data, c)
+}
+
+// loadData is LoadFile once the file is read (the fuzz target's entry).
+func loadData(path string, data []byte, c *Config) error {
+	if err := decodeFile(data, c); err != nil {
 		return configErrorf("config %s: %v", path, err)
 	}
 	// Paths in the file may start with ~ (the shell expands flags, not YAML).
@@ -110,6 +126,64 @@ func LoadFile(path string, required bool, c *Config) error {
 	c.Kube.Kubeconfig = expandHome(c.Kube.Kubeconfig)
 	for i, p := range c.Runbooks {
 		c.Runbooks[i] = expandHome(p)
+	}
+	return nil
+}
+
+// decodeFile decodes one YAML document into c. A second document and a key
+// given twice (at any level) are errors: yaml.v3 would silently use the
+// first document, and the last of two keys, so the file would not mean
+// what it says.
+func decodeFile(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // empty file, or only comments
+		}
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	default:
+		return fmt.Errorf("line %d: a second YAML document (after ---): a config file is one document", max(next.Line, 1))
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
+		return nil // only "---", or "~"
+	}
+	if err := noDuplicateKeys(doc.Content[0], ""); err != nil {
+		return err
+	}
+	return decodeStrict(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+}
+
+// noDuplicateKeys fails on the first mapping, anywhere under n, that has
+// the same key twice.
+func noDuplicateKeys(n *yaml.Node, prefix string) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, e := range n.Content {
+			if err := noDuplicateKeys(e, prefix); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if line, dup := first[k.Value]; dup {
+					return fmt.Errorf("line %d: duplicate key %q (first at line %d)", k.Line, prefix+k.Value, line)
+				}
+				first[k.Value] = k.Line
+			}
+			if err := noDuplicateKeys(n.Content[i+1], prefix+k.Value+"."); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -209,6 +283,11 @@ func (c *Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		return configErrorf("log_level: %v", err)
 	}
+	if c.Journal != "" {
+		if err := journalPathOK(c.Journal); err != nil {
+			return err
+		}
+	}
 	if strings.TrimSpace(c.Actor) == "" {
 		return configErrorf("actor: must not be empty")
 	}
@@ -263,4 +342,45 @@ func (c *Config) KubeConfigured() bool {
 	}
 	_, err = os.Stat(filepath.Join(home, ".kube", "config"))
 	return err == nil
+}
+
+// journalPathOK checks, before anything opens it, that the journal and the
+// log beside it are regular files or do not exist yet: opening a FIFO
+// blocks until a writer comes, and reading a device (/dev/zero) never ends.
+// (incident.Open refuses them too; this says so plainly, before the lock.)
+func journalPathOK(journal string) error {
+	for _, p := range []string{journal, logPath(journal)} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return configErrorf("journal: %v", err)
+		}
+		if !fi.Mode().IsRegular() {
+			what := p
+			if p != journal {
+				what = "the log beside it, " + p + ","
+			}
+			return configErrorf("journal: %s is %s, not a regular file: name a file, or a path that does not exist yet", what, fileKind(fi.Mode()))
+		}
+	}
+	return nil
+}
+
+// fileKind names a non-regular file's type.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -46,7 +48,7 @@ type backends struct {
 }
 
 // console runs against the configured backends.
-func console(cfg Config, stdout, stderr io.Writer) error {
+func console(cfg Config, sys sys, stdout, stderr io.Writer) error {
 	var b backends
 	b.namespace = cfg.Kube.Namespace
 	if cfg.KubeConfigured() {
@@ -59,14 +61,14 @@ func console(cfg Config, stdout, stderr io.Writer) error {
 	if cfg.Prometheus.URL != "" {
 		p, err := prom.New(cfg.Prometheus.URL, nil)
 		if err != nil {
-			return configErrorf("prometheus.url: %v", err)
+			return configErrorf("prometheus.url: %s", unprefixed("prometheus", err))
 		}
 		b.prom = p
 	}
 	if dsn, ok := cfg.PostgresDSN(); ok {
 		p, err := pg.New(dsn)
 		if err != nil {
-			return configErrorf("postgres: %v", err)
+			return configErrorf("%s", prefixed("postgres", err))
 		}
 		b.pg = p
 	}
@@ -75,32 +77,32 @@ func console(cfg Config, stdout, stderr io.Writer) error {
 		client, err := rds.NewClient(ctx, cfg.RDS.Region, cfg.RDS.Profile, cfg.RDS.Endpoint)
 		cancel()
 		if err != nil {
-			return configErrorf("rds: %v", err)
+			return configErrorf("%s", prefixed("rds", err))
 		}
 		b.rds, b.rdsInst = rds.New(client), cfg.RDS.Instance
 	}
 	if cfg.Title == "" {
-		cfg.Title = "Incident " + time.Now().UTC().Format("2006-01-02 15:04 UTC")
+		cfg.Title = "Incident " + sys.now().UTC().Format("2006-01-02 15:04 UTC")
 	}
-	return session(cfg, cfg.EffectiveSeverity(), common.Mode{ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun},
+	return session(cfg, sys, cfg.EffectiveSeverity(), common.Mode{ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, "incident",
 		func(incident.Session, []incident.Event) (backends, *drill.Scenario) { return b, nil }, stdout, stderr)
 }
 
 // demo runs the embedded drill. Its clock is anchored at the journal's
 // declaration, so a resumed drill goes on where it was, and the actions
 // already taken in it (an undone rollout) are replayed from the journal.
-func demo(cfg Config, stdout, stderr io.Writer) error {
-	cfg.Title = drill.Title
+//
+// The drill's title counts as asked for: pointed at the journal of a real
+// incident, the drill refuses rather than replay its story into it.
+func demo(cfg Config, sys sys, stdout, stderr io.Writer) error {
+	cfg.Title, cfg.titleFlag = drill.Title, true
 	declare := drill.Severity
 	if cfg.Severity != "" {
 		declare = cfg.EffectiveSeverity() // --severity still wins
 	}
-	if cfg.Journal == "" {
-		cfg.Journal = defaultJournal("drill", time.Now())
-	}
-	return session(cfg, declare, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun},
+	return session(cfg, sys, declare, common.Mode{Drill: true, ReadOnly: cfg.ReadOnly, DryRun: cfg.DryRun}, "drill",
 		func(_ incident.Session, events []incident.Event) (backends, *drill.Scenario) {
-			sc := drill.Resume(events, time.Now)
+			sc := drill.Resume(events, sys.now)
 			return backends{
 				kube: sc.Kube(), prom: sc.Prom(), pg: sc.PG(), rds: sc.RDS(),
 				rdsInst: drill.InstanceID, namespace: drill.Namespace,
@@ -108,7 +110,8 @@ func demo(cfg Config, stdout, stderr io.Writer) error {
 		}, stdout, stderr)
 }
 
-func defaultJournal(prefix string, at time.Time) string {
+// stateDir is where journals go by default: $XDG_STATE_HOME/warroom.
+func stateDir() string {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		if home, err := os.UserHomeDir(); err == nil {
@@ -117,7 +120,50 @@ func defaultJournal(prefix string, at time.Time) string {
 			dir = os.TempDir()
 		}
 	}
-	return filepath.Join(dir, "warroom", prefix+"-"+at.UTC().Format("20060102-150405")+".jsonl")
+	return filepath.Join(dir, "warroom")
+}
+
+// newJournal creates a new, empty journal for a new incident in dir:
+// prefix-YYYYMMDD-HHMMSS.jsonl, or -2, -3… when that second's name is
+// taken. O_EXCL makes the name this incident's alone, so two warrooms
+// started in the same second never share a journal (the second one would
+// otherwise resume the first's incident as its own).
+func newJournal(dir, prefix string, at time.Time) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("journal: %w", err)
+	}
+	base := filepath.Join(dir, prefix+"-"+at.UTC().Format("20060102-150405"))
+	for n := 1; n <= 1000; n++ {
+		path := base + ".jsonl"
+		if n > 1 {
+			path = fmt.Sprintf("%s-%d.jsonl", base, n)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("journal: %w", err)
+		}
+		return path, f.Close()
+	}
+	return "", fmt.Errorf("journal: %s-*.jsonl: a thousand journals this second; pass --journal", base)
+}
+
+// prefixed is err's text with "name: " in front, unless the error already
+// says it (pg's errors start with "postgres: "): never "postgres: postgres:".
+func prefixed(name string, err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, name+": ") {
+		return msg
+	}
+	return name + ": " + msg
+}
+
+// unprefixed is err's text without a leading "name: ", for a message that
+// names the setting itself ("prometheus.url: …").
+func unprefixed(name string, err error) string {
+	return strings.TrimPrefix(err.Error(), name+": ")
 }
 
 // logPath is the structured log's file, beside the journal (never the
@@ -142,50 +188,11 @@ func openLog(path string, level slog.Level) (*slog.Logger, io.Closer, error) {
 // the incident, builds the backends (connect is given the incident as
 // declared or resumed), the panes, and runs the program. On resume, the
 // severity changes only if the user asked for one (cfg.Severity set).
-func session(cfg Config, declare incident.Severity, mode common.Mode, connect func(incident.Session, []incident.Event) (backends, *drill.Scenario), stdout, stderr io.Writer) error {
-	if cfg.Journal == "" {
-		cfg.Journal = defaultJournal("incident", time.Now())
-	}
-	j, events, skipped, err := incident.Open(cfg.Journal)
-	if err != nil {
-		return configErrorf("%v", err)
-	}
-	defer j.Close()
-	level, err := cfg.SlogLevel()
-	if err != nil {
-		return configErrorf("log_level: %v", err)
-	}
-	log, logFile, err := openLog(logPath(j.Path()), level)
-	if err != nil {
-		return configErrorf("log: %v", err)
-	}
-	defer logFile.Close()
-	log.Info("console started", "journal", j.Path(), "version", version, "drill", mode.Drill, "read_only", mode.ReadOnly, "dry_run", mode.DryRun, "events", len(events))
-	var notice string
-	for _, s := range skipped {
-		fmt.Fprintf(stderr, "warroom: journal %s line %d skipped (torn or not JSON): %v\n", j.Path(), s.Line, s.Err)
-		notice = fmt.Sprintf("journal: %d line(s) could not be read and were skipped (last: line %d, %v); everything else was resumed", len(skipped), s.Line, s.Err)
-	}
-	sev := declare
-	s := incident.Fold(events)
-	switch {
-	case s.Declared.IsZero():
-		ev, err := j.Append(incident.Declared(cfg.Actor, cfg.Title, sev, time.Now()))
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		events = append(events, ev)
-		s.Apply(ev)
-	case sev != s.Severity && cfg.Severity != "": // asked for explicitly on resume
-		ev, err := j.Append(incident.SeverityChange(cfg.Actor, s.Severity, sev, time.Now()))
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		events = append(events, ev)
-		s.Apply(ev)
-	}
-	b, sc := connect(s, events)
-
+//
+// Everything that can fail for a reason the user can fix (runbooks, the
+// log level, a journal that is not a file or holds another incident) fails
+// before anything is written to the journal.
+func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, prefix string, connect func(incident.Session, []incident.Event) (backends, *drill.Scenario), stdout, stderr io.Writer) error {
 	books, err := runbooks.Shipped()
 	if err != nil {
 		return err
@@ -197,8 +204,62 @@ func session(cfg Config, declare incident.Severity, mode common.Mode, connect fu
 		}
 		books = append(books, more...)
 	}
+	level, err := cfg.SlogLevel()
+	if err != nil {
+		return configErrorf("log_level: %v", err)
+	}
+	if cfg.Journal == "" {
+		if cfg.Journal, err = newJournal(stateDir(), prefix, sys.now()); err != nil {
+			return configErrorf("%v", err)
+		}
+	} else if err := journalPathOK(cfg.Journal); err != nil {
+		return err
+	}
+	j, events, skipped, err := incident.Open(cfg.Journal)
+	if err != nil {
+		return configErrorf("%v", err)
+	}
+	defer j.Close()
+	s := incident.Fold(events)
+	if !s.Declared.IsZero() && cfg.titleFlag && s.Title != cfg.Title && s.Title != incident.Clean(cfg.Title) {
+		return anotherIncident(j.Path(), s, cfg.Title)
+	}
+	log, logFile, err := openLog(logPath(j.Path()), level)
+	if err != nil {
+		return configErrorf("log: %v", err)
+	}
+	defer logFile.Close()
+	log.Info("console started", "journal", j.Path(), "version", version, "drill", mode.Drill, "read_only", mode.ReadOnly, "dry_run", mode.DryRun, "events", len(events))
+	var notice string
+	for _, s := range skipped {
+		// The path and the parse error may carry anything: one clean line.
+		why := "torn or not JSON"
+		if errors.Is(s.Err, incident.ErrLineTooLong) {
+			why = "too long"
+		}
+		fmt.Fprintln(stderr, "warroom:", incident.Clean(fmt.Sprintf("journal %s line %d skipped (%s): %v", j.Path(), s.Line, why, s.Err)))
+		notice = fmt.Sprintf("journal: %d line(s) could not be read and were skipped (last: line %d, %v); everything else was resumed", len(skipped), s.Line, s.Err)
+	}
+	sev := declare
+	switch {
+	case s.Declared.IsZero():
+		ev, err := j.Append(incident.Declared(cfg.Actor, cfg.Title, sev, sys.now()))
+		if err != nil {
+			return errors.New(prefixed("journal", err))
+		}
+		events = append(events, ev)
+		s.Apply(ev)
+	case sev != s.Severity && cfg.severityFlag: // --severity on resume: a change
+		ev, err := j.Append(incident.SeverityChange(cfg.Actor, s.Severity, sev, sys.now()))
+		if err != nil {
+			return errors.New(prefixed("journal", err))
+		}
+		events = append(events, ev)
+		s.Apply(ev)
+	}
+	b, sc := connect(s, events)
 
-	r := lipgloss.NewRenderer(os.Stdout)
+	r := lipgloss.NewRenderer(sys.out)
 	theme := styles.DefaultTheme()
 	if os.Getenv("NO_COLOR") != "" {
 		// termenv reads NO_COLOR as "no styling at all" and would hide the
@@ -211,30 +272,19 @@ func session(cfg Config, declare incident.Severity, mode common.Mode, connect fu
 	r.ColorProfile()
 	r.HasDarkBackground()
 
+	if sys.headless {
+		r.SetColorProfile(termenv.TrueColor) // draw every style, as on a terminal
+	}
+
 	c := common.Common{
 		Styles:  styles.New(r, theme),
-		Now:     time.Now,
+		Now:     sys.now,
 		Actor:   cfg.Actor,
 		Mode:    mode,
 		Journal: j,
 		Log:     log,
 	}
-	// Resume with the binary as it was invoked (./bin/warroom after make demo).
-	self := "warroom"
-	switch arg0 := os.Args[0]; {
-	case strings.Contains(arg0, string(filepath.Separator)+"go-build"):
-		self = "go run ./cmd/warroom" // go run's binary is deleted on exit
-	case strings.ContainsRune(arg0, filepath.Separator):
-		self = shellQuote(arg0)
-	}
-	resume := self + " --journal " + shellQuote(j.Path())
-	if mode.Drill {
-		resume = self + " demo --journal " + shellQuote(j.Path())
-	}
-	var init []tea.Cmd
-	if sc != nil {
-		init = drillScript(sc, s.ID, j, events)
-	}
+	resume := resumeCommand(j.Path(), mode.Drill)
 	m := tui.New(tui.Options{
 		Common:      c,
 		Panes:       buildPanes(c, cfg, b, s, events, runbooks.NewIndex(books)),
@@ -242,14 +292,55 @@ func session(cfg Config, declare incident.Severity, mode common.Mode, connect fu
 		JournalPath: j.Path(),
 		Resume:      resume,
 		Notice:      notice,
-		Init:        init,
 	})
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithFPS(30), tea.WithOutput(os.Stdout))
+	opts := []tea.ProgramOption{tea.WithFPS(30), tea.WithOutput(sys.out)}
+	if sys.headless {
+		opts = append(opts, tea.WithInput(nil), tea.WithoutSignalHandler())
+	} else {
+		opts = append(opts, tea.WithAltScreen())
+	}
+	p := tea.NewProgram(m, opts...)
+	if sys.started != nil {
+		sys.started(p)
+	}
+	if sc != nil {
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		go playScript(ctx, p, sc, s.ID, j, events, sys.scriptEvery)
+	}
 	if _, err := p.Run(); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", sanitize.Line(j.Path()), sanitize.Line(resume))
 	return nil
+}
+
+// resumeCommand is the command line that resumes the journal at path, with
+// the binary as it was invoked (./bin/warroom after make demo).
+func resumeCommand(path string, drill bool) string {
+	self := "warroom"
+	switch arg0 := os.Args[0]; {
+	case strings.Contains(arg0, string(filepath.Separator)+"go-build"):
+		self = "go run ./cmd/warroom" // go run's binary is deleted on exit
+	case strings.ContainsRune(arg0, filepath.Separator):
+		self = shellQuote(arg0)
+	}
+	if drill {
+		return self + " demo --journal " + shellQuote(path)
+	}
+	return self + " --journal " + shellQuote(path)
+}
+
+// anotherIncident refuses to declare a new incident into the journal of
+// another one (its title differs from the one asked for), and says how to
+// resume that one instead.
+func anotherIncident(path string, s incident.Session, title string) error {
+	sev := "severity unknown"
+	if s.SeverityKnown {
+		sev = s.Severity.String()
+	}
+	return configErrorf("journal %s already holds another incident, %q (%s, declared %s), not %q: to resume it: %s; to declare a new incident, leave out --journal (a new journal is made) or name a new file",
+		path, s.Title, sev, s.Declared.UTC().Format("2006-01-02 15:04 UTC"), title, resumeCommand(path, s.Title == drill.Title))
 }
 
 // buildPanes is the console's panes, in the order of their tabs and jump
@@ -265,32 +356,38 @@ func buildPanes(c common.Common, cfg Config, b backends, s incident.Session, eve
 	}
 }
 
-// drillScript records the drill's scripted events when they fall due on
+// playScript records the drill's scripted events when they fall due on
 // the drill's clock, each once, by ID: events already in the journal (a
-// resumed drill) are not repeated. The script is read anew each second,
+// resumed drill) are not repeated. The script is read anew every period,
 // because actions change it (an undo resolves the alert a minute later).
-// The seen set belongs to this chain of Cmds alone: each tick runs after
-// the previous one.
-func drillScript(sc *drill.Scenario, incidentID string, j common.Recorder, have []incident.Event) []tea.Cmd {
+//
+// It runs beside the program until ctx ends, handing the program each
+// recorded event, rather than as a chain of tea.Cmds: a Cmd whose BatchMsg
+// holds the next tick leaves every earlier tick's goroutine waiting for it
+// (bubbletea waits for the whole batch), one goroutine more per tick for as
+// long as the drill runs — the soak test found 3,600 an hour.
+func playScript(ctx context.Context, p *tea.Program, sc *drill.Scenario, incidentID string, j common.Recorder, have []incident.Event, every time.Duration) {
 	seen := map[string]bool{}
 	for _, e := range have {
 		seen[e.ID] = true
 	}
-	return []tea.Cmd{scriptTick(sc, incidentID, j, seen)}
-}
-
-func scriptTick(sc *drill.Scenario, incidentID string, j common.Recorder, seen map[string]bool) tea.Cmd {
-	return tea.Tick(time.Second, func(now time.Time) tea.Msg {
-		var cmds tea.BatchMsg
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := sc.Now()
 		for _, s := range sc.Script(incidentID) {
 			if seen[s.Event.ID] || s.Event.Time.After(now) {
 				continue
 			}
 			seen[s.Event.ID] = true
-			cmds = append(cmds, common.RecordEvent(j, s.Event))
+			p.Send(common.RecordEvent(j, s.Event)()) // returns at once once the program has ended
 		}
-		return append(cmds, scriptTick(sc, incidentID, j, seen))
-	})
+	}
 }
 
 // shellQuote quotes s for bash (mvdan.cc/sh), for the resume hint.

@@ -15,8 +15,12 @@ import (
 	"runtime"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/warroom-dev/warroom/incident"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -28,18 +32,64 @@ func main() {
 
 // run is main without the exit, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	return runSys(args, stdout, stderr, osSys())
+}
+
+// runSys is run with the process's terminal and clock given by sys.
+func runSys(args []string, stdout, stderr io.Writer, sys sys) int {
+	root := newRootCmdSys(stdout, stderr, sys)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "warroom:", err)
+	// Last line of defence: whatever an error carries (a path with escape
+	// sequences, a DSN from a library's message) reaches stderr as one
+	// clean line with credentials redacted.
+	fmt.Fprintln(stderr, "warroom:", incident.Clean(err.Error()))
 	var ce *ConfigError
 	if errors.As(err, &ce) || isUsageError(err) {
 		return 2
 	}
 	return 1
+}
+
+// sys is what a session takes from the process: its clock, and the
+// terminal it draws on. main uses osSys(); the soak test runs the real
+// wiring headless on a compressed clock.
+type sys struct {
+	now func() time.Time
+	// scriptEvery is how often (real time) the drill's script is read.
+	scriptEvery time.Duration
+	in          *os.File  // keys
+	out         io.Writer // the screen
+	// headless runs without a terminal (tests): no terminal check, no
+	// input, no alternate screen, no signal handler.
+	headless bool
+	// started, if set, is given the program just before it runs.
+	started func(*tea.Program)
+}
+
+func osSys() sys {
+	return sys{now: time.Now, scriptEvery: time.Second, in: os.Stdin, out: os.Stdout}
+}
+
+// errNoTerminal is exit status 2, like a usage mistake: warroom was started
+// where it cannot draw or read keys (a pipe, cron, CI), and nothing was
+// declared or written.
+var errNoTerminal = usageError{errors.New("not a terminal: warroom is a full-screen console and needs a terminal on stdin and stdout (nothing was declared or written)")}
+
+// terminal checks, before any journal is opened, that the console can draw
+// and read keys.
+func (s sys) terminal() error {
+	if s.headless {
+		return nil
+	}
+	out, ok := s.out.(*os.File)
+	if s.in == nil || !ok || !term.IsTerminal(int(s.in.Fd())) || !term.IsTerminal(int(out.Fd())) {
+		return errNoTerminal
+	}
+	return nil
 }
 
 // usageError marks flag and argument mistakes (exit 2, like config ones).
@@ -119,8 +169,8 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 	set("profile", func() { c.RDS.Profile = f.profile })
 	set("runbooks", func() { c.Runbooks = append(c.Runbooks, f.runbooks...) })
 	set("journal", func() { c.Journal = f.journal })
-	set("title", func() { c.Title = f.title })
-	set("severity", func() { c.Severity = f.severity })
+	set("title", func() { c.Title, c.titleFlag = f.title, true })
+	set("severity", func() { c.Severity, c.severityFlag = f.severity, true })
 	set("actor", func() { c.Actor = f.actor })
 	set("read-only", func() { c.ReadOnly = f.readOnly })
 	set("dry-run", func() { c.DryRun = f.dryRun })
@@ -145,6 +195,10 @@ func (f *flags) loadConfig(fs *pflag.FlagSet) (Config, error) {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	return newRootCmdSys(stdout, stderr, osSys())
+}
+
+func newRootCmdSys(stdout, stderr io.Writer, sys sys) *cobra.Command {
 	var f flags
 	root := &cobra.Command{
 		Use:   "warroom",
@@ -162,7 +216,10 @@ Start the embedded drill with 'warroom demo'.`,
 			if err != nil {
 				return err
 			}
-			return console(cfg, stdout, stderr)
+			if err := sys.terminal(); err != nil {
+				return err
+			}
+			return console(cfg, sys, stdout, stderr)
 		},
 	}
 	root.SetOut(stdout)
@@ -179,7 +236,10 @@ Start the embedded drill with 'warroom demo'.`,
 			if err != nil {
 				return err
 			}
-			return demo(cfg, stdout, stderr)
+			if err := sys.terminal(); err != nil {
+				return err
+			}
+			return demo(cfg, sys, stdout, stderr)
 		},
 	})
 	root.AddCommand(&cobra.Command{

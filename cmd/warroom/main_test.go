@@ -200,7 +200,7 @@ func TestJournalInUseIsRefused(t *testing.T) {
 	}
 	defer j.Close()
 	var out, errOut bytes.Buffer
-	code := run([]string{"demo", "--journal", path, "--config", writeConfig(t, "")}, &out, &errOut)
+	code := runSys([]string{"demo", "--journal", path, "--config", writeConfig(t, "")}, &out, &errOut, headless(time.Now))
 	if code != 2 || !strings.Contains(errOut.String(), "in use by another warroom") || !strings.Contains(errOut.String(), path) {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
