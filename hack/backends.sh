@@ -11,26 +11,38 @@
 #   hack/backends.sh running  exit 0 if all backends run
 #   hack/backends.sh build    only build (or find cached) kube-apiserver and etcd
 #   hack/backends.sh stop-one NAME [SIGNAL]  stop one process by $STATE/pids/NAME.pid (TERM, then KILL after 20 s)
+#   hack/backends.sh start-one NAME           start again one that stop-one stopped, on its kept data; wait until ready
+#   hack/backends.sh signal-one NAME SIGNAL   send SIGNAL (STOP, CONT) to one process and its children; no waiting
+#   (NAME: postgres exporter prometheus etcd kube-apiserver; the fault tests freeze and restart their own set)
 #
 # Settings (environment):
 #   WARROOM_BACKENDS_DIR      state dir (pids, logs, data, kubeconfigs, env); default /tmp/warroom-backends
 #   WARROOM_BACKENDS          which backends to start: any of "pg prom kube" (default all three)
 #   WARROOM_PG_PORT=55432 WARROOM_PROM_PORT=19090 WARROOM_EXPORTER_PORT=19101
-#   WARROOM_ETCD_PORT=12379 (peer: +1) WARROOM_APISERVER_PORT=16443
+#   WARROOM_ETCD_PORT=12379 WARROOM_ETCD_PEER_PORT (default: client port + 1) WARROOM_APISERVER_PORT=16443
 #   WARROOM_EXPORTER_ERROR_RATIO=0.05  the exporter's starting error ratio
 #   WARROOM_NO_INSTALL=1      never run apt-get (fail instead when something is missing)
+#   WARROOM_BACKENDS_WATCH_PID  stop everything once that process is gone (a test that started a
+#                             private set and was killed cannot leave it running)
+#   start writes the effective ports and backends to $STATE/settings; the other commands read it,
+#   so only WARROOM_BACKENDS_DIR is needed to reach a set started with other ports.
 #   XDG_CACHE_HOME            k8s binaries are cached in ${XDG_CACHE_HOME:-$HOME/.cache}/warroom/k8s/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${WARROOM_BACKENDS_DIR:-/tmp/warroom-backends}"
+# A running set's own settings win over the environment (see cmd_start).
+if [[ "${1:-}" != start && -s "$STATE/settings" ]]; then
+	# shellcheck source=/dev/null
+	. "$STATE/settings"
+fi
 BACKENDS="${WARROOM_BACKENDS:-pg prom kube}"
 
 PG_PORT="${WARROOM_PG_PORT:-55432}"
 PROM_PORT="${WARROOM_PROM_PORT:-19090}"
 EXPORTER_PORT="${WARROOM_EXPORTER_PORT:-19101}"
 ETCD_PORT="${WARROOM_ETCD_PORT:-12379}"
-ETCD_PEER_PORT="$((ETCD_PORT + 1))"
+ETCD_PEER_PORT="${WARROOM_ETCD_PEER_PORT:-$((ETCD_PORT + 1))}"
 APISERVER_PORT="${WARROOM_APISERVER_PORT:-16443}"
 EXPORTER_RATIO="${WARROOM_EXPORTER_ERROR_RATIO:-0.05}"
 
@@ -70,12 +82,15 @@ alive() { # alive NAME: the recorded PID runs
 
 # stop_one NAME [SIGNAL]: signal the recorded PID, wait up to 20 s, then KILL.
 stop_one() {
-	local name="$1" sig="${2:-TERM}" f pid i
+	local name="$1" sig="${2:-TERM}" f pid i p
 	f="$(pidfile "$name")"
 	[[ -s "$f" ]] || return 0
 	pid="$(head -n1 "$f")"
 	if [[ "$pid" =~ ^[0-9]+$ ]] && pid_running "$pid"; then
 		log "stopping $name (pid $pid)"
+		# A frozen (SIGSTOP) process would not act on the signal: thaw it
+		# and its children first (harmless for a running one).
+		for p in "$pid" $(descendants "$pid"); do kill -CONT "$p" 2>/dev/null || true; done
 		kill -s "$sig" "$pid" 2>/dev/null || true
 		for ((i = 0; i < 400; i++)); do
 			pid_running "$pid" || break
@@ -249,6 +264,13 @@ logging_collector = off
 EOF
 	touch "$STATE/logs/postgres.log"
 	[[ "$(id -u)" != 0 ]] || chown postgres: "$STATE/logs/postgres.log"
+	launch_postgres
+}
+
+# launch_postgres: start the server on its existing data dir (start, start-one).
+launch_postgres() {
+	local d="$STATE/pg"
+	need_port "$PG_PORT" postgres
 	as_postgres "$PG_BIN/pg_ctl" -D "$d/data" -l "$STATE/logs/postgres.log" -w -t 30 start >/dev/null ||
 		{ tail -n 20 "$STATE/logs/postgres.log" >&2; die "postgres did not start"; }
 	head -n1 "$d/data/postmaster.pid" >"$(pidfile postgres)"
@@ -258,9 +280,13 @@ EOF
 # ---------------------------------------------------------------- exporter + Prometheus
 
 start_exporter() {
-	need_port "$EXPORTER_PORT" exporter
 	mkdir -p "$STATE/bin"
 	(cd "$ROOT" && go build -o "$STATE/bin/exporter" ./hack/exporter)
+	launch_exporter
+}
+
+launch_exporter() {
+	need_port "$EXPORTER_PORT" exporter
 	nohup "$STATE/bin/exporter" -listen "127.0.0.1:$EXPORTER_PORT" -error-ratio "$EXPORTER_RATIO" \
 		>"$STATE/logs/exporter.log" 2>&1 </dev/null &
 	echo $! >"$(pidfile exporter)"
@@ -268,7 +294,6 @@ start_exporter() {
 }
 
 start_prom() {
-	need_port "$PROM_PORT" prometheus
 	local d="$STATE/prom"
 	rm -rf "$d"
 	mkdir -p "$d/data"
@@ -285,6 +310,13 @@ scrape_configs:
           service: api
           namespace: agent-platform
 EOF
+	launch_prometheus
+}
+
+# launch_prometheus: start it on its existing config and data (start, start-one).
+launch_prometheus() {
+	local d="$STATE/prom"
+	need_port "$PROM_PORT" prometheus
 	nohup prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=1d \
 		>"$STATE/logs/prometheus.log" 2>&1 </dev/null &
@@ -376,14 +408,23 @@ apply_rbac() {
 }
 
 start_kube() {
-	need_port "$ETCD_PORT" etcd
-	need_port "$ETCD_PEER_PORT" etcd-peer
-	need_port "$APISERVER_PORT" kube-apiserver
 	local k="$STATE/k8s"
 	rm -rf "$k"
 	mkdir -p "$k"
 	gen_k8s_secrets "$k"
+	launch_etcd
+	launch_kube_apiserver
+	write_kubeconfig "$k/kubeconfig" warroom-admin
+	write_kubeconfig "$k/kubeconfig-narrow" warroom-narrow
+	apply_rbac
+}
 
+# launch_etcd, launch_kube_apiserver: start them on the existing data dir,
+# certificates and tokens (start, start-one).
+launch_etcd() {
+	local k="$STATE/k8s"
+	need_port "$ETCD_PORT" etcd
+	need_port "$ETCD_PEER_PORT" etcd-peer
 	nohup "$K8S_CACHE/etcd" --name warroom --data-dir "$k/etcd" \
 		--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
 		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -391,7 +432,13 @@ start_kube() {
 		--log-level warn >"$STATE/logs/etcd.log" 2>&1 </dev/null &
 	echo $! >"$(pidfile etcd)"
 	WAIT_PID_NAME=etcd wait_for etcd 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+}
 
+launch_kube_apiserver() {
+	local k="$STATE/k8s"
+	need_port "$APISERVER_PORT" kube-apiserver
+	# start-one runs in a new shell: the admin token is read back.
+	[[ -n "${ADMIN_TOKEN:-}" ]] || ADMIN_TOKEN="$(awk -F, '$2 == "warroom-admin" {print $1}' "$k/tokens.csv")"
 	nohup "$K8S_CACHE/kube-apiserver" \
 		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
 		--cert-dir="$k/certs" --tls-cert-file="$k/pki/apiserver.crt" --tls-private-key-file="$k/pki/apiserver.key" \
@@ -404,10 +451,6 @@ start_kube() {
 		>"$STATE/logs/kube-apiserver.log" 2>&1 </dev/null &
 	echo $! >"$(pidfile kube-apiserver)"
 	WAIT_PID_NAME=kube-apiserver wait_for kube-apiserver 90 kapi GET /readyz
-
-	write_kubeconfig "$k/kubeconfig" warroom-admin
-	write_kubeconfig "$k/kubeconfig-narrow" warroom-narrow
-	apply_rbac
 }
 
 # ---------------------------------------------------------------- env file
@@ -435,7 +478,7 @@ write_env() {
 
 # ---------------------------------------------------------------- commands
 
-ALL_PROCS=(sandbox exporter prometheus kube-apiserver etcd postgres)
+ALL_PROCS=(sandbox exporter prometheus kube-apiserver etcd postgres watch)
 
 expected_procs() {
 	local p=()
@@ -477,6 +520,8 @@ cmd_start() {
 	if want pg; then start_pg; fi
 	if want kube; then start_kube; fi
 	write_env
+	write_settings
+	start_watch
 	START_OK=1
 	log "all backends ready in $((($(now_ms) - t1) / 1000)).$((($(now_ms) - t1) % 1000 / 100)) s (total with install/build: $((($(now_ms) - t0) / 1000)) s); env: $STATE/env"
 }
@@ -485,6 +530,15 @@ cmd_stop() {
 	local p
 	for p in "${ALL_PROCS[@]}"; do
 		case "$p" in
+		watch)
+			# The watcher execs this very stop when its process is gone:
+			# it must not kill itself half-way.
+			if [[ "$(head -n1 "$(pidfile watch)" 2>/dev/null)" == "$$" ]]; then
+				rm -f "$(pidfile watch)"
+			else
+				stop_one watch TERM
+			fi
+			;;
 		postgres)
 			stop_one postgres INT # fast shutdown
 			# A postmaster this script did not record (restarted by hand)
@@ -496,7 +550,80 @@ cmd_stop() {
 		*) stop_one "$p" TERM ;;
 		esac
 	done
-	rm -f "$STATE/env"
+	rm -f "$STATE/env" "$STATE/settings"
+}
+
+# write_settings: what start-one, signal-one, running and stop need to find
+# this set again without the caller repeating its environment.
+write_settings() {
+	{
+		echo "# written by hack/backends.sh start"
+		printf 'WARROOM_BACKENDS=%q\n' "$BACKENDS"
+		printf 'WARROOM_PG_PORT=%q\nWARROOM_PROM_PORT=%q\nWARROOM_EXPORTER_PORT=%q\n' "$PG_PORT" "$PROM_PORT" "$EXPORTER_PORT"
+		printf 'WARROOM_ETCD_PORT=%q\nWARROOM_ETCD_PEER_PORT=%q\nWARROOM_APISERVER_PORT=%q\n' "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT"
+	} >"$STATE/settings.tmp"
+	mv -f "$STATE/settings.tmp" "$STATE/settings"
+}
+
+# start_watch: with WARROOM_BACKENDS_WATCH_PID, a background loop stops the
+# whole set once that process has gone (a killed or timed-out test).
+start_watch() {
+	local watched="${WARROOM_BACKENDS_WATCH_PID:-}"
+	[[ -n "$watched" ]] || return 0
+	[[ "$watched" =~ ^[0-9]+$ ]] || die "WARROOM_BACKENDS_WATCH_PID=$watched is not a pid"
+	WARROOM_BACKENDS_DIR="$STATE" nohup bash -c '
+		while kill -0 "$1" 2>/dev/null; do sleep 1; done
+		exec "$2" stop' watch "$watched" "$ROOT/hack/backends.sh" \
+		>>"$STATE/logs/watch.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile watch)"
+	log "watching pid $watched: the set stops when it exits"
+}
+
+# start_one NAME: start again one process that stop-one stopped, on the
+# data, config and certificates the set already has.
+start_one() {
+	[[ -d "$STATE/pids" ]] || die "no backends set in $STATE (run start first)"
+	if alive "$1"; then
+		log "$1 already running"
+		return 0
+	fi
+	case "$1" in
+	postgres)
+		PG_BIN="$(pg_bindir)" || die "PostgreSQL server binaries not found"
+		launch_postgres
+		;;
+	exporter) launch_exporter ;;
+	prometheus) launch_prometheus ;;
+	etcd) launch_etcd ;;
+	kube-apiserver) launch_kube_apiserver ;;
+	*) die "start-one: unknown backend $1 (postgres exporter prometheus etcd kube-apiserver)" ;;
+	esac
+}
+
+# descendants PID: every process below PID (postgres serves each connection
+# from a child of the postmaster: freezing the server means freezing them).
+descendants() {
+	local c
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# signal_one NAME SIGNAL: send SIGNAL to the recorded process, then to its
+# descendants, and return at once (STOP freezes, CONT thaws; unlike stop-one
+# nothing waits for an exit).
+signal_one() {
+	local name="$1" sig="$2" f pid p
+	f="$(pidfile "$name")"
+	[[ -s "$f" ]] || die "signal-one: $name is not running (no $f)"
+	pid="$(head -n1 "$f")"
+	[[ "$pid" =~ ^[0-9]+$ ]] && pid_running "$pid" || die "signal-one: $name (pid $pid) is not running"
+	kill -s "$sig" "$pid"
+	for p in $(descendants "$pid"); do
+		kill -s "$sig" "$p" 2>/dev/null || true # a child may just have exited
+	done
+	log "SIG$sig sent to $name (pid $pid) and its children"
 }
 
 cmd_status() {
@@ -529,8 +656,10 @@ running) all_running ;;
 env) cmd_env ;;
 build) ensure_tools && build_k8s && echo "$K8S_CACHE" ;;
 stop-one) stop_one "${2:?usage: $0 stop-one NAME [SIGNAL]}" "${3:-TERM}" ;; # $STATE/pids/NAME.pid
+start-one) start_one "${2:?usage: $0 start-one NAME}" ;;
+signal-one) signal_one "${2:?usage: $0 signal-one NAME SIGNAL}" "${3:?usage: $0 signal-one NAME SIGNAL}" ;;
 *)
-	echo "usage: $0 start|stop|status|env|running|build|stop-one NAME [SIGNAL]" >&2
+	echo "usage: $0 start|stop|status|env|running|build|stop-one NAME [SIGNAL]|start-one NAME|signal-one NAME SIGNAL" >&2
 	exit 2
 	;;
 esac
