@@ -9,7 +9,7 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 VHS_VERSION := v0.10.0
 VHS     := $(GOBIN)/vhs
 
-.PHONY: all build demo run test test-unit bench lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
+.PHONY: all build demo run test test-unit fuzz bench lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
 
 all: build
 
@@ -25,6 +25,11 @@ demo: build
 test:
 	hack/with-backends.sh $(GO) test -race -count=1 ./...
 	cd hack/k8s && $(GO) vet ./...
+	hack/fuzz.sh
+
+## fuzz: a short run of every fuzz target (FUZZTIME=8s each; seeds run in every go test)
+fuzz:
+	hack/fuzz.sh
 
 ## test-unit: no backends; integration tests skip and say why
 test-unit:
