@@ -37,7 +37,7 @@ func DefaultKeyMap() KeyMap {
 		NavKeys: common.DefaultNavKeys(),
 		Filter:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "filter by kind (cycle)")),
 		Clear:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
-		Detail:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "show/hide detail")),
+		Detail:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "read the whole event")),
 		Back:    key.NewBinding(key.WithKeys("esc", "enter"), key.WithHelp("esc/enter", "back to the list")),
 	}
 }
