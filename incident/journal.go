@@ -128,16 +128,17 @@ type NotRegularError struct {
 }
 
 func (e *NotRegularError) Error() string {
-	return sanitize.Line(e.Path) + " is " + fileKind(e.Mode) + ", not a regular file"
+	return sanitize.Line(e.Path) + " is " + FileKind(e.Mode) + ", not a regular file"
 }
 
-// fileKind names what a non-regular file is.
-func fileKind(m fs.FileMode) string {
+// FileKind names what a non-regular file is ("a named pipe (FIFO)",
+// "a character device"...), for messages that refuse it.
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
 	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
+		return "a named pipe (FIFO)"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	case m&fs.ModeCharDevice != 0:

@@ -208,7 +208,7 @@ func TestJournalRefusesNonRegular(t *testing.T) {
 		dir:         "is a directory, not a regular file",
 		"/dev/zero": "is a character device, not a regular file",
 		"/dev/null": "is a character device, not a regular file",
-		fifo:        "is a FIFO, not a regular file",
+		fifo:        "is a named pipe (FIFO), not a regular file",
 		sock:        "is a socket, not a regular file",
 	}
 	if blocks, _ := filepath.Glob("/dev/loop[0-9]*"); len(blocks) > 0 {
@@ -219,7 +219,7 @@ func TestJournalRefusesNonRegular(t *testing.T) {
 	// A symlink to a FIFO is a FIFO.
 	link := filepath.Join(dir, "link-to-fifo")
 	os.Symlink(fifo, link)
-	cases[link] = "is a FIFO, not a regular file"
+	cases[link] = "is a named pipe (FIFO), not a regular file"
 
 	for path, want := range cases {
 		j, _, _, err := Open(path)
@@ -241,7 +241,7 @@ func TestJournalRefusesNonRegular(t *testing.T) {
 	// The check on the open descriptor, for a FIFO swapped in after the
 	// first look: opened for reading without O_NONBLOCK this would block
 	// until a writer came (the test would hang).
-	if _, _, err := openNonblock(fifo, os.O_RDONLY); err == nil || !strings.Contains(err.Error(), "is a FIFO") {
+	if _, _, err := openNonblock(fifo, os.O_RDONLY); err == nil || !strings.Contains(err.Error(), "is a named pipe (FIFO)") {
 		t.Errorf("openNonblock(fifo) = %v", err)
 	}
 

@@ -362,25 +362,8 @@ func journalPathOK(journal string) error {
 			if p != journal {
 				what = "the log beside it, " + p + ","
 			}
-			return configErrorf("journal: %s is %s, not a regular file: name a file, or a path that does not exist yet", what, fileKind(fi.Mode()))
+			return configErrorf("journal: %s is %s, not a regular file: name a file, or a path that does not exist yet", what, incident.FileKind(fi.Mode()))
 		}
 	}
 	return nil
-}
-
-// fileKind names a non-regular file's type.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }
