@@ -224,6 +224,12 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	if !s.Declared.IsZero() && cfg.titleFlag && s.Title != cfg.Title && s.Title != incident.Clean(cfg.Title) {
 		return anotherIncident(j.Path(), s, cfg.Title)
 	}
+	if !s.Declared.IsZero() && !mode.Drill && s.Title == drill.Title {
+		// A drill's journal resumed by the real console would put real
+		// backends, and real actions, under the drill's story.
+		return configErrorf("journal %s is a drill's (%q): to resume it: %s; the real console starts a new incident without --journal",
+			j.Path(), s.Title, resumeCommand(j.Path(), true))
+	}
 	log, logFile, err := openLog(logPath(j.Path()), level)
 	if err != nil {
 		return configErrorf("log: %v", err)

@@ -299,6 +299,21 @@ func TestRefusalForADrillJournalResumesWithDemo(t *testing.T) {
 	}
 }
 
+// A drill's journal resumed without `demo` would run the real console (real
+// backends, real actions) under the drill's story: refused, with the way to
+// resume it as a drill.
+func TestRealConsoleRefusesADrillJournal(t *testing.T) {
+	isolate(t)
+	path := writeIncident(t, drill.Title, drill.Severity)
+	var out, errOut bytes.Buffer
+	s := headless(time.Now)
+	s.started = func(p *tea.Program) { t.Error("the program started"); p.Kill() }
+	code := runSys([]string{"--journal", path}, &out, &errOut, s)
+	if code != 2 || !strings.Contains(errOut.String(), "is a drill's") || !strings.Contains(errOut.String(), " demo --journal "+path) {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
 // Issue 7 item 12: a journal (or the log beside it) that is not a regular
 // file is refused before it is opened, exit 2, saying what it is.
 func TestJournalMustBeARegularFile(t *testing.T) {
