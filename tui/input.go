@@ -42,6 +42,9 @@ type inputModal struct {
 	err     []string // a validation error, or why the last save failed
 	notice  string   // input refused at the limit, or "esc again"
 	saving  bool     // submitted: waiting for the journal's answer
+	// held are the keys pressed while saving: on success they go on to
+	// the console, in order, as if typed after the dialog closed.
+	held []tea.KeyMsg
 	failed  bool     // the last save failed: esc asks again before discarding
 	discard bool     // esc was pressed once after a failure
 	w, h    int
@@ -201,6 +204,7 @@ func (m *inputModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 		if key.Matches(k, m.keys.Close) {
 			return m, nil, true
 		}
+		m.held = append(m.held, k)
 		return m, nil, false
 	}
 	if !key.Matches(k, m.keys.Close) {
@@ -300,6 +304,11 @@ func (m *inputModal) submit() (modal, tea.Cmd, bool) {
 // full (as much as the screen holds), enter retries.
 func (m *inputModal) saveFailed(err error) {
 	m.saving, m.failed, m.discard, m.notice = false, true, false, ""
+	if n := len(m.held); n > 0 {
+		// They were meant for after the save; the failure comes first.
+		m.notice = fmt.Sprintf("%d key(s) pressed while saving were not used.", n)
+		m.held = nil
+	}
 	m.err = []string{"NOT SAVED — the journal could not record it; your text is kept.", incident.Clean(err.Error())}
 	m.relayout()
 }

@@ -326,3 +326,26 @@ func TestNoteHiddenWhileSavingComesBackOnFailure(t *testing.T) {
 		t.Fatalf("the failed note did not come back as it was:\n%s", v)
 	}
 }
+
+// Keys pressed while a note saves are not lost: once the write succeeds
+// they go on to the console in order (here "n" opens the next note).
+func TestKeysPressedWhileSavingGoOnAfterIt(t *testing.T) {
+	m, _, path := inputShell(t, 80, 24)
+	drive(m, key("n"))
+	drive(m, paste("first"))
+	_, save := m.Update(key("enter")) // the write, not run yet
+	drive(m, key("n"))
+	if v := m.View(); !strings.Contains(v, "saving to the journal") {
+		t.Fatalf("not saving:\n%s", v)
+	}
+	for _, msg := range collect(save) {
+		drive(m, msg)
+	}
+	if got := journalNotes(t, path); len(got) != 1 || got[0] != "first" {
+		t.Fatalf("journal notes %q", got)
+	}
+	v := m.View()
+	if !strings.Contains(v, "Add a note") || strings.Contains(v, "first") || strings.Contains(v, "saving") {
+		t.Fatalf("the n pressed while saving did not open a new note:\n%s", v)
+	}
+}

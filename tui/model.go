@@ -278,15 +278,26 @@ func (m *Model) inputResult(r inputResultMsg) tea.Cmd {
 		return nil
 	}
 	m.removeModal(r.dialog)
+	var cmd tea.Cmd
 	switch msg := r.msg.(type) {
 	case nil:
-		return nil
 	case common.EventMsg:
-		return m.recorded(msg)
+		cmd = m.recorded(msg)
 	default:
 		// A Batch or a Sequence is run by the program as a Cmd's result.
-		return func() tea.Msg { return msg }
+		cmd = func() tea.Msg { return msg }
 	}
+	if len(r.dialog.held) == 0 {
+		return cmd
+	}
+	// Keys pressed while it saved go on now, in order: a fast typist's
+	// "n" or tab right after enter is not lost.
+	cmds := []tea.Cmd{cmd}
+	for _, k := range r.dialog.held {
+		cmds = append(cmds, func() tea.Msg { return k })
+	}
+	r.dialog.held = nil
+	return tea.Sequence(cmds...)
 }
 
 func (m *Model) hasModal(md modal) bool {
