@@ -34,19 +34,19 @@ type inputField struct {
 }
 
 type inputModal struct {
-	st      *styles.Styles
-	keys    DialogKeyMap
-	req     common.InputRequest
-	fields  []inputField
-	focus   int
-	err     []string // a validation error, or why the last save failed
-	notice  string   // input refused at the limit, or "esc again"
-	saving  bool     // submitted: waiting for the journal's answer
+	st     *styles.Styles
+	keys   DialogKeyMap
+	req    common.InputRequest
+	fields []inputField
+	focus  int
+	err    []string // a validation error, or why the last save failed
+	notice string   // input refused at the limit, or "esc again"
+	saving bool     // submitted: waiting for the journal's answer
 	// held are the keys pressed while saving: on success they go on to
 	// the console, in order, as if typed after the dialog closed.
-	held []tea.KeyMsg
-	failed  bool     // the last save failed: esc asks again before discarding
-	discard bool     // esc was pressed once after a failure
+	held    []tea.KeyMsg
+	failed  bool // the last save failed: esc asks again before discarding
+	discard bool // esc was pressed once after a failure
 	w, h    int
 }
 
