@@ -349,3 +349,18 @@ func TestKeysPressedWhileSavingGoOnAfterIt(t *testing.T) {
 		t.Fatalf("the n pressed while saving did not open a new note:\n%s", v)
 	}
 }
+
+// Text typed right after "n", before any Cmd has run, lands in the note:
+// the dialog opens at once, so "q" or a digit in it do not act on the
+// console.
+func TestNoteOpensBeforeTheNextKey(t *testing.T) {
+	m, _, path := inputShell(t, 80, 24)
+	m.Update(key("n")) // its Cmds are not run: the next keys follow at once
+	for _, r := range "quit 1z" {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	drive(m, key("enter"))
+	if got := journalNotes(t, path); len(got) != 1 || got[0] != "quit 1z" {
+		t.Fatalf("journal notes %q\n%s", got, m.View())
+	}
+}

@@ -290,14 +290,18 @@ func (m *Model) inputResult(r inputResultMsg) tea.Cmd {
 	if len(r.dialog.held) == 0 {
 		return cmd
 	}
-	// Keys pressed while it saved go on now, in order: a fast typist's
-	// "n" or tab right after enter is not lost.
-	cmds := []tea.Cmd{cmd}
-	for _, k := range r.dialog.held {
-		cmds = append(cmds, func() tea.Msg { return k })
-	}
+	// Keys pressed while it saved are handled now, here, in order: a
+	// fast typist's "n" or tab right after enter is not lost, and keys
+	// still queued behind them cannot overtake them (as they could if
+	// they were sent again through Cmds).
+	held := r.dialog.held
 	r.dialog.held = nil
-	return tea.Sequence(cmds...)
+	cmds := []tea.Cmd{cmd}
+	for _, k := range held {
+		_, c := m.Update(k)
+		cmds = append(cmds, c)
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) hasModal(md modal) bool {
@@ -403,7 +407,11 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Redraw):
 		return tea.ClearScreen
 	case key.Matches(k, m.keys.Note):
-		return m.noteDialog()
+		// Opened now, not by a Cmd: text typed right after "n" is already
+		// queued behind it and must land in the dialog, not on the console
+		// (where "q", "z" or a digit would act).
+		_, cmd := m.Update(m.noteDialog()())
+		return cmd
 	}
 	return nil
 }

@@ -358,6 +358,11 @@ func TestConfirmDialogTrapsKeysAndRunsOnlyOnYes(t *testing.T) {
 	tm.Send(req)
 	waitFor(t, tm, "second try")
 	tm.Send(key("y"))
+	// OnConfirm runs as a Cmd: wait for it before quitting the program, or
+	// a loaded machine quits first (a liveness bound, not a timing check).
+	for deadline := time.Now().Add(10 * time.Second); confirmed.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	m := final(t, tm)
 	if m.Focused() != 0 {
 		t.Errorf("a key leaked through the dialog: focus moved to %d", m.Focused())
