@@ -2,24 +2,32 @@
 # Real backends for integration tests and the sandbox, on 127.0.0.1 only:
 # PostgreSQL (Debian package), Prometheus (Debian package), our exporter
 # (hack/exporter), etcd and kube-apiserver (built from Go modules in the
-# separate tools module hack/k8s and cached outside the checkout).
+# separate tools module hack/k8s and cached outside the checkout), and the
+# rest of a cluster without containers: kube-controller-manager and
+# kube-scheduler (same module) and kwok with fake nodes and our fault stages
+# (hack/kwok/stages).
 #
 #   hack/backends.sh start    install what is missing, build/cache k8s, start all, wait until ready
 #   hack/backends.sh stop     stop everything this script started (by PID), idempotent
 #   hack/backends.sh status   show what runs
 #   hack/backends.sh env      print the env file (export WARROOM_TEST_...=...)
 #   hack/backends.sh running  exit 0 if all backends run
-#   hack/backends.sh build    only build (or find cached) kube-apiserver and etcd
+#   hack/backends.sh build    only build (or find cached) the k8s binaries the chosen backends need
 #   hack/backends.sh stop-one NAME [SIGNAL]  stop one process by $STATE/pids/NAME.pid (TERM, then KILL after 20 s)
 #   hack/backends.sh start-one NAME           start again one that stop-one stopped, on its kept data; wait until ready
 #   hack/backends.sh signal-one NAME SIGNAL   send SIGNAL (STOP, CONT) to one process and its children; no waiting
-#   (NAME: postgres exporter prometheus etcd kube-apiserver; the fault tests freeze and restart their own set)
+#   (NAME: postgres exporter prometheus etcd kube-apiserver kube-controller-manager kube-scheduler kwok;
+#   the fault tests freeze and restart their own set)
 #
 # Settings (environment):
 #   WARROOM_BACKENDS_DIR      state dir (pids, logs, data, kubeconfigs, env); default /tmp/warroom-backends
-#   WARROOM_BACKENDS          which backends to start: any of "pg prom kube" (default all three)
+#   WARROOM_BACKENDS          which backends to start: any of "pg prom kube cluster" (default all four;
+#                             "cluster" = controller-manager, scheduler, kwok and its nodes; needs "kube")
 #   WARROOM_PG_PORT=55432 WARROOM_PROM_PORT=19090 WARROOM_EXPORTER_PORT=19101
 #   WARROOM_ETCD_PORT=12379 WARROOM_ETCD_PEER_PORT (default: client port + 1) WARROOM_APISERVER_PORT=16443
+#   WARROOM_KCM_PORT=16257 WARROOM_SCHEDULER_PORT=16259 WARROOM_KWOK_PORT=16247  (health endpoints)
+#   WARROOM_KWOK_NODES=3      how many fake nodes kwok runs (kwok-node-0.., label type=kwok)
+#   WARROOM_SCHEDULER_NAME=warroom-scheduler  the only spec.schedulerName the scheduler serves
 #   WARROOM_EXPORTER_ERROR_RATIO=0.05  the exporter's starting error ratio
 #   WARROOM_NO_INSTALL=1      never run apt-get (fail instead when something is missing)
 #   WARROOM_BACKENDS_WATCH_PID  stop everything once that process is gone (a test that started a
@@ -36,7 +44,7 @@ if [[ "${1:-}" != start && -s "$STATE/settings" ]]; then
 	# shellcheck source=/dev/null
 	. "$STATE/settings"
 fi
-BACKENDS="${WARROOM_BACKENDS:-pg prom kube}"
+BACKENDS="${WARROOM_BACKENDS:-pg prom kube cluster}"
 
 PG_PORT="${WARROOM_PG_PORT:-55432}"
 PROM_PORT="${WARROOM_PROM_PORT:-19090}"
@@ -44,6 +52,11 @@ EXPORTER_PORT="${WARROOM_EXPORTER_PORT:-19101}"
 ETCD_PORT="${WARROOM_ETCD_PORT:-12379}"
 ETCD_PEER_PORT="${WARROOM_ETCD_PEER_PORT:-$((ETCD_PORT + 1))}"
 APISERVER_PORT="${WARROOM_APISERVER_PORT:-16443}"
+KCM_PORT="${WARROOM_KCM_PORT:-16257}"
+SCHEDULER_PORT="${WARROOM_SCHEDULER_PORT:-16259}"
+KWOK_PORT="${WARROOM_KWOK_PORT:-16247}"
+KWOK_NODES="${WARROOM_KWOK_NODES:-3}"
+SCHEDULER_NAME="${WARROOM_SCHEDULER_NAME:-warroom-scheduler}"
 EXPORTER_RATIO="${WARROOM_EXPORTER_ERROR_RATIO:-0.05}"
 
 # Versions: k8s.io/kubernetes from hack/k8s/go.mod, etcd as resolved there.
@@ -51,6 +64,10 @@ K8S_VERSION="$(awk '($1 == "require" && $2 == "k8s.io/kubernetes") {print $3; ex
 ETCD_VERSION="$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' "$ROOT/hack/k8s/go.mod")"
 [[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" ]] || { echo "cannot read versions from hack/k8s/go.mod" >&2; exit 1; }
 K8S_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/warroom/k8s/${K8S_VERSION}-etcd${ETCD_VERSION#v}"
+# kwok (the kubelet stand-in) has its own module and k8s.io versions: pinned
+# here, cached in the same folder under a versioned name.
+KWOK_VERSION="v0.8.0"
+KWOK_BIN_NAME="kwok-${KWOK_VERSION}"
 
 PG_SUPERPASS="warroom-test-pw"   # loopback-only throwaway server
 
@@ -194,12 +211,28 @@ ensure_tools() {
 
 # ---------------------------------------------------------------- k8s build cache
 
+# k8s_binaries: the cached binaries the chosen backends run.
+k8s_binaries() {
+	local b=()
+	if want kube; then b+=(etcd kube-apiserver); fi
+	if want cluster; then b+=(kube-controller-manager kube-scheduler "$KWOK_BIN_NAME"); fi
+	echo "${b[@]}"
+}
+
+k8s_built() {
+	local b
+	for b in $(k8s_binaries); do
+		[[ -x "$K8S_CACHE/$b" ]] || return 1
+	done
+}
+
+# build_k8s: build what is missing from the cache. Each binary is written to a
+# temporary name and moved into place, so an interrupted build never leaves a
+# half-written binary that a later run would take for a cached one.
 build_k8s() {
-	if [[ -x "$K8S_CACHE/kube-apiserver" && -x "$K8S_CACHE/etcd" ]]; then
-		return 0
-	fi
+	k8s_built && return 0
 	mkdir -p "$K8S_CACHE"
-	local start ld
+	local start ld cmd
 	start="$(now_ms)"
 	ld="-s -w"
 	ld+=" -X k8s.io/component-base/version.gitVersion=${K8S_VERSION}"
@@ -207,15 +240,32 @@ build_k8s() {
 	ld+=" -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION#v}" | cut -d. -f2)"
 	ld+=" -X k8s.io/component-base/version.gitTreeState=clean"
 	ld+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
-	if [[ ! -x "$K8S_CACHE/etcd" ]]; then
+	if want kube && [[ ! -x "$K8S_CACHE/etcd" ]]; then
 		log "building etcd ${ETCD_VERSION} into $K8S_CACHE (~20 s)"
 		(cd "$ROOT/hack/k8s" && go build -trimpath -ldflags "-s -w" -o "$K8S_CACHE/.etcd.tmp.$$" go.etcd.io/etcd/server/v3)
 		mv -f "$K8S_CACHE/.etcd.tmp.$$" "$K8S_CACHE/etcd"
 	fi
-	if [[ ! -x "$K8S_CACHE/kube-apiserver" ]]; then
+	if want kube && [[ ! -x "$K8S_CACHE/kube-apiserver" ]]; then
 		log "building kube-apiserver ${K8S_VERSION} into $K8S_CACHE (first run only: ~10 min on 2 cores, ~3 GB RAM)"
 		(cd "$ROOT/hack/k8s" && go build -trimpath -ldflags "$ld" -o "$K8S_CACHE/.kube-apiserver.tmp.$$" k8s.io/kubernetes/cmd/kube-apiserver)
 		mv -f "$K8S_CACHE/.kube-apiserver.tmp.$$" "$K8S_CACHE/kube-apiserver"
+	fi
+	for cmd in kube-controller-manager kube-scheduler; do
+		want cluster && [[ ! -x "$K8S_CACHE/$cmd" ]] || continue
+		log "building $cmd ${K8S_VERSION} into $K8S_CACHE (first run only; shares most packages with kube-apiserver)"
+		(cd "$ROOT/hack/k8s" && go build -trimpath -ldflags "$ld" -o "$K8S_CACHE/.$cmd.tmp.$$" "k8s.io/kubernetes/cmd/$cmd")
+		mv -f "$K8S_CACHE/.$cmd.tmp.$$" "$K8S_CACHE/$cmd"
+	done
+	if want cluster && [[ ! -x "$K8S_CACHE/$KWOK_BIN_NAME" ]]; then
+		# kwok pins its own k8s.io versions: `go install pkg@version` resolves
+		# them from kwok's go.mod, outside the tools module (GOWORK/GOFLAGS
+		# cleared so nothing of this checkout leaks into that build).
+		log "building kwok ${KWOK_VERSION} into $K8S_CACHE (first run only: ~1.5-3 min)"
+		rm -rf "$K8S_CACHE/.kwok.tmp.$$"
+		(cd / && GOWORK=off GOFLAGS=-buildvcs=false GOBIN="$K8S_CACHE/.kwok.tmp.$$" \
+			go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}")
+		mv -f "$K8S_CACHE/.kwok.tmp.$$/kwok" "$K8S_CACHE/$KWOK_BIN_NAME"
+		rm -rf "$K8S_CACHE/.kwok.tmp.$$"
 	fi
 	log "k8s binaries built in $((($(now_ms) - start) / 1000)) s"
 }
@@ -379,9 +429,10 @@ EOF
 	chmod 600 "$file"
 }
 
-kapi() { # kapi METHOD PATH [JSON]: call the apiserver as admin
-	local args=(-fsS --cacert "$STATE/k8s/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" -X "$1")
-	if [[ $# -ge 3 ]]; then args+=(-H 'Content-Type: application/json' --data-binary "$3"); fi
+kapi() { # kapi METHOD PATH [JSON [merge]]: call the apiserver as admin (merge: a JSON merge patch)
+	local args=(-fsS --cacert "$STATE/k8s/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" -X "$1") ctype=application/json
+	if [[ "${4:-}" == merge ]]; then ctype=application/merge-patch+json; fi
+	if [[ $# -ge 3 ]]; then args+=(-H "Content-Type: $ctype" --data-binary "$3"); fi
 	curl "${args[@]}" "https://127.0.0.1:$APISERVER_PORT$2"
 }
 
@@ -448,9 +499,131 @@ launch_kube_apiserver() {
 		--service-account-key-file="$k/pki/sa.pub" --service-account-signing-key-file="$k/pki/sa.key" \
 		--token-auth-file="$k/tokens.csv" --authorization-mode=Node,RBAC \
 		--endpoint-reconciler-type=none --profiling=false --v=0 \
+		--kubelet-preferred-address-types=InternalIP \
 		>"$STATE/logs/kube-apiserver.log" 2>&1 </dev/null &
 	echo $! >"$(pidfile kube-apiserver)"
 	WAIT_PID_NAME=kube-apiserver wait_for kube-apiserver 90 kapi GET /readyz
+}
+
+# ---------------------------------------------------------------- controllers, scheduler, kwok
+
+# The controllers that make Deployments, ReplicaSets and namespaces behave.
+# Left out on purpose: serviceaccount (tests and the sandbox create the
+# "default" ServiceAccount themselves and would race it), podgc (it deletes
+# pods bound to nodes that do not exist, which the probes' tests make by the
+# hundred), nodelifecycle and taint-eviction (hand-made nodes with no
+# heartbeat would be tainted and their pods evicted), and everything that
+# needs a cloud, token signing or CSR keys.
+KCM_CONTROLLERS="deployment,replicaset,garbagecollector,namespace"
+
+start_cluster() {
+	apply_kwok_crds
+	launch_kube_controller_manager
+	launch_kube_scheduler
+	launch_kwok
+	make_kwok_nodes
+}
+
+# apply_kwok_crds: kwok's Logs and ClusterLogs kinds (hack/kwok/crds, from
+# kwok v0.8.0), so that tests and the sandbox say per pod which file
+# `pods/log` reads; kwok watches them (--enable-crds).
+apply_kwok_crds() {
+	local f
+	for f in "$ROOT"/hack/kwok/crds/*.yaml; do
+		sed '/^---$/d' "$f" | curl -fsS --cacert "$STATE/k8s/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" \
+			-H 'Content-Type: application/yaml' --data-binary @- \
+			"https://127.0.0.1:$APISERVER_PORT/apis/apiextensions.k8s.io/v1/customresourcedefinitions" >/dev/null
+	done
+	wait_for kwok-crds 30 kapi GET /apis/kwok.x-k8s.io/v1alpha1/clusterlogs
+}
+
+# launch_kube_controller_manager, launch_kube_scheduler, launch_kwok: start
+# them on the set's kubeconfig (start, start-one). They run as the admin
+# user: loopback, throwaway cluster. Each serves only a health endpoint.
+launch_kube_controller_manager() {
+	local k="$STATE/k8s"
+	need_port "$KCM_PORT" kube-controller-manager
+	nohup "$K8S_CACHE/kube-controller-manager" \
+		--kubeconfig="$k/kubeconfig" --leader-elect=false \
+		--bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$k/kcm-certs" \
+		--controllers="$KCM_CONTROLLERS" --v=1 \
+		>"$STATE/logs/kube-controller-manager.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile kube-controller-manager)"
+	WAIT_PID_NAME=kube-controller-manager wait_for kube-controller-manager 60 \
+		curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz"
+}
+
+# The scheduler places only pods that ask for it by spec.schedulerName
+# (WARROOM_SCHEDULER_NAME, default warroom-scheduler), never those with the
+# default name: tests make unbound pods by hand that must stay Pending (a
+# "default-scheduler" profile would bind them to a kwok node, which would
+# then run them).
+launch_kube_scheduler() {
+	local k="$STATE/k8s"
+	need_port "$SCHEDULER_PORT" kube-scheduler
+	cat >"$k/scheduler.yaml" <<EOF
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: $k/kubeconfig
+leaderElection:
+  leaderElect: false
+profiles:
+- schedulerName: $SCHEDULER_NAME
+EOF
+	nohup "$K8S_CACHE/kube-scheduler" --config="$k/scheduler.yaml" \
+		--bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --cert-dir="$k/scheduler-certs" --v=1 \
+		>"$STATE/logs/kube-scheduler.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile kube-scheduler)"
+	WAIT_PID_NAME=kube-scheduler wait_for kube-scheduler 60 \
+		curl -fsSk "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+}
+
+# kwok stands in for kubelet on the nodes labelled type=kwok only (hand-made
+# nodes of tests and the sandbox are left alone). It has no default stages
+# of its own (kwokctl adds them): every stage is in hack/kwok/stages. Its
+# nodes' address is 127.0.0.1 and their kubelet port is kwok's own server
+# (HTTP and HTTPS on one port), so the apiserver's pods/log reaches kwok.
+launch_kwok() {
+	local k="$STATE/k8s" f args=()
+	need_port "$KWOK_PORT" kwok
+	for f in "$ROOT"/hack/kwok/stages/*.yaml; do args+=(--config "$f"); done
+	nohup "$K8S_CACHE/$KWOK_BIN_NAME" \
+		--kubeconfig="$k/kubeconfig" --manage-all-nodes=false --manage-nodes-with-label-selector=type=kwok \
+		--server-address="127.0.0.1:$KWOK_PORT" --node-ip=127.0.0.1 --node-port="$KWOK_PORT" \
+		--enable-crds=Logs,ClusterLogs --node-lease-duration-seconds=40 "${args[@]}" \
+		>"$STATE/logs/kwok.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile kwok)"
+	WAIT_PID_NAME=kwok wait_for kwok 30 curl -fsS "http://127.0.0.1:$KWOK_PORT/healthz"
+}
+
+# kwok_nodes_ready: every fake node has condition Ready=True (kwok's
+# node-initialize stage sets it).
+kwok_nodes_ready() {
+	local n
+	# (the apiserver pretty-prints JSON for curl: squeeze it first)
+	n="$(kapi GET "/api/v1/nodes?labelSelector=type%3Dkwok" | tr -d ' \n\t' | grep -o '"type":"Ready","status":"True"' | wc -l)"
+	((n >= KWOK_NODES))
+}
+
+make_kwok_nodes() {
+	local i name
+	for ((i = 0; i < KWOK_NODES; i++)); do
+		name="kwok-node-$i"
+		kapi POST /api/v1/nodes '{
+		  "apiVersion": "v1", "kind": "Node",
+		  "metadata": {"name": "'"$name"'",
+		    "labels": {"type": "kwok", "kubernetes.io/hostname": "'"$name"'", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
+		    "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"}},
+		  "status": {
+		    "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+		    "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}' >/dev/null
+		# The apiserver's TaintNodesByCondition admission gives every new
+		# node node.kubernetes.io/not-ready:NoSchedule; the node lifecycle
+		# controller, which would lift it, is not run (see KCM_CONTROLLERS).
+		kapi PATCH "/api/v1/nodes/$name" '{"spec": {"taints": null}}' merge >/dev/null
+	done
+	WAIT_PID_NAME=kwok wait_for kwok-nodes 30 kwok_nodes_ready
 }
 
 # ---------------------------------------------------------------- env file
@@ -472,19 +645,26 @@ write_env() {
 			echo "export WARROOM_TEST_KUBE_CONTEXT='warroom-admin'"
 			echo "export WARROOM_TEST_KUBECONFIG_NARROW='$STATE/k8s/kubeconfig-narrow'"
 		fi
+		if want cluster; then
+			# Controllers, scheduler and kwok run: pods that set this
+			# schedulerName land on kwok's nodes and live through its stages.
+			echo "export WARROOM_TEST_KUBE_SCHEDULER='$SCHEDULER_NAME'"
+		fi
 	} >"$f.tmp"
 	mv -f "$f.tmp" "$f"
 }
 
 # ---------------------------------------------------------------- commands
 
-ALL_PROCS=(sandbox exporter prometheus kube-apiserver etcd postgres watch)
+# Stop order: the clients of the apiserver before it.
+ALL_PROCS=(sandbox kwok kube-scheduler kube-controller-manager exporter prometheus kube-apiserver etcd postgres watch)
 
 expected_procs() {
 	local p=()
 	if want pg; then p+=(postgres); fi
 	if want prom; then p+=(exporter prometheus); fi
 	if want kube; then p+=(etcd kube-apiserver); fi
+	if want cluster; then p+=(kube-controller-manager kube-scheduler kwok); fi
 	echo "${p[@]}"
 }
 
@@ -505,6 +685,7 @@ cmd_start() {
 	t0="$(now_ms)"
 	mkdir -p "$STATE/pids" "$STATE/logs"
 	chmod 755 "$STATE"
+	if want cluster && ! want kube; then die "WARROOM_BACKENDS: \"cluster\" needs \"kube\""; fi
 	ensure_tools
 	stop_packaged_services
 	if want kube; then build_k8s; fi
@@ -519,6 +700,7 @@ cmd_start() {
 	fi
 	if want pg; then start_pg; fi
 	if want kube; then start_kube; fi
+	if want cluster; then start_cluster; fi
 	write_env
 	write_settings
 	start_watch
@@ -561,6 +743,8 @@ write_settings() {
 		printf 'WARROOM_BACKENDS=%q\n' "$BACKENDS"
 		printf 'WARROOM_PG_PORT=%q\nWARROOM_PROM_PORT=%q\nWARROOM_EXPORTER_PORT=%q\n' "$PG_PORT" "$PROM_PORT" "$EXPORTER_PORT"
 		printf 'WARROOM_ETCD_PORT=%q\nWARROOM_ETCD_PEER_PORT=%q\nWARROOM_APISERVER_PORT=%q\n' "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT"
+		printf 'WARROOM_KCM_PORT=%q\nWARROOM_SCHEDULER_PORT=%q\nWARROOM_KWOK_PORT=%q\nWARROOM_KWOK_NODES=%q\n' "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT" "$KWOK_NODES"
+		printf 'WARROOM_SCHEDULER_NAME=%q\n' "$SCHEDULER_NAME"
 	} >"$STATE/settings.tmp"
 	mv -f "$STATE/settings.tmp" "$STATE/settings"
 }
@@ -596,7 +780,10 @@ start_one() {
 	prometheus) launch_prometheus ;;
 	etcd) launch_etcd ;;
 	kube-apiserver) launch_kube_apiserver ;;
-	*) die "start-one: unknown backend $1 (postgres exporter prometheus etcd kube-apiserver)" ;;
+	kube-controller-manager) launch_kube_controller_manager ;;
+	kube-scheduler) launch_kube_scheduler ;;
+	kwok) launch_kwok ;;
+	*) die "start-one: unknown backend $1 (postgres exporter prometheus etcd kube-apiserver kube-controller-manager kube-scheduler kwok)" ;;
 	esac
 }
 
@@ -630,16 +817,16 @@ cmd_status() {
 	local p rc=0
 	for p in "${ALL_PROCS[@]}"; do
 		if alive "$p"; then
-			printf '%-15s running (pid %s)\n' "$p" "$(head -n1 "$(pidfile "$p")")"
+			printf '%-24s running (pid %s)\n' "$p" "$(head -n1 "$(pidfile "$p")")"
 		elif [[ -e "$(pidfile "$p")" ]]; then
-			printf '%-15s dead (stale pid file)\n' "$p"
+			printf '%-24s dead (stale pid file)\n' "$p"
 			rc=1
 		else
-			printf '%-15s stopped\n' "$p"
+			printf '%-24s stopped\n' "$p"
 		fi
 	done
 	echo "state: $STATE"
-	echo "k8s cache: $K8S_CACHE $([[ -x "$K8S_CACHE/kube-apiserver" && -x "$K8S_CACHE/etcd" ]] && echo '(built)' || echo '(not built)')"
+	echo "k8s cache: $K8S_CACHE $(k8s_built && echo '(built)' || echo '(not built)')"
 	return $rc
 }
 
@@ -654,7 +841,7 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 running) all_running ;;
 env) cmd_env ;;
-build) ensure_tools && build_k8s && echo "$K8S_CACHE" ;;
+build) want kube || BACKENDS+=" kube"; ensure_tools && build_k8s && echo "$K8S_CACHE" ;;
 stop-one) stop_one "${2:?usage: $0 stop-one NAME [SIGNAL]}" "${3:-TERM}" ;; # $STATE/pids/NAME.pid
 start-one) start_one "${2:?usage: $0 start-one NAME}" ;;
 signal-one) signal_one "${2:?usage: $0 signal-one NAME SIGNAL}" "${3:?usage: $0 signal-one NAME SIGNAL}" ;;

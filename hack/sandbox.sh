@@ -30,7 +30,10 @@ stop_driver() {
 }
 
 cmd_start() {
-	"$ROOT/hack/backends.sh" start
+	# The sandbox still stages its incident with hand-made ReplicaSets and
+	# pods, which the controller-manager and scheduler of the "cluster"
+	# part would act on: without them until it uses real Deployments.
+	WARROOM_BACKENDS="${WARROOM_BACKENDS:-pg prom kube}" "$ROOT/hack/backends.sh" start
 	# shellcheck source=/dev/null
 	. "$STATE/env"
 	stop_driver
