@@ -364,3 +364,25 @@ func TestNoteOpensBeforeTheNextKey(t *testing.T) {
 		t.Fatalf("journal notes %q\n%s", got, m.View())
 	}
 }
+
+// Keys held while a note saves, then esc (which hides the saving dialog):
+// the held keys act at once, in order, so a key after the esc cannot be
+// overtaken by them (here "?" then esc must leave help closed).
+func TestEscWhileSavingLetsHeldKeysActFirst(t *testing.T) {
+	m, _, path := inputShell(t, 80, 24)
+	drive(m, key("n"))
+	drive(m, paste("first"))
+	_, save := m.Update(key("enter")) // the write, not run yet
+	m.Update(key("?"))                // held
+	m.Update(key("esc"))              // hides the saving dialog
+	m.Update(key("esc"))              // for the console: closes help
+	for _, msg := range collect(save) {
+		drive(m, msg)
+	}
+	if got := journalNotes(t, path); len(got) != 1 || got[0] != "first" {
+		t.Fatalf("journal notes %q", got)
+	}
+	if v := m.View(); strings.Contains(v, "Global") || strings.Contains(v, "Add a note") {
+		t.Fatalf("a dialog is left open:\n%s", v)
+	}
+}

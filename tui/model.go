@@ -373,6 +373,17 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		top, cmd, done := m.modals[n-1].Update(k)
 		if done {
 			m.modals = m.modals[:n-1]
+			if in, ok := top.(*inputModal); ok && len(in.held) > 0 {
+				// esc hid a dialog still saving: the keys held since its
+				// enter go on now, before any key queued behind the esc.
+				held := in.held
+				in.held = nil
+				cmds := []tea.Cmd{cmd}
+				for _, hk := range held {
+					cmds = append(cmds, m.handleKey(hk))
+				}
+				return tea.Batch(cmds...)
+			}
 		} else {
 			m.modals[n-1] = top
 		}
