@@ -5,7 +5,11 @@
 #   hack/sandbox.sh stop    stop the driver, then every backend
 #   hack/sandbox.sh status
 #
-# The driver's log is $WARROOM_BACKENDS_DIR/logs/sandbox.log.
+# The incident is staged through real Deployments: it needs the backends'
+# "cluster" part (controller-manager, scheduler, kwok), which the default
+# WARROOM_BACKENDS includes. The driver's log is
+# $WARROOM_BACKENDS_DIR/logs/sandbox.log; the pods' log files (served through
+# pods/log by kwok) are in $WARROOM_BACKENDS_DIR/sandbox-logs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,23 +34,26 @@ stop_driver() {
 }
 
 cmd_start() {
-	# The sandbox still stages its incident with hand-made ReplicaSets and
-	# pods, which the controller-manager and scheduler of the "cluster"
-	# part would act on: without them until it uses real Deployments.
-	WARROOM_BACKENDS="${WARROOM_BACKENDS:-pg prom kube}" "$ROOT/hack/backends.sh" start
+	"$ROOT/hack/backends.sh" start
 	# shellcheck source=/dev/null
 	. "$STATE/env"
+	if [[ -z "${WARROOM_TEST_KUBE_SCHEDULER:-}" ]]; then
+		log "the backends run without their \"cluster\" part (WARROOM_BACKENDS=${WARROOM_BACKENDS:-}): the sandbox needs it"
+		exit 1
+	fi
 	stop_driver
 	mkdir -p "$STATE/bin" "$ROOT/.sandbox"
 	(cd "$ROOT" && go build -o "$STATE/bin/sandbox" ./hack/sandbox)
 	rm -f "$STATE/sandbox.ready"
 	nohup "$STATE/bin/sandbox" \
 		-kubeconfig "$WARROOM_TEST_KUBECONFIG" -context warroom-admin -namespace "$NS" \
+		-scheduler "$WARROOM_TEST_KUBE_SCHEDULER" -log-dir "$STATE/sandbox-logs" \
 		-pg-dsn "$WARROOM_TEST_PG_DSN" -exporter-url "$WARROOM_TEST_EXPORTER_URL" \
 		-ready-file "$STATE/sandbox.ready" >"$STATE/logs/sandbox.log" 2>&1 </dev/null &
 	echo $! >"$STATE/pids/sandbox.pid"
 	local i
-	for ((i = 0; i < 600; i++)); do
+	# Staging waits for each rollout: seconds, up to minutes on a loaded machine.
+	for ((i = 0; i < 1800; i++)); do
 		[[ -s "$STATE/sandbox.ready" ]] && break
 		if ! driver_alive; then
 			tail -n 30 "$STATE/logs/sandbox.log" >&2
@@ -56,7 +63,7 @@ cmd_start() {
 		sleep 0.1
 	done
 	(cd "$ROOT" && go build -o bin/warroom ./cmd/warroom) || { log "building bin/warroom failed"; exit 1; }
-	[[ -s "$STATE/sandbox.ready" ]] || { tail -n 30 "$STATE/logs/sandbox.log" >&2; log "scenario not staged after 60 s"; exit 1; }
+	[[ -s "$STATE/sandbox.ready" ]] || { tail -n 30 "$STATE/logs/sandbox.log" >&2; log "scenario not staged after 180 s"; exit 1; }
 
 	cat <<MSG
 
@@ -79,7 +86,7 @@ MSG
 cmd_stop() {
 	stop_driver
 	"$ROOT/hack/backends.sh" stop
-	rm -f "$STATE/sandbox.ready"
+	rm -rf "$STATE/sandbox.ready" "$STATE/sandbox-logs"
 }
 
 case "${1:-}" in

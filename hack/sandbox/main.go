@@ -4,9 +4,12 @@
 // the in-process drill (warroom demo) tells, so the two cannot diverge:
 //
 //   - Kubernetes: namespace agent-platform with deployments api,
-//     agent-runtime and worker and their ReplicaSet revisions; pods Running,
-//     CrashLoopBackOff (restarts climbing), OOMKilled, ImagePullBackOff and
-//     Pending; warning events.
+//     agent-runtime and worker, created at revision 1 and rolled to
+//     revision 2 for real (kube.go): the controllers, the scheduler and
+//     kwok's fault stages (hack/kwok/stages) do the rest — api's revision 2
+//     crash-loops beside one pod of revision 1, one agent-runtime pod is
+//     OOMKilled, worker's revision 2 cannot pull its image and has a pod
+//     the scheduler cannot place; pods' logs through kwok Logs objects.
 //   - the exporter's ("api" service's) error ratio steps from the story's
 //     baseline to its peak and back, in a loop;
 //   - PostgreSQL: the story's sessions — long pg_sleep queries, the
@@ -35,24 +38,17 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/warroom-dev/warroom/internal/drill"
 )
 
 type options struct {
 	kubeconfig, kubecontext, namespace string
+	scheduler, logDir                  string
+	backoff                            int
 	pgDSN, exporterURL, readyFile      string
 	baseline, peak                     float64
-	calm, incident, restartEvery       time.Duration
+	calm, incident                     time.Duration
 }
 
 func main() {
@@ -68,12 +64,14 @@ func main() {
 	flag.Float64Var(&o.peak, "peak", st.Traffic.Peak, "error ratio during the incident")
 	flag.DurationVar(&o.calm, "calm", 45*time.Second, "time at the baseline ratio before each step up")
 	flag.DurationVar(&o.incident, "incident", 3*time.Minute, "time at the peak ratio before stepping back")
-	flag.DurationVar(&o.restartEvery, "restart-every", 20*time.Second, "how often crash-looping containers restart")
+	flag.StringVar(&o.scheduler, "scheduler", "warroom-scheduler", "spec.schedulerName the cluster's kube-scheduler serves (WARROOM_TEST_KUBE_SCHEDULER)")
+	flag.StringVar(&o.logDir, "log-dir", "", "folder for the pods' log files that kwok serves through pods/log")
+	flag.IntVar(&o.backoff, "backoff-seconds", 0, "crash back-off base in seconds (0: kubelet's 10 s)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("[sandbox] ")
-	if o.kubeconfig == "" || o.pgDSN == "" || o.exporterURL == "" {
-		log.Fatal("need -kubeconfig, -pg-dsn and -exporter-url (hack/sandbox.sh passes them)")
+	if o.kubeconfig == "" || o.pgDSN == "" || o.exporterURL == "" || o.logDir == "" {
+		log.Fatal("need -kubeconfig, -pg-dsn, -exporter-url and -log-dir (hack/sandbox.sh passes them)")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -84,17 +82,17 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	cs, err := kubeClient(o.kubeconfig, o.kubecontext)
+	k, err := newKubeStage(o.kubeconfig, o.kubecontext, o.namespace, o.scheduler, o.logDir, o.backoff)
 	if err != nil {
 		return err
 	}
-	k := &kubeStage{cs: cs, ns: o.namespace}
-	setupCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer k.close()
+	setupCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	if err := k.stage(setupCtx); err != nil {
 		return fmt.Errorf("kubernetes: %w", err)
 	}
-	log.Printf("kubernetes: namespace %s staged (%d pods)", o.namespace, len(k.pods))
+	log.Printf("kubernetes: namespace %s staged (%d pods)", o.namespace, k.pods)
 
 	p := &pgStage{adminDSN: o.pgDSN}
 	defer p.close()
@@ -124,7 +122,7 @@ func run(ctx context.Context, o options) error {
 
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); k.climb(ctx, o.restartEvery) }()
+	go func() { defer wg.Done(); k.follow(ctx, 2*time.Second) }()
 	go func() { defer wg.Done(); ex.cycle(ctx, o) }()
 	<-ctx.Done()
 	wg.Wait()
@@ -140,8 +138,8 @@ func summarize(st drill.Story, o options, up time.Time, p *pgStage) string {
 		cur := d.Current()
 		deps = append(deps, fmt.Sprintf("%s (revision %d, %s)", d.Name, cur.Number, cur.Image))
 	}
-	fmt.Fprintf(&b, "namespace %s: deployments %s\n", o.namespace, strings.Join(deps, ", "))
-	fmt.Fprintf(&b, "pods: Running, CrashLoopBackOff (restarts +1 every %s), OOMKilled, ImagePullBackOff, Pending\n", o.restartEvery)
+	fmt.Fprintf(&b, "namespace %s: deployments %s, rolled out for real (controllers, scheduler, kwok)\n", o.namespace, strings.Join(deps, ", "))
+	fmt.Fprintf(&b, "pods as the story has them: %s\n", fatesSummary(st))
 	fmt.Fprintf(&b, "error ratio: %.1f%% now, %.0f%% from %s for %s, then back (repeats)\n",
 		o.baseline*100, o.peak*100, up.Format("15:04:05"), o.incident)
 	var blocker, long, blocked int
@@ -198,415 +196,6 @@ func (e exporter) cycle(ctx context.Context, o options) {
 				continue
 			}
 			log.Printf("error ratio now %.1f%%", step.ratio*100)
-		}
-	}
-}
-
-// ------------------------------------------------------------------ kubernetes
-
-func kubeClient(path, context string) (kubernetes.Interface, error) {
-	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.QPS, cfg.Burst = 100, 200
-	return kubernetes.NewForConfig(cfg)
-}
-
-type podKind int
-
-const (
-	running podKind = iota
-	crashLoop
-	oomKilled
-	imagePull
-	pending
-)
-
-type podPlan struct {
-	suffix string
-	kind   podKind
-	node   string
-	age    time.Duration
-}
-
-type rsPlan struct {
-	hash, image string
-	revision    int64
-	memory      string
-	changeCause string
-	pods        []podPlan
-}
-
-type deployPlan struct {
-	name     string
-	replicas int32
-	rs       []rsPlan // oldest first, the current revision last
-}
-
-var kinds = map[drill.Fate]podKind{
-	drill.Running: running, drill.CrashLoopBackOff: crashLoop, drill.OOMKilled: oomKilled,
-	drill.ImagePullBackOff: imagePull, drill.Pending: pending,
-}
-
-// plans is the story's cluster. A pod whose fate strikes later in the story
-// (OOMKilled at +20s) starts with it here: the sandbox has no declaration
-// to count from.
-func plans(st drill.Story) []deployPlan {
-	var out []deployPlan
-	for _, d := range st.Deployments {
-		dp := deployPlan{name: d.Name, replicas: d.Replicas}
-		for _, r := range d.Revisions {
-			rp := rsPlan{hash: r.Hash, image: r.Image, revision: r.Number, memory: r.Memory, changeCause: r.ChangeCause}
-			for _, p := range r.Pods {
-				rp.pods = append(rp.pods, podPlan{suffix: p.Suffix, kind: kinds[p.Fate], node: p.Node, age: p.Age})
-			}
-			dp.rs = append(dp.rs, rp)
-		}
-		out = append(out, dp)
-	}
-	return out
-}
-
-// nodes are the story's nodes.
-func nodes(st drill.Story) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, d := range st.Deployments {
-		for _, r := range d.Revisions {
-			for _, p := range r.Pods {
-				if p.Node != "" && !seen[p.Node] {
-					seen[p.Node] = true
-					out = append(out, p.Node)
-				}
-			}
-		}
-	}
-	return out
-}
-
-type kubeStage struct {
-	cs    kubernetes.Interface
-	ns    string
-	pods  []*corev1.Pod
-	kinds map[string]podKind
-}
-
-func ignoreExists(err error) error {
-	if apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	return err
-}
-
-func (k *kubeStage) stage(ctx context.Context) error {
-	core, apps := k.cs.CoreV1(), k.cs.AppsV1()
-	if err := ignoreExists(create(ctx, core.Namespaces(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns}})); err != nil {
-		return err
-	}
-	// No controller-manager: the default ServiceAccount is ours to create.
-	if err := ignoreExists(create(ctx, core.ServiceAccounts(k.ns), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}})); err != nil {
-		return err
-	}
-	for _, n := range nodes(drill.NewStory()) {
-		if err := k.node(ctx, n); err != nil {
-			return err
-		}
-	}
-	// Start from a clean slate of pods and events (a re-run of the sandbox).
-	zero := int64(0)
-	if err := core.Pods(k.ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{}); err != nil {
-		return err
-	}
-	if err := core.Events(k.ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
-		return err
-	}
-	k.kinds = map[string]podKind{}
-	now := time.Now()
-	for _, dp := range plans(drill.NewStory()) {
-		labels := map[string]string{"app": dp.name}
-		cur := dp.rs[len(dp.rs)-1]
-		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: dp.name, Labels: labels,
-				Annotations: map[string]string{"deployment.kubernetes.io/revision": fmt.Sprint(cur.revision),
-					"kubernetes.io/change-cause": cur.changeCause}},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: &dp.replicas,
-				Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: template(dp.name, cur, ""),
-			},
-		}
-		created, err := apps.Deployments(k.ns).Create(ctx, d, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			created, err = apps.Deployments(k.ns).Get(ctx, dp.name, metav1.GetOptions{})
-		}
-		if err != nil {
-			return err
-		}
-		owner := metav1.NewControllerRef(created, appsv1.SchemeGroupVersion.WithKind("Deployment"))
-		var ready, total, updated int32
-		for _, rp := range dp.rs {
-			rsName := dp.name + "-" + rp.hash
-			rsLabels := map[string]string{"app": dp.name, "pod-template-hash": rp.hash}
-			var replicas int32 = int32(len(rp.pods))
-			rs := &appsv1.ReplicaSet{
-				ObjectMeta: metav1.ObjectMeta{Name: rsName, Labels: rsLabels, OwnerReferences: []metav1.OwnerReference{*owner},
-					Annotations: map[string]string{
-						"deployment.kubernetes.io/revision":         fmt.Sprint(rp.revision),
-						"deployment.kubernetes.io/desired-replicas": fmt.Sprint(dp.replicas),
-						"kubernetes.io/change-cause":                rp.changeCause,
-					}},
-				Spec: appsv1.ReplicaSetSpec{
-					Replicas: &replicas,
-					Selector: &metav1.LabelSelector{MatchLabels: rsLabels},
-					Template: template(dp.name, rp, rp.hash),
-				},
-			}
-			crs, err := apps.ReplicaSets(k.ns).Create(ctx, rs, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				crs, err = apps.ReplicaSets(k.ns).Get(ctx, rsName, metav1.GetOptions{})
-			}
-			if err != nil {
-				return err
-			}
-			rsOwner := metav1.NewControllerRef(crs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))
-			var rsReady int32
-			for _, pp := range rp.pods {
-				pod, err := k.pod(ctx, dp.name, rp, pp, rsOwner, now)
-				if err != nil {
-					return err
-				}
-				k.pods = append(k.pods, pod)
-				k.kinds[pod.Name] = pp.kind
-				if pp.kind == running {
-					rsReady++
-				}
-			}
-			crs.Status = appsv1.ReplicaSetStatus{Replicas: replicas, FullyLabeledReplicas: replicas,
-				ReadyReplicas: rsReady, AvailableReplicas: rsReady, ObservedGeneration: crs.Generation}
-			if _, err := apps.ReplicaSets(k.ns).UpdateStatus(ctx, crs, metav1.UpdateOptions{}); err != nil {
-				return err
-			}
-			ready += rsReady
-			total += replicas
-			if rp.revision == cur.revision {
-				updated = replicas
-			}
-		}
-		created.Status = appsv1.DeploymentStatus{
-			ObservedGeneration: created.Generation, Replicas: total, UpdatedReplicas: updated,
-			ReadyReplicas: ready, AvailableReplicas: ready, UnavailableReplicas: dp.replicas - ready,
-			Conditions: []appsv1.DeploymentCondition{
-				{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable",
-					Message: "Deployment does not have minimum availability.", LastUpdateTime: metav1.NewTime(now), LastTransitionTime: metav1.NewTime(now)},
-				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded",
-					Message:        fmt.Sprintf("ReplicaSet %q has timed out progressing.", dp.name+"-"+cur.hash),
-					LastUpdateTime: metav1.NewTime(now), LastTransitionTime: metav1.NewTime(now)},
-			},
-		}
-		if _, err := apps.Deployments(k.ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-			return err
-		}
-		k.event(ctx, "Deployment", dp.name, "", corev1.EventTypeNormal, "ScalingReplicaSet",
-			fmt.Sprintf("Scaled up replica set %s-%s to 1", dp.name, cur.hash), "deployment-controller", 1, now.Add(-9*time.Minute))
-	}
-	return nil
-}
-
-type creator[T any] interface {
-	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
-}
-
-func create[T any](ctx context.Context, c creator[T], obj T) error {
-	_, err := c.Create(ctx, obj, metav1.CreateOptions{})
-	return err
-}
-
-func (k *kubeStage) node(ctx context.Context, name string) error {
-	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
-		"kubernetes.io/hostname": name, "node.kubernetes.io/instance-type": "m6i.xlarge"}}}
-	created, err := k.cs.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	now := metav1.Now()
-	created.Status = corev1.NodeStatus{
-		Capacity: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"),
-			corev1.ResourcePods: resource.MustParse("110")},
-		Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("3920m"), corev1.ResourceMemory: resource.MustParse("15Gi"),
-			corev1.ResourcePods: resource.MustParse("110")},
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-			Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}},
-	}
-	_, err = k.cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
-	return err
-}
-
-func template(app string, rp rsPlan, hash string) corev1.PodTemplateSpec {
-	labels := map[string]string{"app": app}
-	if hash != "" {
-		labels["pod-template-hash"] = hash
-	}
-	mem := resource.MustParse(rp.memory)
-	return corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: labels},
-		Spec: corev1.PodSpec{
-			AutomountServiceAccountToken: new(bool),
-			Containers: []corev1.Container{{
-				Name: app, Image: rp.image,
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: mem},
-					Limits:   corev1.ResourceList{corev1.ResourceMemory: mem},
-				},
-			}},
-		},
-	}
-}
-
-func (k *kubeStage) pod(ctx context.Context, app string, rp rsPlan, pp podPlan, owner *metav1.OwnerReference, now time.Time) (*corev1.Pod, error) {
-	tpl := template(app, rp, rp.hash)
-	grace := int64(30)
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: app + "-" + rp.hash + "-" + pp.suffix, Labels: tpl.Labels,
-			OwnerReferences: []metav1.OwnerReference{*owner}},
-		Spec: tpl.Spec,
-	}
-	pod.Spec.NodeName = pp.node
-	pod.Spec.TerminationGracePeriodSeconds = &grace
-	created, err := k.cs.CoreV1().Pods(k.ns).Create(ctx, pod, metav1.CreateOptions{})
-	if err != nil {
-		return nil, err
-	}
-	started := metav1.NewTime(now.Add(-pp.age).Truncate(time.Second))
-	c := app
-	ready := pp.kind == running
-	st := corev1.ContainerStatus{Name: c, Image: rp.image, Ready: ready, Started: &ready}
-	status := corev1.PodStatus{Phase: corev1.PodRunning, StartTime: &started, QOSClass: corev1.PodQOSBurstable}
-	cond := func(t corev1.PodConditionType, ok bool, reason string) corev1.PodCondition {
-		s := corev1.ConditionTrue
-		if !ok {
-			s = corev1.ConditionFalse
-		}
-		return corev1.PodCondition{Type: t, Status: s, Reason: reason, LastTransitionTime: started}
-	}
-	status.Conditions = []corev1.PodCondition{cond(corev1.PodScheduled, true, ""), cond(corev1.PodInitialized, true, ""),
-		cond(corev1.ContainersReady, ready, ""), cond(corev1.PodReady, ready, "")}
-	if !ready {
-		status.Conditions[2].Reason, status.Conditions[3].Reason = "ContainersNotReady", "ContainersNotReady"
-	}
-	switch pp.kind {
-	case running:
-		st.State.Running = &corev1.ContainerStateRunning{StartedAt: started}
-		st.ImageID = rp.image + "@sha256:" + strings.Repeat(rp.hash[:2], 32)
-		st.ContainerID = "containerd://" + strings.Repeat(pp.suffix+rp.hash, 5)[:64]
-	case crashLoop:
-		st.RestartCount = 4
-		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
-			Message: fmt.Sprintf("back-off 1m20s restarting failed container=%s pod=%s_%s", c, created.Name, k.ns)}
-		st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
-			StartedAt: metav1.NewTime(now.Add(-40 * time.Second)), FinishedAt: metav1.NewTime(now.Add(-38 * time.Second))}
-		st.ImageID = rp.image + "@sha256:" + strings.Repeat(rp.hash[:2], 32)
-		k.event(ctx, "Pod", created.Name, string(created.UID), corev1.EventTypeWarning, "BackOff",
-			"Back-off restarting failed container "+c+" in pod "+created.Name+"_"+k.ns+"("+string(created.UID)+")", "kubelet", 4, now)
-	case oomKilled:
-		st.RestartCount = 2
-		st.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
-			StartedAt: metav1.NewTime(now.Add(-90 * time.Second)), FinishedAt: metav1.NewTime(now.Add(-2 * time.Second))}
-		st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
-			StartedAt: metav1.NewTime(now.Add(-4 * time.Minute)), FinishedAt: metav1.NewTime(now.Add(-3 * time.Minute))}
-		st.ImageID = rp.image + "@sha256:" + strings.Repeat(rp.hash[:2], 32)
-		k.event(ctx, "Pod", created.Name, string(created.UID), corev1.EventTypeWarning, "OOMKilling",
-			"Memory cgroup out of memory: Killed process (agent-runtime) total-vm:1843200kB, anon-rss:786432kB", "kernel-monitor", 2, now)
-	case imagePull:
-		status.Phase = corev1.PodPending
-		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
-			Message: `Back-off pulling image "` + rp.image + `"`}
-		k.event(ctx, "Pod", created.Name, string(created.UID), corev1.EventTypeWarning, "Failed",
-			`Failed to pull image "`+rp.image+`": rpc error: code = NotFound desc = failed to resolve reference "`+rp.image+`": not found`, "kubelet", 6, now)
-	case pending:
-		status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.PodQOSBurstable, Conditions: []corev1.PodCondition{{
-			Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", LastTransitionTime: started,
-			Message: "0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
-		}}}
-		k.event(ctx, "Pod", created.Name, string(created.UID), corev1.EventTypeWarning, "FailedScheduling",
-			status.Conditions[0].Message, "default-scheduler", 3, now)
-	}
-	if pp.kind != pending {
-		status.ContainerStatuses = []corev1.ContainerStatus{st}
-	}
-	created.Status = status
-	return k.cs.CoreV1().Pods(k.ns).UpdateStatus(ctx, created, metav1.UpdateOptions{})
-}
-
-func (k *kubeStage) event(ctx context.Context, kind, name, uid, typ, reason, msg, component string, count int32, at time.Time) {
-	apiVersion := "v1"
-	if kind == "Deployment" {
-		apiVersion = "apps/v1"
-	}
-	ev := &corev1.Event{
-		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", name, at.UnixNano()), Namespace: k.ns},
-		InvolvedObject: corev1.ObjectReference{Kind: kind, Namespace: k.ns, Name: name, UID: types.UID(uid), APIVersion: apiVersion},
-		Reason:         reason, Message: msg, Type: typ, Count: count,
-		Source:         corev1.EventSource{Component: component},
-		FirstTimestamp: metav1.NewTime(at.Add(-10 * time.Minute)), LastTimestamp: metav1.NewTime(at),
-	}
-	if _, err := k.cs.CoreV1().Events(k.ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil && ctx.Err() == nil {
-		log.Printf("event %s/%s: %v", name, reason, err)
-	}
-}
-
-// climb restarts the crash-looping containers every period: restart counts
-// climb, the OOMKilled one alternates between a short run and another kill.
-func (k *kubeStage) climb(ctx context.Context, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for tick := 1; ; tick++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for _, p := range k.pods {
-			kind := k.kinds[p.Name]
-			if kind != crashLoop && !(kind == oomKilled && tick%2 == 0) {
-				continue
-			}
-			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-				pod, err := k.cs.CoreV1().Pods(k.ns).Get(ctx, p.Name, metav1.GetOptions{})
-				if err != nil {
-					return err
-				}
-				if len(pod.Status.ContainerStatuses) == 0 {
-					return nil
-				}
-				cs := &pod.Status.ContainerStatuses[0]
-				now := metav1.Now()
-				cs.RestartCount++
-				if kind == oomKilled {
-					cs.LastTerminationState = cs.State
-					cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
-						StartedAt: metav1.NewTime(now.Add(-period)), FinishedAt: now}}
-				} else if cs.LastTerminationState.Terminated != nil {
-					cs.LastTerminationState.Terminated.StartedAt = metav1.NewTime(now.Add(-2 * time.Second))
-					cs.LastTerminationState.Terminated.FinishedAt = now
-				}
-				_, err = k.cs.CoreV1().Pods(k.ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-				if err == nil {
-					reason, msg := "BackOff", "Back-off restarting failed container "+cs.Name+" in pod "+pod.Name
-					if kind == oomKilled {
-						reason, msg = "OOMKilling", "Memory cgroup out of memory: Killed process ("+cs.Name+")"
-					}
-					k.event(ctx, "Pod", pod.Name, string(pod.UID), corev1.EventTypeWarning, reason, msg, "kubelet", cs.RestartCount, now.Time)
-				}
-				return err
-			})
-			if err != nil && ctx.Err() == nil {
-				log.Printf("restart %s: %v", p.Name, err)
-			}
 		}
 	}
 }
