@@ -434,11 +434,14 @@ func podStatus(p podState, now time.Time) (corev1.PodPhase, []corev1.ContainerSt
 		// Restarts climb with kubelet's back-off as the drill goes on.
 		restarts := int32(max(now.Sub(p.created), 0) / (40 * time.Second))
 		return corev1.PodRunning, []corev1.ContainerStatus{{Name: c, Image: p.image, RestartCount: restarts,
-			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}},
-			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+				FinishedAt: metav1.NewTime(p.created.Add(time.Duration(restarts) * 40 * time.Second))}}}}
 	case OOMKilled:
-		return corev1.PodRunning, []corev1.ContainerStatus{{Name: c, Image: p.image, RestartCount: 1 + int32(now.Sub(p.from)/(90*time.Second)),
-			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}
+		kills := int32(now.Sub(p.from) / (90 * time.Second))
+		return corev1.PodRunning, []corev1.ContainerStatus{{Name: c, Image: p.image, RestartCount: 1 + kills,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
+				FinishedAt: metav1.NewTime(p.from.Add(time.Duration(kills) * 90 * time.Second))}}}}
 	case ImagePullBackOff:
 		return corev1.PodPending, []corev1.ContainerStatus{{Name: c, Image: p.image,
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: `Back-off pulling image "` + p.image + `"`}}}}

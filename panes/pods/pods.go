@@ -195,6 +195,10 @@ func (m *Model) view() string {
 	// shorten headers before the name suffers.
 	readyW, statusW, restartsW, ageW := 6, 17, 8, 5
 	restartsH := "RESTARTS"
+	withAgo := m.w >= 96 // room for kubectl's "4 (2m12s ago)"
+	if withAgo {
+		restartsW = 14
+	}
 	if m.w < 70 {
 		readyW, statusW, restartsW, restartsH = 5, 16, 3, "RST"
 	}
@@ -224,7 +228,7 @@ func (m *Model) view() string {
 		}
 		line := common.Pad(common.TruncateMiddle(sanitize.Line(p.Name), nameW), nameW) + " " +
 			common.Pad(fmt.Sprintf("%d/%d", p.Ready, p.Total), readyW) + " " + status + " " +
-			common.PadLeft(fmt.Sprint(p.Restarts), restartsW)
+			common.PadLeft(restarts(p, now, withAgo), restartsW)
 		if ageW > 0 {
 			line += " " + common.PadLeft(age(now, p.Created), ageW)
 		}
@@ -234,6 +238,15 @@ func (m *Model) view() string {
 		b.WriteString(line + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// restarts is the RESTARTS column: kubectl's "3 (2m ago)" when there is
+// room, else the count.
+func restarts(p kube.Pod, now time.Time, withAgo bool) string {
+	if withAgo {
+		return p.RestartsText(now)
+	}
+	return fmt.Sprint(p.Restarts)
 }
 
 // age is the AGE column as kubectl prints it (apimachinery's HumanDuration).

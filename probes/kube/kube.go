@@ -24,9 +24,12 @@ type Pod struct {
 	Total     int
 	Status    string // Running, CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending…
 	Restarts  int32
-	Created   time.Time
-	Node      string
-	Owner     string // controlling ReplicaSet/Deployment-ish name, if any
+	// LastRestart is when a counted container last terminated (zero if
+	// unknown); kubectl prints it as "3 (2m ago)", see RestartsText.
+	LastRestart time.Time
+	Created     time.Time
+	Node        string
+	Owner       string // controlling ReplicaSet/Deployment-ish name, if any
 }
 
 // Healthy reports whether the pod needs no attention.
@@ -123,7 +126,10 @@ func SortWorstFirst(pods []Pod) {
 	})
 }
 
-// Row turns a Pod object into a row, with the status reason kubectl prints.
+// Row turns a Pod object into a row with the READY, STATUS and RESTARTS
+// columns kubectl prints. It follows kubectl's pod printer
+// (k8s.io/kubernetes/pkg/printers/internalversion printPod) step by step;
+// hack/k8s/printdiff checks the two agree, case by case and under fuzzing.
 func Row(pod *corev1.Pod) Pod {
 	r := Pod{
 		Namespace: pod.Namespace,
@@ -131,63 +137,147 @@ func Row(pod *corev1.Pod) Pod {
 		Total:     len(pod.Spec.Containers),
 		Created:   pod.CreationTimestamp.Time,
 		Node:      pod.Spec.NodeName,
-		Status:    string(pod.Status.Phase),
 	}
 	for _, o := range pod.OwnerReferences {
 		if o.Controller != nil && *o.Controller {
 			r.Owner = o.Kind + "/" + o.Name
 		}
 	}
+
+	reason := string(pod.Status.Phase)
 	if pod.Status.Reason != "" {
-		r.Status = pod.Status.Reason
+		reason = pod.Status.Reason
 	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonSchedulingGated {
+			reason = corev1.PodReasonSchedulingGated
+		}
+	}
+
+	// Native sidecars (init containers with restartPolicy Always) count as
+	// containers, and their restarts survive initialization.
+	sidecar := make(map[string]bool, len(pod.Spec.InitContainers))
+	for i := range pod.Spec.InitContainers {
+		if c := &pod.Spec.InitContainers[i]; c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			sidecar[c.Name] = true
+			r.Total++
+		}
+	}
+
+	var restarts, sidecarRestarts int32
+	var last, sidecarLast time.Time
+	later := func(t *time.Time, s corev1.ContainerStatus) {
+		if term := s.LastTerminationState.Terminated; term != nil && term.FinishedAt.After(*t) {
+			*t = term.FinishedAt.Time
+		}
+	}
+
 	initializing := false
 	for i, c := range pod.Status.InitContainerStatuses {
-		r.Restarts += c.RestartCount
-		switch {
-		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
-			continue
-		case c.State.Terminated != nil:
-			if c.State.Terminated.Reason != "" {
-				r.Status = "Init:" + c.State.Terminated.Reason
-			} else {
-				r.Status = fmt.Sprintf("Init:ExitCode:%d", c.State.Terminated.ExitCode)
-			}
-			initializing = true
-		case c.State.Waiting != nil && c.State.Waiting.Reason != "" && c.State.Waiting.Reason != "PodInitializing":
-			r.Status = "Init:" + c.State.Waiting.Reason
-			initializing = true
-		default:
-			r.Status = fmt.Sprintf("Init:%d/%d", i, len(pod.Spec.InitContainers))
-			initializing = true
+		restarts += c.RestartCount
+		later(&last, c)
+		if sidecar[c.Name] {
+			sidecarRestarts += c.RestartCount
+			later(&sidecarLast, c)
 		}
+		switch t := c.State.Terminated; {
+		case t != nil && t.ExitCode == 0:
+			continue
+		case sidecar[c.Name] && c.Started != nil && *c.Started:
+			if c.Ready {
+				r.Ready++
+			}
+			continue
+		case t != nil:
+			switch {
+			case t.Reason != "":
+				reason = "Init:" + t.Reason
+			case t.Signal != 0:
+				reason = fmt.Sprintf("Init:Signal:%d", t.Signal)
+			default:
+				reason = fmt.Sprintf("Init:ExitCode:%d", t.ExitCode)
+			}
+		case c.State.Waiting != nil && c.State.Waiting.Reason != "" && c.State.Waiting.Reason != "PodInitializing":
+			reason = "Init:" + c.State.Waiting.Reason
+		default:
+			reason = fmt.Sprintf("Init:%d/%d", i, len(pod.Spec.InitContainers))
+		}
+		initializing = true
 		break
 	}
-	if !initializing {
+
+	if !initializing || conditionTrue(pod.Status.Conditions, corev1.PodInitialized, false) {
+		// Once initialized, only sidecar restarts still count from the init
+		// containers (kubectl's rule), plus the app containers'.
+		restarts, last = sidecarRestarts, sidecarLast
 		hasRunning := false
+		errorReason := ""
 		for i := len(pod.Status.ContainerStatuses) - 1; i >= 0; i-- {
 			c := pod.Status.ContainerStatuses[i]
-			r.Restarts += c.RestartCount
-			switch {
+			restarts += c.RestartCount
+			later(&last, c)
+			switch t := c.State.Terminated; {
 			case c.State.Waiting != nil && c.State.Waiting.Reason != "":
-				r.Status = c.State.Waiting.Reason
-			case c.State.Terminated != nil && c.State.Terminated.Reason != "":
-				r.Status = c.State.Terminated.Reason
-			case c.State.Terminated != nil && c.State.Terminated.Signal != 0:
-				r.Status = fmt.Sprintf("Signal:%d", c.State.Terminated.Signal)
-			case c.State.Terminated != nil:
-				r.Status = fmt.Sprintf("ExitCode:%d", c.State.Terminated.ExitCode)
+				reason = c.State.Waiting.Reason
+			case t != nil:
+				switch {
+				case t.Reason != "":
+					reason = t.Reason
+				case t.Signal != 0:
+					reason = fmt.Sprintf("Signal:%d", t.Signal)
+				default:
+					reason = fmt.Sprintf("ExitCode:%d", t.ExitCode)
+				}
+				if t.ExitCode != 0 {
+					errorReason = reason
+				}
 			case c.Ready && c.State.Running != nil:
 				hasRunning = true
 				r.Ready++
 			}
 		}
-		if r.Status == "Completed" && hasRunning {
-			r.Status = "Running"
+		// A completed container beside running ones: the pod is Running if
+		// it is Ready, else a failed sibling's reason, else NotReady.
+		if reason == "Completed" {
+			switch {
+			case hasRunning && conditionTrue(pod.Status.Conditions, corev1.PodReady, true):
+				reason = "Running"
+			case errorReason != "":
+				reason = errorReason
+			case hasRunning:
+				reason = "NotReady"
+			}
 		}
 	}
+
 	if pod.DeletionTimestamp != nil {
-		r.Status = "Terminating"
+		switch {
+		case pod.Status.Reason == "NodeLost": // the node controller's NodeUnreachablePodReason
+			reason = "Unknown"
+		case pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed:
+			reason = "Terminating"
+		}
+	}
+
+	r.Status = reason
+	r.Restarts = restarts
+	if restarts != 0 {
+		r.LastRestart = last
 	}
 	return r
+}
+
+// conditionTrue reports whether the pod condition of type typ is True.
+// kubectl reads the first Initialized condition but any True Ready one;
+// anyMatch picks which.
+func conditionTrue(conds []corev1.PodCondition, typ corev1.PodConditionType, anyMatch bool) bool {
+	for _, c := range conds {
+		if c.Type != typ {
+			continue
+		}
+		if c.Status == corev1.ConditionTrue || !anyMatch {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

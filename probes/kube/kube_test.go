@@ -70,11 +70,50 @@ func TestRowStatusReasons(t *testing.T) {
 		{"evicted", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted"}}, "Evicted"},
 		{"pending", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending}}, "Pending"},
 		{"terminating", corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: &now}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}, "Terminating"},
+		// The cases below are kubectl's, checked against its printer in hack/k8s/printdiff.
+		{"deleted after it finished", corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: &now}, Status: corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}}}}}, "Completed"},
+		{"node lost", corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: &now}, Status: corev1.PodStatus{Phase: corev1.PodRunning, Reason: "NodeLost"}}, "Unknown"},
+		{"gated", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "SchedulingGated"}}}}, "SchedulingGated"},
+		{"init signal", corev1.Pod{Spec: corev1.PodSpec{InitContainers: []corev1.Container{{}}}, Status: corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Signal: 9}}}}}}, "Init:Signal:9"},
+		{"completed beside running, not ready", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
+			{Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}},
+			{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}},
+		}}}, "NotReady"},
 	}
 	for _, c := range cases {
 		if got := Row(&c.pod).Status; got != c.want {
 			t.Errorf("%s: status %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// A native sidecar (restartable init container) counts as a container and
+// its restarts stay counted once the pod is initialized; the RESTARTS text
+// carries the last restart's age as kubectl prints it.
+func TestRowSidecarReadyAndRestarts(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	always := corev1.ContainerRestartPolicyAlways
+	started := true
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	pod := corev1.Pod{
+		Spec: corev1.PodSpec{InitContainers: []corev1.Container{{Name: "proxy", RestartPolicy: &always}}, Containers: []corev1.Container{{Name: "app"}}},
+		Status: corev1.PodStatus{
+			Phase:      corev1.PodRunning,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodInitialized, Status: corev1.ConditionTrue}, {Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			InitContainerStatuses: []corev1.ContainerStatus{{Name: "proxy", Ready: true, Started: &started, State: running, RestartCount: 2,
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{FinishedAt: metav1.NewTime(now.Add(-2 * time.Minute))}}}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Ready: true, State: running, RestartCount: 1}},
+		},
+	}
+	r := Row(&pod)
+	if r.Status != "Running" || r.Ready != 2 || r.Total != 2 || r.Restarts != 3 {
+		t.Errorf("row %+v: want Running 2/2 with 3 restarts", r)
+	}
+	if got := r.RestartsText(now); got != "3 (2m ago)" {
+		t.Errorf("restarts text %q, want %q", got, "3 (2m ago)")
+	}
+	if got := (Pod{Restarts: 4}).RestartsText(now); got != "4" {
+		t.Errorf("restarts text with no last restart %q, want %q", got, "4")
 	}
 }
 
