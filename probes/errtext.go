@@ -3,6 +3,7 @@ package probes
 import (
 	"strings"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 )
 
@@ -24,7 +25,7 @@ func ErrorLines(err error) []string {
 	}
 	var lines []string
 	seen := map[string]bool{}
-	for _, l := range strings.Split(sanitize.Text(err.Error()), "\n") {
+	for _, l := range strings.Split(incident.Redact(sanitize.Text(err.Error())), "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" || seen[l] {
 			continue

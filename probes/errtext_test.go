@@ -3,6 +3,7 @@ package probes
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,13 @@ func TestErrorLinesPutTheCauseFirst(t *testing.T) {
 	}
 	if got, want := ErrorText(errors.New("a:\nb\nc")), "b ⏎ c ⏎ (a)"; got != want {
 		t.Errorf("ErrorText = %q, want %q", got, want)
+	}
+}
+
+// A backend error that carries a DSN is shown with its password masked.
+func TestErrorLinesRedact(t *testing.T) {
+	got := strings.Join(ErrorLines(errors.New("dial postgres://app:hunter2@db:5432/x: refused")), "\n")
+	if strings.Contains(got, "hunter2") || !strings.Contains(got, "xxxxx") {
+		t.Fatalf("not redacted: %q", got)
 	}
 }

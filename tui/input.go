@@ -231,7 +231,10 @@ func (m *inputModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	if k.Type == tea.KeyRunes {
 		// Typed or pasted text is outside text too: a paste can carry bidi
 		// overrides or controls that would reorder what the dialog shows.
-		clean := []rune(sanitize.Text(string(k.Runes)))
+		// A bracketed paste brings its line breaks as CR, which sanitize
+		// drops: make them newlines first, so a pasted trace keeps its lines.
+		text := strings.ReplaceAll(strings.ReplaceAll(string(k.Runes), "\r\n", "\n"), "\r", "\n")
+		clean := []rune(sanitize.Text(text))
 		if len(clean) == 0 {
 			return m, nil, false
 		}

@@ -386,3 +386,26 @@ func TestEscWhileSavingLetsHeldKeysActFirst(t *testing.T) {
 		t.Fatalf("a dialog is left open:\n%s", v)
 	}
 }
+
+// A bracketed paste brings line breaks as CR: they become newlines, so a
+// pasted stack trace keeps its lines in the journal.
+func TestPastedLinesKeepTheirBreaks(t *testing.T) {
+	m, _, path := inputShell(t, 80, 24)
+	drive(m, key("n"))
+	drive(m, paste("panic: boom\r\ngoroutine 1\rmain.go:12"))
+	drive(m, key("enter"))
+	evs, _, err := incident.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var note incident.Event
+	for _, e := range evs {
+		if e.Kind == incident.KindNote {
+			note = e
+		}
+	}
+	text := note.Summary + "\n" + note.Detail
+	if strings.Contains(text, "boomgoroutine") || strings.Contains(text, "1main") || !strings.Contains(text, "boom") {
+		t.Fatalf("the paste lost its line breaks: %q", text)
+	}
+}

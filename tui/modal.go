@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
@@ -316,7 +317,7 @@ func (d *runningModal) View(width, height int) string {
 	case r.done != nil && r.done.outcome.Err != nil:
 		head = append(head, d.st.Bad.Render(common.Truncate("FAILED after "+r.done.duration.Round(100*time.Millisecond).String(), inner)))
 		// The whole error, after the output: the tail always shows it.
-		for _, l := range wrapLines(sanitize.Text(r.done.outcome.Err.Error()), inner) {
+		for _, l := range wrapLines(incident.Redact(sanitize.Text(r.done.outcome.Err.Error())), inner) {
 			errLines = append(errLines, d.st.Bad.Render(l))
 		}
 	case r.done != nil:

@@ -248,7 +248,7 @@ func (m *Model) journalFailed(err error, popup bool) {
 	}
 	jh.err = incident.Clean(err.Error())
 	jh.lost++
-	m.setFlash("JOURNAL WRITE FAILED — event not recorded: "+err.Error(), true)
+	m.setFlash("JOURNAL WRITE FAILED — event not recorded: "+jh.err, true)
 	if popup && !jh.shown && len(m.modals) == 0 {
 		jh.shown = true
 		m.pushModal(m.journalModal())
@@ -380,7 +380,8 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 				in.held = nil
 				cmds := []tea.Cmd{cmd}
 				for _, hk := range held {
-					cmds = append(cmds, m.handleKey(hk))
+					_, c := m.Update(hk) // through Update: the too-small guard holds
+					cmds = append(cmds, c)
 				}
 				return tea.Batch(cmds...)
 			}
