@@ -197,3 +197,28 @@ func checkControls(t *testing.T, s string) {
 		}
 	}
 }
+
+// A dialog is never taller than the height it is given, whatever its
+// head, body and hint, with or without its position line (near the
+// minimum size the position line once came on top of a one-row body).
+func TestDialogLayoutFitsItsHeight(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	st := styles.New(r, styles.DefaultTheme())
+	box := st.Dialog.Box
+	for heads := 1; heads <= 4; heads++ {
+		for body := 0; body <= 12; body++ {
+			for height := 4; height <= 16; height++ {
+				d := dialogLayout{head: make([]string, heads), hint: "[enter] run   [esc] close", scroll: "j k scroll"}
+				d.head[0] = "Title"
+				for i := 0; i < body; i++ {
+					d.body = append(d.body, "line")
+				}
+				out := d.render(st, box, 30, height)
+				if n := strings.Count(out, "\n") + 1; n > height {
+					t.Errorf("head %d body %d: %d lines at height %d:\n%s", heads, body, n, height, out)
+				}
+			}
+		}
+	}
+}

@@ -85,7 +85,7 @@ type dialogLayout struct {
 
 // fit works out what shows at inner x height (height counts the box's
 // border): the head, the gaps, the body window and the hint lines.
-func (d dialogLayout) fit(box lipgloss.Style, inner, height int) (head []string, off, rows int, gaps bool, hint []string) {
+func (d dialogLayout) fit(box lipgloss.Style, inner, height int) (head []string, off, rows int, gaps bool, hint []string, pos bool) {
 	avail := max(height-box.GetVerticalFrameSize(), 1)
 	head = d.head
 	hint = wrapLines(d.hint, inner)
@@ -100,29 +100,31 @@ func (d dialogLayout) fit(box lipgloss.Style, inner, height int) (head []string,
 	}
 	// On a tiny screen the head gives way (the title stays), then the hint's
 	// first lines: what the keys do is the last thing to go.
-	for spare < 1 && len(d.body) > 0 && len(head) > 1 {
+	want := min(len(d.body), 1) // a body wants one row; without one, none
+	for spare < want && len(head) > 1 {
 		head = head[:len(head)-1]
 		spare++
 	}
-	for spare < 1 && len(d.body) > 0 && len(hint) > 1 {
+	for spare < want && len(hint) > 1 {
 		hint = hint[1:]
 		spare++
 	}
 	rows = max(min(spare, len(d.body)), 0)
 	if len(d.body) > rows && rows > 1 {
-		rows-- // the position line
+		rows-- // the position line: only where a row is left for it
+		pos = true
 	}
 	maxOff := max(len(d.body)-rows, 0)
 	off = min(max(d.off, 0), maxOff)
 	if d.tail {
 		off = maxOff
 	}
-	return head, off, rows, gaps, hint
+	return head, off, rows, gaps, hint, pos
 }
 
 // bodyRows is how many body lines show at inner x height.
 func (d dialogLayout) bodyRows(box lipgloss.Style, inner, height int) int {
-	_, _, rows, _, _ := d.fit(box, inner, height)
+	_, _, rows, _, _, _ := d.fit(box, inner, height)
 	return rows
 }
 
@@ -135,14 +137,14 @@ func (d dialogLayout) maxOff(box lipgloss.Style, inner, height int) int {
 // inner cells (measured as the terminal does), so no line can push the
 // right border out of its column.
 func (d dialogLayout) render(st *styles.Styles, box lipgloss.Style, inner, height int) string {
-	head, off, rows, gaps, hint := d.fit(box, inner, height)
+	head, off, rows, gaps, hint, pos := d.fit(box, inner, height)
 	lines := make([]string, 0, height)
 	lines = append(lines, head...)
 	if gaps && len(head) > 0 && len(d.body) > 0 {
 		lines = append(lines, "")
 	}
 	lines = append(lines, d.body[off:off+rows]...)
-	if rows < len(d.body) {
+	if pos {
 		pos := fmt.Sprintf("%d–%d of %d", off+1, off+rows, len(d.body))
 		if d.scroll != "" {
 			pos += " · " + d.scroll
