@@ -14,6 +14,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/drill"
@@ -23,6 +27,7 @@ import (
 	"github.com/warroom-dev/warroom/panes/queries"
 	"github.com/warroom-dev/warroom/panes/runbook"
 	"github.com/warroom-dev/warroom/panes/timeline"
+	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
@@ -39,9 +44,27 @@ var pgxErr = errors.New("failed to connect to `user=warroom database=agent_platf
 
 type failing struct{}
 
-func (failing) Pods(context.Context, string) ([]kube.Pod, error) { return nil, pgxErr }
+// Watch watches a clientset whose every list and watch fails.
+func (failing) Watch(ctx context.Context, ns []string) *kube.Watch {
+	cs := fake.NewClientset()
+	cs.PrependReactor("list", "*", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, pgxErr })
+	cs.PrependWatchReactor("*", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, pgxErr })
+	return kube.StartWatch(ctx, cs, kube.WatchOptions{Namespaces: ns})
+}
+func (failing) Logs(context.Context, kube.LogRequest, *probes.Stream[probes.Lines]) error {
+	return pgxErr
+}
 func (failing) RolloutUndo(context.Context, string, string) (kube.UndoResult, error) {
 	return kube.UndoResult{}, pgxErr
+}
+func (failing) RolloutRestart(context.Context, string, string) (kube.RestartResult, error) {
+	return kube.RestartResult{}, pgxErr
+}
+func (failing) Scale(context.Context, string, string, int32) (kube.ScaleResult, error) {
+	return kube.ScaleResult{}, pgxErr
+}
+func (failing) DeletePod(context.Context, string, string) (kube.DeleteResult, error) {
+	return kube.DeleteResult{}, pgxErr
 }
 func (failing) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) ([]prom.Series, error) {
 	return nil, pgxErr
@@ -51,20 +74,30 @@ func (failing) Terminate(context.Context, int) (bool, error)           { return 
 func (failing) Cancel(context.Context, int) (bool, error)              { return false, pgxErr }
 func (failing) Describe(context.Context, string) (rds.Instance, error) { return rds.Instance{}, pgxErr }
 
-// start runs a pane's Init fetches and hands it their answers (not the
-// ticks they arm: those wait).
+// start runs a pane's Init fetches and hands it their answers, and what
+// those answers ask for that comes at once (a watch's next snapshot, a
+// detail read); a Cmd that takes longer (a poll's tick) is dropped.
 func start(p common.Pane) {
 	pending := []tea.Cmd{p.Init()}
-	for len(pending) > 0 {
+	for n := 0; len(pending) > 0 && n < 200; n++ {
 		c := pending[0]
 		pending = pending[1:]
 		if c == nil {
 			continue
 		}
-		if b, ok := c().(tea.BatchMsg); ok {
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-done:
+		case <-time.After(300 * time.Millisecond):
+			continue
+		}
+		if b, ok := msg.(tea.BatchMsg); ok {
 			pending = append(pending, b...)
-		} else if msg := c(); msg != nil {
-			p.Update(msg)
+		} else if msg != nil {
+			_, next := p.Update(msg)
+			pending = append(pending, next)
 		}
 	}
 }
@@ -94,7 +127,7 @@ func allPanes(t *testing.T, broken bool) map[string]common.Pane {
 		Summary: strings.Repeat("a long note 👩‍💻 監視 ", 200)})
 	sess := incident.Session{ID: "a", Title: "DRILL: API 5xx spike", Severity: incident.P1, SeverityKnown: true, Declared: t0}
 	ps := map[string]common.Pane{
-		"pods":       pods.New(c, kp, pods.Config{Namespace: drill.Namespace, Refresh: time.Second}),
+		"pods":       pods.New(c, kp, pods.Config{Namespaces: []string{drill.Namespace}}),
 		"errorrate":  errorrate.New(c, pp, errorrate.Config{Refresh: time.Second}),
 		"queries":    queries.New(c, gp, rp, queries.Config{Refresh: time.Second, RDSInstance: drill.InstanceID}),
 		"escalation": escalation.New(c, escalation.Config{Session: sess}),

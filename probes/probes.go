@@ -50,11 +50,15 @@ type State struct {
 	ErrSince time.Time // first failure of the current failing streak
 	Failures int       // consecutive failures
 	RetryAt  time.Time // when the next attempt is due, while failing
+	// Watching: the data comes from a watch that is connected, so it is
+	// current however long ago it last changed (LastOK is the last
+	// change), and it is never stale.
+	Watching bool
 }
 
 // Stale reports whether data shown is older than maxAge at now.
 func (s State) Stale(now time.Time, maxAge time.Duration) bool {
-	return !s.LastOK.IsZero() && now.Sub(s.LastOK) > maxAge
+	return !s.Watching && !s.LastOK.IsZero() && now.Sub(s.LastOK) > maxAge
 }
 
 // Describe is a one-line human description, e.g.
@@ -69,6 +73,9 @@ func (s State) Describe(now time.Time) string {
 	case Connecting:
 		return "connecting…"
 	case OK:
+		if s.Watching {
+			return "ok · watching · last change " + Ago(now, s.LastOK)
+		}
 		return "ok · updated " + Ago(now, s.LastOK)
 	case Failing:
 		// The age of the data first (stale numbers must never look

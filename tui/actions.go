@@ -132,7 +132,7 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 		note = "DRILL: it runs against the drill's own backends, not a real one."
 	}
 	m.pushModal(&confirmModal{st: m.c.Styles, keys: m.dialogKeys, c: confirmation{
-		title: a.Title, lines: a.Lines, target: a.Target, destructive: a.Destructive, note: note,
+		title: a.Title, lines: a.Lines, target: a.Target, impact: a.Impact, destructive: a.Destructive, note: note,
 		onConfirm: func() tea.Msg { return confirmedAction{a} },
 	}})
 	return nil

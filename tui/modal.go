@@ -178,6 +178,7 @@ type confirmation struct {
 	title       string
 	lines       []string // exactly what will run
 	target      string
+	impact      []string // the blast radius, as the pane knows it
 	destructive bool
 	console     bool   // about the console itself (quit): lines say what happens, nothing runs
 	note        string // what the session's mode will do with it
@@ -247,6 +248,14 @@ func (c *confirmModal) layout() dialogLayout {
 	if c.c.target != "" {
 		body = append(body, "")
 		body = append(body, wrapHard("Against: "+sanitize.Text(c.c.target), inner)...)
+	}
+	if len(c.c.impact) > 0 {
+		body = append(body, "")
+		for _, l := range c.c.impact {
+			for _, w := range wrapLines(sanitize.Text(l), inner) {
+				body = append(body, c.st.Warn.Render(w))
+			}
+		}
 	}
 	if c.c.note != "" {
 		body = append(body, "")

@@ -123,7 +123,7 @@ func newShellWith(t testing.TB, o shellOpts) fixture {
 	}
 	refresh := time.Hour // one fetch per pane: the screen stays still
 	panes := []tui.PaneSpec{
-		{Pane: pods.New(c, sc.Kube(), pods.Config{Namespace: drill.Namespace, Refresh: refresh}), Tab: "Pods"},
+		{Pane: pods.New(c, sc.Kube(), pods.Config{Namespaces: []string{drill.Namespace}}), Tab: "Pods"},
 		{Pane: errorrate.New(c, sc.Prom(), errorrate.Config{Refresh: refresh}), Tab: "Errors"},
 		{Pane: queries.New(c, sc.PG(), sc.RDS(), queries.Config{Refresh: refresh, RDSInstance: drill.InstanceID}), Tab: "Queries"},
 		{Pane: escalation.New(c, escalation.Config{Session: incident.Fold(events)}), Tab: "Escalation"},

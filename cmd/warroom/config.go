@@ -331,9 +331,14 @@ func (c *Config) PostgresDSN() (string, bool) {
 	return "", false
 }
 
-// KubeConfigured reports whether there is a kubeconfig to use.
+// KubeConfigured reports whether there is a kubeconfig (or an in-cluster
+// service account) to use.
 func (c *Config) KubeConfigured() bool {
 	if c.Kube.Kubeconfig != "" || c.Kube.Context != "" || os.Getenv("KUBECONFIG") != "" {
+		return true
+	}
+	// In a pod: client-go falls back to the service account, as kubectl does.
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != "" {
 		return true
 	}
 	home, err := os.UserHomeDir()

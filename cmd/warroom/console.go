@@ -18,6 +18,7 @@ import (
 	"github.com/muesli/termenv"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/go-logr/logr"
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/drill"
 	"github.com/warroom-dev/warroom/internal/sanitize"
@@ -27,6 +28,9 @@ import (
 	"github.com/warroom-dev/warroom/panes/queries"
 	"github.com/warroom-dev/warroom/panes/runbook"
 	"github.com/warroom-dev/warroom/panes/timeline"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
@@ -52,11 +56,19 @@ func console(cfg Config, sys sys, stdout, stderr io.Writer) error {
 	var b backends
 	b.namespace = cfg.Kube.Namespace
 	if cfg.KubeConfigured() {
-		cs, _, err := kube.NewClientset(cfg.Kube.Kubeconfig, cfg.Kube.Context)
+		rc, err := kube.RestConfig(cfg.Kube.Kubeconfig, cfg.Kube.Context)
 		if err != nil {
 			return configErrorf("%v", err)
 		}
-		b.kube = kube.New(cs)
+		cs, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return configErrorf("kubeconfig: %v", err)
+		}
+		client := kube.New(cs)
+		if mc, err := kube.NewMetrics(rc); err == nil {
+			client.Metrics = mc.Pods
+		}
+		b.kube = client
 	}
 	if cfg.Prometheus.URL != "" {
 		p, err := prom.New(cfg.Prometheus.URL, nil)
@@ -235,6 +247,11 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		return configErrorf("log: %v", err)
 	}
 	defer logFile.Close()
+	// client-go logs through klog, which writes to stderr: under the TUI
+	// that would tear the screen. Its lines (a watch that failed and is
+	// retried) go to the log beside the journal instead; the pane shows
+	// the state itself.
+	klog.SetLogger(logr.FromSlogHandler(log.With("from", "client-go").Handler()))
 	log.Info("console started", "journal", j.Path(), "version", version, "drill", mode.Drill, "read_only", mode.ReadOnly, "dry_run", mode.DryRun, "events", len(events))
 	var notice string
 	for _, s := range skipped {
@@ -353,7 +370,7 @@ func anotherIncident(path string, s incident.Session, title string) error {
 // keys, with their place in the grid.
 func buildPanes(c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
 	return []tui.PaneSpec{
-		{Pane: pods.New(c, b.kube, pods.Config{Namespace: b.namespace, Refresh: cfg.Refresh}), Tab: "Pods"},
+		{Pane: pods.New(c, b.kube, pods.Config{Namespaces: kube.SplitNamespaces(b.namespace)}), Tab: "Pods"},
 		{Pane: errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh}), Tab: "Errors"},
 		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
 		{Pane: escalation.New(c, escalation.Config{Session: s}), Tab: "Escalation"},

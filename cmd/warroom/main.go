@@ -128,6 +128,8 @@ type flags struct {
 	dryRun     bool
 	refresh    time.Duration
 	logLevel   string
+
+	allNamespaces bool
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -135,7 +137,8 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "config file (default $XDG_CONFIG_HOME/warroom/config.yaml)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (kube.kubeconfig; default $KUBECONFIG or ~/.kube/config)")
 	fs.StringVar(&f.context, "context", "", "kubeconfig context (kube.context; default the current one)")
-	fs.StringVar(&f.namespace, "namespace", d.Kube.Namespace, "namespace to watch, \"\" for all (kube.namespace)")
+	fs.StringVarP(&f.namespace, "namespace", "n", d.Kube.Namespace, "namespaces to watch, comma-separated (kube.namespace)")
+	fs.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "watch every namespace (kube.namespace: \"\")")
 	fs.StringVar(&f.prometheus, "prometheus", "", "Prometheus URL, e.g. http://localhost:9090 (prometheus.url)")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL DSN (postgres.dsn; else $DATABASE_URL, else libpq PG* variables)")
 	fs.StringVar(&f.rdsInst, "rds-instance", "", "RDS DB instance identifier (rds.instance)")
@@ -162,6 +165,11 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 	set("kubeconfig", func() { c.Kube.Kubeconfig = f.kubeconfig })
 	set("context", func() { c.Kube.Context = f.context })
 	set("namespace", func() { c.Kube.Namespace = f.namespace })
+	set("all-namespaces", func() {
+		if f.allNamespaces {
+			c.Kube.Namespace = ""
+		}
+	})
 	set("prometheus", func() { c.Prometheus.URL = f.prometheus })
 	set("postgres", func() { c.Postgres.DSN = f.postgres })
 	set("rds-instance", func() { c.RDS.Instance = f.rdsInst })

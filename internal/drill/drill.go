@@ -32,6 +32,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,7 @@ type Scenario struct {
 	written map[string]string   // pod name → the status last written
 	created int                 // pods created by the drill's controller so far
 	health  []healthChange      // of the story's service, in time order
+	extra   map[string]Revision // ReplicaSets the drill's controller made (restarts), by name
 	killed  map[int]time.Time   // pg_terminate_backend, by pid
 	stopped map[int]time.Time   // pg_cancel_backend, by pid
 }
@@ -95,7 +97,7 @@ type healthChange struct {
 // New starts a scenario at start, following clock now.
 func New(start time.Time, now func() time.Time) *Scenario {
 	return &Scenario{Start: start, Now: now, story: NewStory(), cs: fake.NewClientset(),
-		pods: map[string]podState{}, written: map[string]string{},
+		pods: map[string]podState{}, written: map[string]string{}, extra: map[string]Revision{},
 		killed: map[int]time.Time{}, stopped: map[int]time.Time{}}
 }
 
@@ -126,26 +128,6 @@ func (s *Scenario) Story() Story { return s.story }
 func (s *Scenario) Elapsed() time.Duration { return s.Now().Sub(s.Start) }
 
 // ---- Kubernetes -------------------------------------------------------------
-
-// Kube is the drill's kube.Probe: the real probe over the fake clientset,
-// with the cluster brought up to scenario time before each read, and
-// RolloutUndo followed by the drill's deployment controller.
-func (s *Scenario) Kube() kube.Probe { return kubeProbe{s: s} }
-
-type kubeProbe struct{ s *Scenario }
-
-func (k kubeProbe) Pods(ctx context.Context, ns string) ([]kube.Pod, error) {
-	k.s.mu.Lock()
-	defer k.s.mu.Unlock()
-	if err := k.s.syncCluster(ctx, k.s.Now()); err != nil {
-		return nil, err
-	}
-	return kube.New(k.s.cs).Pods(ctx, ns)
-}
-
-func (k kubeProbe) RolloutUndo(ctx context.Context, ns, name string) (kube.UndoResult, error) {
-	return k.s.RolloutUndo(ctx, ns, name)
-}
 
 // RolloutUndo is kubectl rollout undo on the drill's cluster (kube.RolloutUndo
 // on the fake clientset), at s.Now(); the drill's controller then rolls the
@@ -214,9 +196,18 @@ func (s *Scenario) seed(ctx context.Context) error {
 		}
 		for _, r := range d.Revisions {
 			n := int32(len(r.Pods))
+			// The ReplicaSet was made when its first pod was (a revision
+			// without pods left: long ago).
+			made := s.Start.Add(-60 * 24 * time.Hour)
+			for i, p := range r.Pods {
+				if i == 0 || s.Start.Add(-p.Age).Before(made) {
+					made = s.Start.Add(-p.Age)
+				}
+			}
 			rs := &appsv1.ReplicaSet{
 				ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-" + r.Hash, Namespace: ns, UID: types.UID("drill-rs-" + d.Name + "-" + r.Hash),
-					Labels: map[string]string{"app": d.Name, appsv1.DefaultDeploymentUniqueLabelKey: r.Hash},
+					CreationTimestamp: metav1.NewTime(made),
+					Labels:            map[string]string{"app": d.Name, appsv1.DefaultDeploymentUniqueLabelKey: r.Hash},
 					Annotations: map[string]string{revisionAnnotation: fmt.Sprint(r.Number), kube.ChangeCauseAnnotation: r.ChangeCause,
 						"deployment.kubernetes.io/desired-replicas": fmt.Sprint(d.Replicas)},
 					OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(dep, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
@@ -290,12 +281,51 @@ func (s *Scenario) rollOver(ctx context.Context, ns, name string, at time.Time) 
 			target = rs
 		}
 	}
-	if target == nil {
-		return fmt.Errorf("no ReplicaSet of deployment %s matches its template", name)
-	}
 	var rev Revision
-	for _, r := range sd.Revisions {
-		if name+"-"+r.Hash == target.Name {
+	if target == nil {
+		// A new template (a rollout restart): a new ReplicaSet, whose
+		// pods do what pods of the same image do.
+		img := kube.Images(dep.Spec.Template)
+		found := false
+		for _, r := range sd.Revisions {
+			if r.Image == img {
+				rev, found = r, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("the drill knows no revision of deployment %s with image %s", name, img)
+		}
+		s.created++
+		rev.Hash = podSuffix(1000+s.created) + "7c"
+		tpl := *dep.Spec.Template.DeepCopy()
+		if tpl.Labels == nil {
+			tpl.Labels = map[string]string{}
+		}
+		tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = rev.Hash
+		zero := int32(0)
+		rs := &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-" + rev.Hash, Namespace: ns, UID: types.UID("drill-rs-" + name + "-" + rev.Hash),
+				Labels:            map[string]string{"app": name, appsv1.DefaultDeploymentUniqueLabelKey: rev.Hash},
+				CreationTimestamp: metav1.NewTime(at),
+				Annotations:       map[string]string{revisionAnnotation: fmt.Sprint(newest + 1), kube.ChangeCauseAnnotation: dep.Annotations[kube.ChangeCauseAnnotation]},
+				OwnerReferences:   []metav1.OwnerReference{*metav1.NewControllerRef(dep, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
+			Spec: appsv1.ReplicaSetSpec{Replicas: &zero,
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name, appsv1.DefaultDeploymentUniqueLabelKey: rev.Hash}},
+				Template: tpl},
+		}
+		if target, err = apps.ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		owned[target.Name] = true
+		newest++
+		s.extra[target.Name] = rev
+	} else {
+		for _, r := range sd.Revisions {
+			if name+"-"+r.Hash == target.Name {
+				rev = r
+			}
+		}
+		if r, ok := s.extra[target.Name]; ok {
 			rev = r
 		}
 	}
@@ -335,9 +365,9 @@ func (s *Scenario) rollOver(ctx context.Context, ns, name string, at time.Time) 
 		ref := metav1.GetControllerOfNoCopy(&p)
 		switch {
 		case ref == nil || ref.Kind != "ReplicaSet" || !owned[ref.Name]:
-		case ref.Name == target.Name:
+		case ref.Name == target.Name && have < replicas:
 			have++
-		default:
+		default: // an old revision's pod, or one too many after a scale-down
 			if err := s.cs.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
 				return err
 			}
@@ -417,6 +447,90 @@ func (s *Scenario) syncCluster(ctx context.Context, now time.Time) error {
 			return err
 		}
 		s.written[name] = key
+	}
+	return s.syncDeployments(ctx, now)
+}
+
+// syncDeployments writes the deployments' and ReplicaSets' status from
+// their pods at time now, as the controllers would: replicas, updated,
+// ready, available, and the Progressing condition. Only changes are
+// written.
+func (s *Scenario) syncDeployments(ctx context.Context, now time.Time) error {
+	ns := s.story.Namespace
+	apps := s.cs.AppsV1()
+	rss, err := apps.ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	type count struct{ replicas, ready int32 }
+	byRS := map[string]*count{}
+	for name, p := range s.pods {
+		rs := name[:strings.LastIndexByte(name, '-')]
+		c := byRS[rs]
+		if c == nil {
+			c = &count{}
+			byRS[rs] = c
+		}
+		c.replicas++
+		if _, st := podStatus(p, now); len(st) == 1 && st[0].Ready {
+			c.ready++
+		}
+	}
+	deps, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for i := range deps.Items {
+		d := &deps.Items[i]
+		var st appsv1.DeploymentStatus
+		for j := range rss.Items {
+			rs := &rss.Items[j]
+			if !kube.ControlledBy(&rs.ObjectMeta, "Deployment", d.Name, d.UID) {
+				continue
+			}
+			c := byRS[rs.Name]
+			if c == nil {
+				c = &count{}
+			}
+			if rs.Status.Replicas != c.replicas || rs.Status.ReadyReplicas != c.ready {
+				rs.Status = appsv1.ReplicaSetStatus{Replicas: c.replicas, ReadyReplicas: c.ready, AvailableReplicas: c.ready,
+					FullyLabeledReplicas: c.replicas, ObservedGeneration: rs.Generation}
+				if _, err := apps.ReplicaSets(ns).UpdateStatus(ctx, rs, metav1.UpdateOptions{}); err != nil {
+					return err
+				}
+			}
+			st.Replicas += c.replicas
+			st.ReadyReplicas += c.ready
+			st.AvailableReplicas += c.ready
+			if kube.EqualIgnoreHash(rs.Spec.Template, d.Spec.Template) {
+				st.UpdatedReplicas += c.replicas
+			}
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		st.UnavailableReplicas = max(want-st.AvailableReplicas, 0)
+		st.ObservedGeneration = d.Generation
+		reason, msg := "ReplicaSetUpdated", fmt.Sprintf("ReplicaSet is progressing (%d of %d updated replicas available)", min(st.AvailableReplicas, st.UpdatedReplicas), want)
+		if st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want {
+			reason, msg = "NewReplicaSetAvailable", "ReplicaSet has successfully progressed."
+		}
+		avail := corev1.ConditionTrue
+		if st.AvailableReplicas < want {
+			avail = corev1.ConditionFalse
+		}
+		st.Conditions = []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentAvailable, Status: avail, Reason: "MinimumReplicas"},
+			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: reason, Message: msg},
+		}
+		if key := fmt.Sprintf("%+v", st); s.written["deployment/"+d.Name] != key {
+			d.Status = st
+			if _, err := apps.Deployments(ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+			s.written["deployment/"+d.Name] = key
+		}
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
-func apiPods(t *testing.T, p kube.Probe) map[string]kube.Pod {
+func apiPods(t *testing.T, p *KubeProbe) map[string]kube.Pod {
 	t.Helper()
 	pods, err := p.Pods(context.Background(), Namespace)
 	if err != nil {

@@ -69,9 +69,12 @@ func (s *Scenario) alert(incidentID, key string, at time.Duration, a Alert, stat
 // The ops of the drill's actions (incident.ActionFields.Op). Replay
 // re-applies finished ones found in a journal.
 const (
-	OpRolloutUndo = kube.OpRolloutUndo // Target: KubeTarget("deployment", ns, name)
-	OpTerminate   = pg.OpTerminate     // Target: PIDTarget(pid)
-	OpCancel      = pg.OpCancel        // Target: PIDTarget(pid)
+	OpRolloutUndo    = kube.OpRolloutUndo    // Target: KubeTarget("deployment", ns, name)
+	OpRolloutRestart = kube.OpRolloutRestart // Target: KubeTarget("deployment", ns, name)
+	OpScale          = kube.OpScale          // Target: KubeTarget("deployment", ns, name); Lines: … --replicas=N
+	OpDeletePod      = kube.OpDeletePod      // Target: KubeTarget("pod", ns, name)
+	OpTerminate      = pg.OpTerminate        // Target: PIDTarget(pid)
+	OpCancel         = pg.OpCancel           // Target: PIDTarget(pid)
 )
 
 // KubeTarget is an action's target for a namespaced object, e.g.
@@ -119,6 +122,19 @@ func (s *Scenario) Replay(events []incident.Event) {
 		case OpRolloutUndo:
 			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "deployment" {
 				_, _ = s.rolloutUndoAt(ctx, ns, name, ev.Time)
+			}
+		case OpRolloutRestart:
+			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "deployment" {
+				_, _ = s.restartAt(ctx, ns, name, ev.Time)
+			}
+		case OpScale:
+			n, okn := replicasOf(a.Lines)
+			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && okn && kind == "deployment" {
+				_, _ = s.scaleAt(ctx, ns, name, n, ev.Time)
+			}
+		case OpDeletePod:
+			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "pod" {
+				_, _ = s.deleteAt(ctx, ns, name, ev.Time)
 			}
 		case OpTerminate:
 			if pid, ok := ParsePIDTarget(a.Target); ok {

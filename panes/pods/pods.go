@@ -1,6 +1,11 @@
-// Package pods is the pods pane: the namespace's pods, worst first, with
-// kubectl's status reasons. (Deployments, rollout history, pod detail and
-// actions come with the pods-pane issue.)
+// Package pods is the pods pane: the watched namespaces' pods, worst first,
+// with kubectl's columns; one summary line per deployment with its rollout;
+// a pod's detail (containers, last termination, events, logs); and rollout
+// undo, restart, scale and pod delete through the shell's one action path.
+//
+// It reads a kube.Watch: the pods are listed once and then watched, and
+// bursts of changes arrive as one snapshot (probes.Stream). Nothing here
+// calls the API server from Update or View.
 package pods
 
 import (
@@ -10,10 +15,10 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"k8s.io/apimachinery/pkg/util/duration"
 
-	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
@@ -22,162 +27,504 @@ import (
 
 // Config says what to watch.
 type Config struct {
-	Namespace string
-	Refresh   time.Duration
+	// Namespaces to watch; "" (or none) for all.
+	Namespaces []string
 }
 
 // KeyMap is the pane's bindings.
 type KeyMap struct {
 	common.NavKeys
-	Undo key.Binding
+	Filter, Clear, Open, Back         key.Binding
+	Undo, Restart, Scale, Delete      key.Binding
+	Previous, Follow, Container       key.Binding
+	FilterDone, FilterCancel, FilterX key.Binding
 }
 
-// DefaultKeyMap returns the pane's bindings.
+// DefaultKeyMap returns the pane's bindings (k9s's where they do not clash
+// with the console's own).
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		NavKeys: common.DefaultNavKeys(),
-		Undo:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo rollout")),
+		NavKeys:   common.DefaultNavKeys(),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter pods")),
+		Clear:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "pod detail & logs")),
+		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back to the list")),
+		Undo:      key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo rollout")),
+		Restart:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rollout restart")),
+		Scale:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "scale")),
+		Delete:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete pod")),
+		Previous:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous container's log")),
+		Follow:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow log")),
+		Container: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "next container")),
+
+		FilterDone:   key.NewBinding(key.WithKeys("enter", "up", "down", "tab"), key.WithHelp("enter", "in filter: keep it, move in the list")),
+		FilterCancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "in filter: cancel")),
+		FilterX:      key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	}
 }
 
 // Model is the pods pane.
 type Model struct {
-	c      common.Common
-	cfg    Config
-	keys   KeyMap
-	probe  kube.Probe
-	feed   *probes.Feed[[]kube.Pod]
+	c     common.Common
+	cfg   Config
+	keys  KeyMap
+	probe kube.Probe
+
+	watch  *kube.Watch
+	cancel context.CancelFunc
+	snap   kube.Snapshot
+	have   bool // a snapshot arrived
+	state  probes.State
+	onLost func(probes.Change) tea.Cmd
+
+	// shown is the filtered rows as indexes into snap.Pods, rebuilt when
+	// the snapshot or the filter changes (never per frame).
+	shown  []int
+	filter textinput.Model
+	typing bool
 	cursor common.Cursor
-	w, h   int
-}
+	sel    string // ns/name of the selected pod: kept across snapshots
 
-// New makes the pane; probe nil means Kubernetes is not configured.
-func New(c common.Common, probe kube.Probe, cfg Config) *Model {
-	var fetch func(context.Context) ([]kube.Pod, error)
-	if probe != nil {
-		ns := cfg.Namespace
-		fetch = func(ctx context.Context) ([]kube.Pod, error) { return probe.Pods(ctx, ns) }
-	}
-	feed := probes.NewFeed(tag, cfg.Refresh, c.Now, fetch, "set --kubeconfig/--context or kube.kubeconfig")
-	feed.OnChange = c.ProbeEvents("kubernetes")
-	m := &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), probe: probe, feed: feed}
-	m.keys.Undo.SetEnabled(probe != nil)
-	return m
-}
+	detail *detail // the pod opened with enter
 
-func (m *Model) Title() string {
-	if m.cfg.Namespace == "" {
-		return "Pods (all namespaces)"
-	}
-	return "Pods · " + sanitize.Line(m.cfg.Namespace)
-}
-func (m *Model) Init() tea.Cmd            { return m.feed.Start() }
-func (m *Model) SetSize(w, h int)         { m.w, m.h = w, h }
-func (m *Model) Capturing() bool          { return false }
-func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Undo} }
-func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.keys.NavKeys.Bindings(), {m.keys.Undo}}
-}
-func (m *Model) Backends() []common.Backend {
-	return []common.Backend{{Name: "kube", State: m.feed.State}}
-}
-
-// Update handles keys and this pane's poll results.
-func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
-	if ok, cmd := m.feed.Update(msg); ok {
-		return m, cmd
-	}
-	switch msg := msg.(type) {
-	case tea.KeyMsg:
-		if key.Matches(msg, m.keys.Undo) {
-			return m, m.undo()
-		}
-		m.cursor.Handle(msg, m.keys.NavKeys, len(m.feed.Data), m.rows())
-	case common.ActionDoneMsg:
-		if msg.Tag == tag && msg.Executed {
-			return m, m.feed.Restart(nil) // show what the action did now, not at the next poll
-		}
-	}
-	return m, nil
+	w, h int
 }
 
 const tag = "pods"
 
-// deployment is the deployment that owns the selected pod, as far as the
-// row tells: its ReplicaSet's name without the pod-template hash.
-func (m *Model) deployment() (ns, name string, ok bool) {
-	if m.cursor.Pos >= len(m.feed.Data) {
-		return "", "", false
+// New makes the pane; probe nil means Kubernetes is not configured.
+func New(c common.Common, probe kube.Probe, cfg Config) *Model {
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "name, status, node or deployment"
+	ti.CharLimit = 200
+	m := &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), probe: probe, filter: ti, onLost: c.ProbeEvents("kubernetes")}
+	if probe == nil {
+		m.state = probes.State{Status: probes.NotConfigured, Hint: "set --kubeconfig/--context or kube.kubeconfig"}
+	} else {
+		m.state = probes.State{Status: probes.Connecting}
 	}
-	p := m.feed.Data[m.cursor.Pos]
-	kind, rs, _ := strings.Cut(p.Owner, "/")
-	i := strings.LastIndexByte(rs, '-')
-	if kind != "ReplicaSet" || i <= 0 {
-		return "", "", false
-	}
-	return p.Namespace, rs[:i], true
+	m.syncKeys()
+	return m
 }
 
-// undoAction is the rollout undo of the selected pod's deployment.
-// (The pods issue adds the revisions and images to the confirmation.)
-func (m *Model) undoAction() (common.Action, bool) {
-	ns, name, ok := m.deployment()
-	if !ok || m.probe == nil {
-		return common.Action{}, false
+// Title names the pane and what it watches.
+func (m *Model) Title() string {
+	t := "Pods"
+	switch ns := m.cfg.Namespaces; {
+	case len(ns) == 0 || (len(ns) == 1 && ns[0] == ""):
+		t += " (all namespaces)"
+	default:
+		t += " · " + sanitize.Line(strings.Join(ns, ","))
 	}
-	probe := m.probe
-	return common.Action{
-		Title:       "Roll back deployment/" + name + " to its previous revision",
-		Kind:        incident.ActionKube,
-		Op:          kube.OpRolloutUndo,
-		Lines:       []string{"kubectl rollout undo deployment/" + name + " -n " + ns},
-		Target:      kube.Target("deployment", ns, name),
-		Destructive: true,
-		Timeout:     30 * time.Second,
-		Tag:         tag,
-		Run: func(ctx context.Context, progress func(string)) common.Outcome {
-			res, err := probe.RolloutUndo(ctx, ns, name)
-			if err != nil {
-				return common.Outcome{Err: err}
-			}
-			return common.Outcome{Result: res.String()}
-		},
-	}, true
+	if m.detail != nil {
+		t += " · " + sanitize.Line(m.detail.name)
+	}
+	return t
 }
 
-func (m *Model) undo() tea.Cmd {
-	a, ok := m.undoAction()
-	if !ok {
-		return common.Flash("rollout undo: the selected pod has no deployment (no ReplicaSet owner)", true)
-	}
-	return common.Do(a)
-}
-
-// Offers puts the rollout undo of the selected pod's deployment in the
-// command palette.
-func (m *Model) Offers() []common.Offer {
-	a, ok := m.undoAction()
-	if !ok {
+// Init starts the watch: informers run in the probe's goroutines, the pane
+// drains their snapshots through one re-armed Cmd.
+func (m *Model) Init() tea.Cmd {
+	if m.probe == nil {
 		return nil
 	}
-	return []common.Offer{{Name: a.Title, Key: m.keys.Undo.Help().Key, Cmd: common.Do(a)}}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.watch = m.probe.Watch(ctx, m.cfg.Namespaces)
+	return m.watch.Stream().Next()
 }
 
-func (m *Model) rows() int { return max(m.h-3, 1) }
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	m.filter.Width = max(w-3, 1)
+	m.cursor.Clamp(len(m.shown), m.rows())
+	if m.detail != nil {
+		m.detail.w, m.detail.h = w, h
+	}
+}
 
-// View renders the state line, a summary, and the table.
-func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
+func (m *Model) Capturing() bool { return m.typing }
 
-func (m *Model) view() string {
+func (m *Model) ShortHelp() []key.Binding {
+	switch {
+	case m.typing:
+		return []key.Binding{m.keys.FilterDone, m.keys.FilterCancel}
+	case m.detail != nil:
+		return []key.Binding{m.keys.Previous, m.keys.Follow, m.keys.Back}
+	}
+	return []key.Binding{m.keys.Open, m.keys.Filter, m.keys.Undo}
+}
+
+func (m *Model) FullHelp() [][]key.Binding {
+	if m.detail != nil {
+		return [][]key.Binding{m.keys.NavKeys.Bindings(), {m.keys.Previous, m.keys.Follow, m.keys.Container, m.keys.Back},
+			{m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete}}
+	}
+	return [][]key.Binding{m.keys.NavKeys.Bindings(), {m.keys.Open, m.keys.Filter, m.keys.Clear},
+		{m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete}}
+}
+
+func (m *Model) Backends() []common.Backend {
+	return []common.Backend{{Name: "kube", State: m.state}}
+}
+
+// syncKeys enables the bindings that do something now, so help shows only
+// those.
+func (m *Model) syncKeys() {
+	on := m.probe != nil
+	list := m.detail == nil && !m.typing
+	m.keys.Filter.SetEnabled(on && list)
+	m.keys.Clear.SetEnabled(on && list && m.filter.Value() != "")
+	m.keys.Open.SetEnabled(on && list)
+	m.keys.Back.SetEnabled(m.detail != nil)
+	for _, b := range []*key.Binding{&m.keys.Undo, &m.keys.Restart, &m.keys.Scale, &m.keys.Delete} {
+		b.SetEnabled(on && !m.typing)
+	}
+	for _, b := range []*key.Binding{&m.keys.Previous, &m.keys.Follow, &m.keys.Container} {
+		b.SetEnabled(m.detail != nil)
+	}
+	m.keys.FilterDone.SetEnabled(m.typing)
+	m.keys.FilterCancel.SetEnabled(m.typing)
+	m.keys.FilterX.SetEnabled(false)
+}
+
+// Update handles keys, the watch's snapshots and the detail's messages.
+func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	if m.watch != nil {
+		if sm, ok := m.watch.Stream().Match(msg); ok {
+			if sm.Closed {
+				return m, nil
+			}
+			cmds := []tea.Cmd{m.watch.Stream().Next(), m.setSnapshot(sm.Data)}
+			if m.detail != nil {
+				cmds = append(cmds, m.detail.refresh(m.watch))
+			}
+			return m, tea.Batch(cmds...)
+		}
+	}
+	if m.detail != nil {
+		if ok, cmd := m.detail.update(msg); ok {
+			return m, cmd
+		}
+	}
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		cmd := m.key(msg)
+		m.syncKeys()
+		return m, cmd
+	case common.ActionDoneMsg:
+		// Nothing to re-read: the watch shows what the action changed.
+	}
+	return m, nil
+}
+
+func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	if m.typing {
+		switch {
+		case key.Matches(k, m.keys.FilterCancel):
+			m.typing = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.refilter()
+			return nil
+		case key.Matches(k, m.keys.FilterDone):
+			m.typing = false
+			m.filter.Blur()
+			return nil
+		}
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(k)
+		m.refilter()
+		return cmd
+	}
+	if m.detail != nil {
+		switch {
+		case key.Matches(k, m.keys.Back):
+			m.detail.close()
+			m.detail = nil
+			return nil
+		case key.Matches(k, m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete):
+			return m.act(k, m.detail.ns, m.detail.name)
+		}
+		return m.detail.key(k, m.keys)
+	}
+	switch {
+	case key.Matches(k, m.keys.Filter):
+		m.typing = true
+		return m.filter.Focus()
+	case key.Matches(k, m.keys.Clear):
+		m.filter.SetValue("")
+		m.refilter()
+		return nil
+	case key.Matches(k, m.keys.Open):
+		p, ok := m.selected()
+		if !ok {
+			return nil
+		}
+		m.detail = newDetail(m.c, m.probe, p.Namespace, p.Name)
+		m.detail.w, m.detail.h = m.w, m.h
+		return tea.Batch(m.detail.refresh(m.watch), m.detail.startLogs())
+	case key.Matches(k, m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete):
+		p, ok := m.selected()
+		if !ok {
+			return common.Flash("no pod selected", true)
+		}
+		return m.act(k, p.Namespace, p.Name)
+	}
+	if m.cursor.Handle(k, m.keys.NavKeys, len(m.shown), m.rows()) {
+		if p, ok := m.selected(); ok {
+			m.sel = p.Namespace + "/" + p.Name
+		}
+	}
+	return nil
+}
+
+// setSnapshot takes a new snapshot: state, filter, and the selection kept
+// on the same pod however the order changed.
+func (m *Model) setSnapshot(s kube.Snapshot) tea.Cmd {
+	m.snap, m.have = s, true
+	before := m.state
+	now := m.c.Now()
+	switch {
+	case s.Err != nil:
+		m.state.Status, m.state.LastErr = probes.Failing, s.Err
+		if before.Status != probes.Failing {
+			m.state.ErrSince = s.ErrSince
+			m.state.LastOK = time.Time{}
+			if before.Status == probes.OK {
+				m.state.LastOK = s.ErrSince // the caches are as of the failure
+			}
+		}
+		m.state.RetryAt = time.Time{}
+	case !s.Synced:
+		if before.Status != probes.Failing {
+			m.state.Status = probes.Connecting
+		}
+	default:
+		last := s.LastChange
+		if last.IsZero() {
+			last = now
+		}
+		m.state = probes.State{Status: probes.OK, LastOK: last, Watching: true}
+	}
+	m.refilter()
+	switch {
+	case m.onLost == nil:
+	case before.Status != probes.Failing && m.state.Status == probes.Failing:
+		return m.onLost(probes.Change{Lost: true, Err: s.Err, At: now})
+	case before.Status == probes.Failing && m.state.Status == probes.OK:
+		return m.onLost(probes.Change{Down: now.Sub(before.ErrSince), At: now})
+	}
+	return nil
+}
+
+// refilter rebuilds the shown rows and finds the selected pod again.
+func (m *Model) refilter() {
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	m.shown = m.shown[:0]
+	for i, p := range m.snap.Pods {
+		if q == "" || matches(p, q) {
+			m.shown = append(m.shown, i)
+		}
+	}
+	if m.sel != "" {
+		for i, idx := range m.shown {
+			p := m.snap.Pods[idx]
+			if p.Namespace+"/"+p.Name == m.sel {
+				m.cursor.Pos = i
+				break
+			}
+		}
+	}
+	m.cursor.Clamp(len(m.shown), m.rows())
+	if p, ok := m.selected(); ok {
+		m.sel = p.Namespace + "/" + p.Name
+	}
+}
+
+func matches(p kube.Pod, q string) bool {
+	for _, f := range []string{p.Name, p.Status, p.Node, p.Deployment, p.Namespace} {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// selected is the pod under the cursor.
+func (m *Model) selected() (kube.Pod, bool) {
+	if m.cursor.Pos < 0 || m.cursor.Pos >= len(m.shown) {
+		return kube.Pod{}, false
+	}
+	return m.snap.Pods[m.shown[m.cursor.Pos]], true
+}
+
+// deploymentOf is the deployment owning pod ns/name, from the snapshot.
+func (m *Model) deploymentOf(ns, name string) (kube.Deployment, bool) {
+	var dep string
+	for _, p := range m.snap.Pods {
+		if p.Namespace == ns && p.Name == name {
+			dep = p.Deployment
+			break
+		}
+	}
+	if dep == "" {
+		return kube.Deployment{}, false
+	}
+	for _, d := range m.snap.Deployments {
+		if d.Namespace == ns && d.Name == dep {
+			return d, true
+		}
+	}
+	return kube.Deployment{}, false
+}
+
+// ---- list view -----------------------------------------------------------------
+
+// header lines above the table: state, filter, forbidden, deployments.
+func (m *Model) headLines() []string {
+	st := m.c.Styles
+	now := m.c.Now()
+	lines := []string{common.StateLineFit(st, m.state, now, time.Hour, m.w)}
+	if m.state.Status == probes.Connecting && !m.have {
+		return append(lines, st.Muted.Render(common.Truncate("listing pods, deployments, replicasets and events…", m.w)))
+	}
+	for _, f := range m.snap.Forbidden {
+		lines = append(lines, st.Warn.Render(common.Truncate("⚠ "+sanitize.Line(f), m.w)))
+	}
+	if m.snap.Metrics != "" && m.w >= 110 {
+		lines = append(lines, st.Muted.Render(common.Truncate("CPU/MEM: "+sanitize.Line(m.snap.Metrics), m.w)))
+	}
+	// One line per deployment, those needing attention first; at most a
+	// third of the pane, the rest counted.
+	deps := m.snap.Deployments
+	maxDeps := max(m.h/3, 1)
+	order := make([]kube.Deployment, 0, len(deps))
+	for _, d := range deps {
+		if len(d.NotHealthy) > 0 || d.Progress != "complete" {
+			order = append(order, d)
+		}
+	}
+	for _, d := range deps {
+		if len(d.NotHealthy) == 0 && d.Progress == "complete" {
+			order = append(order, d)
+		}
+	}
+	for i, d := range order {
+		if i == maxDeps-1 && len(order) > maxDeps {
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("+%d more deployments", len(order)-i)))
+			break
+		}
+		lines = append(lines, m.deploymentLine(d, now))
+	}
+	if m.typing || m.filter.Value() != "" {
+		if m.typing {
+			lines = append(lines, m.filter.View())
+		} else {
+			lines = append(lines, st.Muted.Render(common.Truncate(fmt.Sprintf("filter %q: %d of %d pods · esc clears", sanitize.Line(m.filter.Value()), len(m.shown), len(m.snap.Pods)), m.w)))
+		}
+	}
+	return lines
+}
+
+func (m *Model) deploymentLine(d kube.Deployment, now time.Time) string {
+	st := m.c.Styles
+	s := sanitize.Line(d.Summary(now))
+	if len(m.cfg.Namespaces) != 1 || m.cfg.Namespaces[0] == "" {
+		s = sanitize.Line(d.Namespace) + "/" + s
+	}
+	if d.Progress != "complete" {
+		s += " · " + d.Progress
+	}
+	if cur, ok := d.Current(); ok && m.w >= 100 {
+		s += " · " + sanitize.Line(cur.Image)
+		if prev, ok := d.Previous(); ok {
+			s += fmt.Sprintf(" (prev rev %d %s)", prev.Revision, sanitize.Line(prev.Image))
+		}
+	}
+	s = common.Truncate(s, m.w)
+	switch {
+	case len(d.NotHealthy) > 0 || d.Progress == "stalled":
+		return st.Bad.Render(s)
+	case d.Progress != "complete":
+		return st.Warn.Render(s)
+	}
+	return st.Muted.Render(s)
+}
+
+func (m *Model) rows() int {
+	if m.detail != nil {
+		return max(m.h, 1)
+	}
+	return max(m.h-len(m.headLines())-2, 1)
+}
+
+// View renders the pane.
+func (m *Model) View() string {
+	if m.detail != nil {
+		return common.Clip(m.detail.view(m.w, m.h), m.w, m.h)
+	}
+	return common.Clip(m.listView(), m.w, m.h)
+}
+
+// columns are the table's widths for the pane's width.
+type columns struct {
+	name, ready, status, restarts, age, node, cpu, mem int
+	withAgo                                            bool
+	restartsH                                          string
+}
+
+func (m *Model) columns() columns {
+	c := columns{ready: 6, status: 17, restarts: 8, age: 5, restartsH: "RESTARTS"}
+	if m.w >= 96 { // room for kubectl's "4 (2m12s ago)"
+		c.withAgo, c.restarts = true, 14
+	}
+	if m.w >= 120 {
+		c.node = 16
+	}
+	if m.w >= 140 && m.snap.Metrics == "" && m.anyUsage() {
+		c.cpu, c.mem = 6, 7
+	}
+	if m.w < 70 {
+		c.ready, c.status, c.restarts, c.restartsH = 5, 16, 3, "RST"
+	}
+	if m.w < 56 {
+		c.age = 0
+	}
+	used := c.ready + c.status + c.restarts + 3
+	for _, w := range []int{c.age, c.node, c.cpu, c.mem} {
+		if w > 0 {
+			used += w + 1
+		}
+	}
+	c.name = max(m.w-used, 8)
+	return c
+}
+
+func (m *Model) anyUsage() bool {
+	for _, p := range m.snap.Pods {
+		if p.HasUsage {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) listView() string {
 	st := m.c.Styles
 	now := m.c.Now()
 	var b strings.Builder
-	b.WriteString(common.StateLineFit(st, m.feed.State, now, 3*m.feed.Interval, m.w) + "\n")
-	if m.feed.State.LastOK.IsZero() {
-		b.WriteString(common.FailureDetail(m.c.Styles, m.feed.State, m.w, max(m.h-2, 1)))
+	for _, l := range m.headLines() {
+		b.WriteString(l + "\n")
+	}
+	if !m.have || (!m.snap.Synced && len(m.snap.Pods) == 0) {
+		if m.state.Status == probes.Failing || m.state.Status == probes.NotConfigured {
+			b.WriteString(common.FailureDetail(st, m.state, m.w, max(m.h-2, 1)))
+		}
 		return b.String() // no data yet: say nothing rather than "0 pods"
 	}
-	pods := m.feed.Data
+	pods := m.snap.Pods
 	bad := 0
 	for _, p := range pods {
 		if !p.Healthy() {
@@ -185,59 +532,84 @@ func (m *Model) view() string {
 		}
 	}
 	summary := fmt.Sprintf("%d pods", len(pods))
+	if !m.snap.Synced {
+		summary += " so far (still listing)"
+	}
 	if bad > 0 {
 		summary += " · " + st.Bad.Render(fmt.Sprintf("%d need attention", bad))
 	} else if len(pods) > 0 {
 		summary += " · " + st.OK.Render("all healthy")
 	}
 	b.WriteString(summary + "\n")
-	// Columns: the name gets what is left; narrow panes drop AGE and
-	// shorten headers before the name suffers.
-	readyW, statusW, restartsW, ageW := 6, 17, 8, 5
-	restartsH := "RESTARTS"
-	withAgo := m.w >= 96 // room for kubectl's "4 (2m12s ago)"
-	if withAgo {
-		restartsW = 14
+	c := m.columns()
+	header := common.Pad("NAME", c.name) + " " + common.Pad("READY", c.ready) + " " + common.Pad("STATUS", c.status) + " " + common.PadLeft(c.restartsH, c.restarts)
+	if c.age > 0 {
+		header += " " + common.PadLeft("AGE", c.age)
 	}
-	if m.w < 70 {
-		readyW, statusW, restartsW, restartsH = 5, 16, 3, "RST"
+	if c.node > 0 {
+		header += " " + common.Pad("NODE", c.node)
 	}
-	if m.w < 56 {
-		ageW = 0
+	if c.cpu > 0 {
+		header += " " + common.PadLeft("CPU", c.cpu) + " " + common.PadLeft("MEM", c.mem)
 	}
-	nameW := max(m.w-readyW-statusW-restartsW-ageW-4, 8)
-	header := common.Pad("NAME", nameW) + " " + common.Pad("READY", readyW) + " " + common.Pad("STATUS", statusW) + " " + common.PadLeft(restartsH, restartsW)
-	if ageW > 0 {
-		header += " " + common.PadLeft("AGE", ageW)
+	b.WriteString(st.Table.Header.Render(common.Truncate(header, m.w)) + "\n")
+	if len(m.shown) == 0 && m.filter.Value() != "" {
+		b.WriteString(st.Muted.Render(common.Truncate("no pod matches the filter · esc clears it", m.w)))
+		return b.String()
 	}
-	b.WriteString(st.Table.Header.Render(header) + "\n")
 	cur := m.cursor // a copy: drawing never moves the cursor
-	start, end := cur.Window(len(pods), m.rows())
+	start, end := cur.Window(len(m.shown), m.rows())
 	for i := start; i < end; i++ {
-		p := pods[i]
-		status := common.Pad(sanitize.Line(p.Status), statusW)
-		selected := i == cur.Pos
-		switch {
-		case selected:
-		case p.Healthy():
+		b.WriteString(m.row(pods[m.shown[i]], c, now, i == cur.Pos) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// statusClass colours a STATUS by what it means, not by its spelling.
+func statusClass(p kube.Pod) int {
+	switch {
+	case p.Healthy():
+		return 0
+	case p.Status == "Pending" || p.Status == "ContainerCreating" || p.Status == "PodInitializing" ||
+		p.Status == "Terminating" || p.Status == "SchedulingGated" || strings.HasPrefix(p.Status, "Init:") && !strings.Contains(p.Status, "Err") && !strings.Contains(p.Status, "BackOff"):
+		return 1 // on its way, or going
+	}
+	return 2
+}
+
+func (m *Model) row(p kube.Pod, c columns, now time.Time, selected bool) string {
+	st := m.c.Styles
+	status := common.Pad(common.Truncate(sanitize.Line(p.Status), c.status), c.status)
+	if !selected {
+		switch statusClass(p) {
+		case 0:
 			status = st.OK.Render(status)
-		case p.Status == "Pending" || strings.HasPrefix(p.Status, "Init:") || p.Status == "ContainerCreating":
+		case 1:
 			status = st.Warn.Render(status)
 		default:
 			status = st.Bad.Render(status)
 		}
-		line := common.Pad(common.TruncateMiddle(sanitize.Line(p.Name), nameW), nameW) + " " +
-			common.Pad(fmt.Sprintf("%d/%d", p.Ready, p.Total), readyW) + " " + status + " " +
-			common.PadLeft(restarts(p, now, withAgo), restartsW)
-		if ageW > 0 {
-			line += " " + common.PadLeft(age(now, p.Created), ageW)
-		}
-		if selected {
-			line = st.Table.Selected.Render(common.Pad(line, m.w))
-		}
-		b.WriteString(line + "\n")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	line := common.Pad(common.TruncateMiddle(sanitize.Line(p.Name), c.name), c.name) + " " +
+		common.Pad(fmt.Sprintf("%d/%d", p.Ready, p.Total), c.ready) + " " + status + " " +
+		common.PadLeft(restarts(p, now, c.withAgo), c.restarts)
+	if c.age > 0 {
+		line += " " + common.PadLeft(age(now, p.Created), c.age)
+	}
+	if c.node > 0 {
+		line += " " + common.Pad(common.TruncateMiddle(sanitize.Line(p.Node), c.node), c.node)
+	}
+	if c.cpu > 0 {
+		cpu, mem := "-", "-"
+		if p.HasUsage {
+			cpu, mem = kube.FormatCPU(p.Usage.CPUMilli), kube.FormatMem(p.Usage.MemBytes)
+		}
+		line += " " + common.PadLeft(cpu, c.cpu) + " " + common.PadLeft(mem, c.mem)
+	}
+	if selected {
+		line = st.Table.Selected.Render(common.Pad(line, m.w))
+	}
+	return line
 }
 
 // restarts is the RESTARTS column: kubectl's "3 (2m ago)" when there is

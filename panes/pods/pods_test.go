@@ -5,14 +5,20 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/warroom-dev/warroom/internal/drill"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/tui/common"
@@ -21,114 +27,298 @@ import (
 
 var t0 = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 
-func testCommon() common.Common {
+func testCommon(now time.Time) common.Common {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
-	return common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }, Actor: "t"}
+	return common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return now }, Actor: "t"}
 }
 
-// flaky answers with its queue of results, in order.
-type flaky struct {
-	mu      sync.Mutex
-	results []func() ([]kube.Pod, error)
+// loop is a small bubbletea runtime for one pane: Cmds run in goroutines,
+// their messages come back in order of arrival, BatchMsgs are expanded.
+type loop struct {
+	t    *testing.T
+	m    *Model
+	msgs chan tea.Msg
+	// actions are the Actions the pane handed to the shell.
+	actions []common.Action
+	inputs  []common.InputRequest
 }
 
-func (f *flaky) Pods(context.Context, string) ([]kube.Pod, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r := f.results[0]
-	if len(f.results) > 1 {
-		f.results = f.results[1:]
-	}
-	return r()
+func newLoop(t *testing.T, m *Model) *loop {
+	l := &loop{t: t, m: m, msgs: make(chan tea.Msg, 64)}
+	l.exec(m.Init())
+	return l
 }
 
-func (f *flaky) RolloutUndo(context.Context, string, string) (kube.UndoResult, error) {
-	return kube.UndoResult{}, errors.New("flaky: no rollouts here")
-}
-
-// run executes a pane's fetch Cmd and feeds the result back.
-func run(t *testing.T, m *Model, cmd tea.Cmd) tea.Cmd {
-	t.Helper()
+func (l *loop) exec(cmd tea.Cmd) {
 	if cmd == nil {
-		t.Fatal("no fetch was issued")
+		return
 	}
-	_, next := m.Update(cmd())
-	return next
+	go func() { l.msgs <- cmd() }()
 }
 
-func TestKeepsLastGoodDataAndShowsTheErrorInPlace(t *testing.T) {
-	p := &flaky{results: []func() ([]kube.Pod, error){
-		func() ([]kube.Pod, error) {
-			return []kube.Pod{{Name: "api-1", Status: "CrashLoopBackOff", Total: 1, Restarts: 9}}, nil
-		},
-		func() ([]kube.Pod, error) { return nil, errors.New("connection refused") },
-	}}
-	m := New(testCommon(), p, Config{Namespace: "agent-platform", Refresh: time.Second})
-	m.SetSize(80, 20)
-	next := run(t, m, m.Init())
-	if !strings.Contains(m.View(), "api-1") {
-		t.Fatalf("first fetch not shown:\n%s", m.View())
+// until feeds messages to the pane until cond holds.
+func (l *loop) until(what string, cond func() bool) {
+	l.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case msg := <-l.msgs:
+			l.handle(msg)
+		case <-deadline:
+			l.t.Fatalf("waiting for %s; the pane shows:\n%s", what, l.m.View())
+		}
 	}
-	if next == nil {
-		t.Fatal("no next tick armed")
+}
+
+func (l *loop) handle(msg tea.Msg) {
+	switch msg := msg.(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			l.exec(c)
+		}
+	case common.ActionRequest:
+		l.actions = append(l.actions, msg.Action)
+	case common.InputRequest:
+		l.inputs = append(l.inputs, msg)
+	default:
+		_, cmd := l.m.Update(msg)
+		l.exec(cmd)
 	}
-	// The tick fires; the pane fetches again; the backend is down.
-	_, fetch := m.Update(probes.Tick{Tag: "pods"})
-	run(t, m, fetch)
-	v := m.View()
-	for _, want := range []string{"api-1", "CrashLoopBackOff", "failing · data from 03:00:00 (0s ago) · retry in 1s · connection refused"} {
+}
+
+func (l *loop) key(k string) {
+	var msg tea.KeyMsg
+	switch k {
+	case "enter":
+		msg = tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		msg = tea.KeyMsg{Type: tea.KeyEsc}
+	case "down":
+		msg = tea.KeyMsg{Type: tea.KeyDown}
+	default:
+		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+	}
+	_, cmd := l.m.Update(msg)
+	l.exec(cmd)
+}
+
+func (l *loop) shows(want ...string) func() bool {
+	return func() bool {
+		v := l.m.View()
+		for _, w := range want {
+			if !strings.Contains(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// drillPane is the pane on the drill's cluster, 50 s into the drill.
+func drillPane(t *testing.T, w, h int) (*loop, *drill.Scenario) {
+	now := t0.Add(50 * time.Second)
+	sc := drill.New(t0, func() time.Time { return now })
+	m := New(testCommon(now), sc.Kube(), Config{Namespaces: []string{drill.Namespace}})
+	m.SetSize(w, h)
+	return newLoop(t, m), sc
+}
+
+func TestWatchShowsPodsWorstFirstAndDeploymentLines(t *testing.T) {
+	l, _ := drillPane(t, 120, 30)
+	l.until("the drill's pods", l.shows("10 pods", "6 need attention"))
+	v := l.m.View()
+	for _, want := range []string{
+		"● ok · watching",
+		"api 1/3 ready · rev 2 (3m50s ago) · 3 CrashLoopBackOff · progressing · api:2.14.0 (prev rev 1 api:2.13.2)",
+		"worker 2/2 ready · rev 2 (10m ago) · 1 ImagePullBackOff · 1 Pending",
+		"NODE",
+	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
 	}
-	if got := m.Backends()[0].State.Status; got != probes.Failing {
-		t.Errorf("state = %v, want failing", got)
+	// Worst first: the first row is a crash-looping api pod.
+	lines := strings.Split(v, "\n")
+	for i, line := range lines {
+		if strings.HasPrefix(line, "NAME") {
+			if !strings.Contains(lines[i+1], "CrashLoopBackOff") {
+				t.Errorf("first row %q is not a crash-looping pod", lines[i+1])
+			}
+			break
+		}
 	}
 }
 
-func TestTicksOfOtherPanesAreIgnored(t *testing.T) {
-	p := &flaky{results: []func() ([]kube.Pod, error){func() ([]kube.Pod, error) { return nil, nil }}}
-	m := New(testCommon(), p, Config{Refresh: time.Second})
-	if _, cmd := m.Update(probes.Tick{Tag: "errors"}); cmd != nil {
-		t.Fatal("a foreign tick started a fetch: polls would overlap")
+func TestSelectionStaysOnItsPodAndFilterNarrows(t *testing.T) {
+	l, _ := drillPane(t, 120, 30)
+	l.until("the drill's pods", l.shows("10 pods"))
+	for range 5 {
+		l.key("j")
+	}
+	p, ok := l.m.selected()
+	if !ok {
+		t.Fatal("nothing selected")
+	}
+	// A new snapshot (same pods, new order possible) keeps the selection.
+	l.m.setSnapshot(l.m.snap)
+	if q, _ := l.m.selected(); q.Name != p.Name {
+		t.Errorf("selection moved from %s to %s on a new snapshot", p.Name, q.Name)
+	}
+	l.key("/")
+	if !l.m.Capturing() {
+		t.Fatal("/ did not open the filter")
+	}
+	for _, r := range "worker" {
+		l.key(string(r))
+	}
+	l.key("enter")
+	if l.m.Capturing() {
+		t.Fatal("enter did not leave the filter")
+	}
+	v := l.m.View()
+	if strings.Contains(v, "api-6f9c7d5b8") || !strings.Contains(v, "worker-59d7c8b6c-xj5fh") || !strings.Contains(v, `filter "worker": 4 of 10 pods`) {
+		t.Errorf("filter worker:\n%s", v)
+	}
+	l.key("esc")
+	if v := l.m.View(); !strings.Contains(v, "api-6f9c7d5b8") {
+		t.Errorf("esc did not clear the filter:\n%s", v)
+	}
+}
+
+func TestDetailShowsLastTerminationEventsAndPreviousLog(t *testing.T) {
+	l, _ := drillPane(t, 140, 60)
+	l.until("the drill's pods", l.shows("10 pods"))
+	// The first row is a crash-looping api pod.
+	l.key("enter")
+	l.until("the pod's detail", l.shows("CONTAINERS", "last termination: Error, exit code 1", "LOG api"))
+	l.until("its log", l.shows("INFO api 2.14.0 starting"))
+	l.key("p")
+	l.until("the previous container's log", l.shows("previous (the last crash)", "FATAL startup failed"))
+	if !strings.Contains(l.m.Title(), "api-6f9c7d5b8-") {
+		t.Errorf("title %q does not name the pod", l.m.Title())
+	}
+	l.key("esc")
+	if l.m.detail != nil || !strings.Contains(l.m.View(), "NAME") {
+		t.Errorf("esc did not go back to the list:\n%s", l.m.View())
+	}
+}
+
+func TestUndoConfirmationStatesTheBlastRadius(t *testing.T) {
+	l, _ := drillPane(t, 120, 30)
+	l.until("the drill's pods", l.shows("10 pods"))
+	l.key("u")
+	l.until("the undo action", func() bool { return len(l.actions) == 1 })
+	a := l.actions[0]
+	want := "deployment/api in agent-platform: revision 2 (api:2.14.0) → 1 (api:2.13.2), 3 replicas will roll · change-cause: deploy api 2.13.2"
+	if len(a.Impact) != 1 || a.Impact[0] != want {
+		t.Errorf("impact = %q, want %q", a.Impact, want)
+	}
+	if a.Op != kube.OpRolloutUndo || a.Target != "deployment/api in agent-platform" || !a.Destructive {
+		t.Errorf("action = %+v", a)
+	}
+	// It runs: the drill's controller brings revision 1 back, and the
+	// watch shows it without a re-list.
+	out := a.Run(context.Background(), func(string) {})
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if !strings.Contains(out.Result, "revision 2 (api:2.14.0) → revision 1 (api:2.13.2)") {
+		t.Errorf("result %q", out.Result)
+	}
+	l.until("the rollback on screen", l.shows("api 3/3 ready · rev 3"))
+}
+
+func TestScaleAsksWithTheCurrentCountAndDeletesNamesTheReplacement(t *testing.T) {
+	l, _ := drillPane(t, 120, 30)
+	l.until("the drill's pods", l.shows("10 pods"))
+	l.key("s")
+	l.until("the scale dialog", func() bool { return len(l.inputs) == 1 })
+	in := l.inputs[0]
+	if f := in.Fields[0]; f.Default != "3" || f.Validate("-1") == nil || f.Validate("5000") == nil || f.Validate("4") != nil {
+		t.Errorf("scale field: default %q, validation wrong", f.Default)
+	}
+	l.handle(in.OnSubmit(map[string]string{"replicas": "1"})())
+	if len(l.actions) != 1 {
+		t.Fatal("submitting did not hand a scale action to the shell")
+	}
+	if a := l.actions[0]; a.Op != kube.OpScale || !a.Destructive || !strings.Contains(a.Impact[0], "3 → 1 replicas · 2 pods will be deleted") {
+		t.Errorf("scale action %+v", a)
+	}
+	l.key("D")
+	l.until("the delete action", func() bool { return len(l.actions) == 2 })
+	if a := l.actions[1]; a.Op != kube.OpDeletePod || !strings.Contains(a.Impact[0], "deployment/api will create a replacement") {
+		t.Errorf("delete action %+v", a)
 	}
 }
 
 func TestNotConfiguredSaysHow(t *testing.T) {
-	m := New(testCommon(), nil, Config{})
+	m := New(testCommon(t0), nil, Config{})
 	m.SetSize(60, 10)
 	if cmd := m.Init(); cmd != nil {
-		t.Error("an unconfigured pane must not fetch")
+		t.Error("an unconfigured pane must not watch")
 	}
 	if v := m.View(); !strings.Contains(v, "not configured —\nset --kubeconfig") {
 		t.Errorf("view = %q", v)
 	}
 }
 
+// fakeProbe is the real Client over a clientset the test shapes.
+func fakeProbe(cs *fake.Clientset) kube.Probe { return kube.New(cs) }
+
 func TestHostileNamesAreSanitized(t *testing.T) {
-	p := &flaky{results: []func() ([]kube.Pod, error){func() ([]kube.Pod, error) {
-		return []kube.Pod{{Name: "evil\x1b]0;owned\x07\x1b[2J", Status: "Running\x1b[31m", Total: 1, Ready: 1}}, nil
-	}}}
-	m := New(testCommon(), p, Config{Refresh: time.Second})
+	cs := fake.NewClientset(&corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "evil\x1b]0;owned\x07\x1b[2J", Namespace: "ns"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}},
+		Status:     corev1.PodStatus{Phase: corev1.PodRunning, Reason: "Bad\x1b[31m"},
+	})
+	m := New(testCommon(t0), fakeProbe(cs), Config{Namespaces: []string{"ns"}})
 	m.SetSize(80, 10)
-	run(t, m, m.Init())
+	l := newLoop(t, m)
+	l.until("the pod", l.shows("1 pods"))
 	if v := m.View(); strings.ContainsRune(v, '\x1b') || strings.ContainsRune(v, '\x07') {
 		t.Fatalf("control sequences reached the screen: %q", v)
 	}
 }
 
-func TestFailureBeforeAnyDataShowsTheWholeError(t *testing.T) {
-	msg := `pods is forbidden: User "warroom-narrow" cannot list resource "pods" in API group "" in the namespace "agent-platform"`
-	p := &flaky{results: []func() ([]kube.Pod, error){func() ([]kube.Pod, error) { return nil, errors.New(msg) }}}
-	m := New(testCommon(), p, Config{Namespace: "agent-platform", Refresh: time.Second})
-	m.SetSize(50, 10)
-	run(t, m, m.Init())
-	v := m.View()
-	if !strings.Contains(strings.Join(strings.Fields(v), " "), `namespace "agent-platform"`) {
-		t.Errorf("the end of the error is not shown:\n%s", v)
+func TestForbiddenResourceShownInPlaceWhilePodsWork(t *testing.T) {
+	cs := fake.NewClientset(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "ns"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}})
+	forbidden := func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, &forbiddenErr{}
 	}
-	if strings.Contains(v, "0 pods") {
-		t.Error("claims 0 pods without data")
+	cs.PrependReactor("list", "events", forbidden)
+	cs.PrependWatchReactor("events", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, &forbiddenErr{} })
+	m := New(testCommon(t0), fakeProbe(cs), Config{Namespaces: []string{"ns"}})
+	m.SetSize(100, 12)
+	l := newLoop(t, m)
+	l.until("pods and the forbidden line", l.shows("api-1", "forbidden: list events in ns"))
+	if m.Backends()[0].State.Status != probes.OK {
+		t.Errorf("a forbidden resource made the whole pane %v", m.Backends()[0].State.Status)
 	}
+}
+
+func TestFailingWatchSaysSoBeforeAnyData(t *testing.T) {
+	cs := fake.NewClientset()
+	refused := errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+	cs.PrependReactor("list", "*", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, refused })
+	cs.PrependWatchReactor("*", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, refused })
+	m := New(testCommon(t0), fakeProbe(cs), Config{Namespaces: []string{"ns"}})
+	m.SetSize(80, 10)
+	l := newLoop(t, m)
+	l.until("the failure", l.shows("failing", "connection refused"))
+	if v := m.View(); strings.Contains(v, "0 pods") {
+		t.Errorf("claims 0 pods without data:\n%s", v)
+	}
+}
+
+// forbiddenErr is an API Forbidden status, as the API server answers.
+type forbiddenErr struct{}
+
+func (*forbiddenErr) Error() string {
+	return `events is forbidden: User "narrow" cannot list resource "events"`
+}
+func (*forbiddenErr) Status() metav1.Status {
+	return metav1.Status{Status: metav1.StatusFailure, Code: 403, Reason: metav1.StatusReasonForbidden, Message: (&forbiddenErr{}).Error()}
 }

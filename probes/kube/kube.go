@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +15,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/warroom-dev/warroom/probes"
 )
 
 // Pod is one row of the pods pane, with kubectl's status reason.
@@ -29,7 +32,14 @@ type Pod struct {
 	LastRestart time.Time
 	Created     time.Time
 	Node        string
-	Owner       string // controlling ReplicaSet/Deployment-ish name, if any
+	Owner       string // the controller: "ReplicaSet/api-7d9f8c6b5", if any
+	// Deployment is the deployment owning the pod's ReplicaSet, when the
+	// watch knows it.
+	Deployment string
+	// Usage is the pod's CPU and memory from metrics.k8s.io (HasUsage
+	// false where metrics are not served).
+	Usage    Usage
+	HasUsage bool
 }
 
 // Healthy reports whether the pod needs no attention.
@@ -37,22 +47,72 @@ func (p Pod) Healthy() bool {
 	return (p.Status == "Running" && p.Ready == p.Total) || p.Status == "Completed" || p.Status == "Succeeded"
 }
 
-// Probe is what panes depend on.
+// Probe is what the pods pane depends on. Reads come from a Watch (lists
+// once, then watches); actions are the package functions of the same
+// names, as kubectl does them.
 type Probe interface {
-	// Pods lists the pods of namespace ("" for all), worst first.
-	Pods(ctx context.Context, namespace string) ([]Pod, error)
-	// RolloutUndo rolls a deployment back to its previous revision, as
-	// kubectl rollout undo does (see the package function RolloutUndo).
+	// Watch starts watching namespaces ("" for all) until ctx is done.
+	Watch(ctx context.Context, namespaces []string) *Watch
+	// Logs streams one container's log into out (StreamLogs).
+	Logs(ctx context.Context, req LogRequest, out *probes.Stream[probes.Lines]) error
 	RolloutUndo(ctx context.Context, namespace, name string) (UndoResult, error)
+	RolloutRestart(ctx context.Context, namespace, name string) (RestartResult, error)
+	Scale(ctx context.Context, namespace, name string, replicas int32) (ScaleResult, error)
+	DeletePod(ctx context.Context, namespace, name string) (DeleteResult, error)
+}
+
+// SplitNamespaces reads "a,b" (kube.namespace, --namespace) as a list;
+// "" is all namespaces.
+func SplitNamespaces(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return AllNamespaces
+	}
+	return out
 }
 
 // PageSize is how many pods one list request asks for.
 const PageSize = 500
 
-type probe struct{ cs kubernetes.Interface }
+// Client is the Probe over a clientset, real or fake.
+type Client struct {
+	CS kubernetes.Interface
+	// Metrics, if set, gives pod CPU/MEM (metrics.k8s.io) to watches.
+	Metrics func(ctx context.Context, namespaces []string) (map[string]Usage, error)
+	Now     func() time.Time
+}
 
 // New wraps a clientset (real or fake) as a Probe.
-func New(cs kubernetes.Interface) Probe { return probe{cs: cs} }
+func New(cs kubernetes.Interface) *Client { return &Client{CS: cs, Now: time.Now} }
+
+func (p *Client) Watch(ctx context.Context, namespaces []string) *Watch {
+	return StartWatch(ctx, p.CS, WatchOptions{Namespaces: namespaces, Now: p.Now, Metrics: p.Metrics})
+}
+
+func (p *Client) Logs(ctx context.Context, req LogRequest, out *probes.Stream[probes.Lines]) error {
+	return StreamLogs(ctx, p.CS, req, out)
+}
+
+func (p *Client) RolloutUndo(ctx context.Context, ns, name string) (UndoResult, error) {
+	return RolloutUndo(ctx, p.CS, ns, name)
+}
+
+func (p *Client) RolloutRestart(ctx context.Context, ns, name string) (RestartResult, error) {
+	return RolloutRestart(ctx, p.CS, ns, name, p.Now())
+}
+
+func (p *Client) Scale(ctx context.Context, ns, name string, replicas int32) (ScaleResult, error) {
+	return Scale(ctx, p.CS, ns, name, replicas)
+}
+
+func (p *Client) DeletePod(ctx context.Context, ns, name string) (DeleteResult, error) {
+	return DeletePod(ctx, p.CS, ns, name)
+}
 
 // RestConfig loads a kubeconfig file ("" for the default loading rules:
 // $KUBECONFIG, ~/.kube/config) and context ("" for current), asking the
@@ -89,11 +149,13 @@ func NewClientset(kubeconfig, kubecontext string) (kubernetes.Interface, string,
 	return cs, cfg.Host, nil
 }
 
-func (p probe) Pods(ctx context.Context, namespace string) ([]Pod, error) {
+// Pods lists the pods of namespace ("" for all) once, in pages, worst
+// first. The pane watches instead (Watch); this is the one-shot read.
+func (p *Client) Pods(ctx context.Context, namespace string) ([]Pod, error) {
 	var out []Pod
 	opts := metav1.ListOptions{Limit: PageSize}
 	for {
-		list, err := p.cs.CoreV1().Pods(namespace).List(ctx, opts)
+		list, err := p.CS.CoreV1().Pods(namespace).List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}

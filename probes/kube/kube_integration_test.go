@@ -188,7 +188,7 @@ func TestPodsStatusReasonsFromRealAPIServer(t *testing.T) {
 }
 
 // kubeProbe builds the probe exactly as the app does (protobuf, kubeconfig).
-func kubeProbe(t *testing.T, kubeconfig, context string) (kube.Probe, error) {
+func kubeProbe(t *testing.T, kubeconfig, context string) (*kube.Client, error) {
 	t.Helper()
 	cs, host, err := kube.NewClientset(kubeconfig, context)
 	if err != nil {

@@ -160,10 +160,6 @@ func RolloutUndo(ctx context.Context, cs kubernetes.Interface, ns, name string) 
 	return res, nil
 }
 
-func (p probe) RolloutUndo(ctx context.Context, ns, name string) (UndoResult, error) {
-	return RolloutUndo(ctx, p.cs, ns, name)
-}
-
 func skipped(k string) bool {
 	for _, s := range annotationsToSkip {
 		if k == s {

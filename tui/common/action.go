@@ -28,6 +28,10 @@ type Action struct {
 	Lines []string
 	// Target is against what: context/namespace/object, database, instance.
 	Target string
+	// Impact is the blast radius, as the pane knows it when it asks:
+	// "deployment/api in agent-platform: revision 42 (api:2.14.0) → 41
+	// (api:2.13.2), 5 replicas will roll". The confirmation shows it.
+	Impact []string
 	// Destructive actions are refused outright in read-only mode.
 	Destructive bool
 	// Timeout bounds Run (DefaultActionTimeout if zero).
