@@ -151,10 +151,7 @@ func Scale(ctx context.Context, cs kubernetes.Interface, ns, name string, replic
 		_, err = deployments.UpdateScale(ctx, name, up, metav1.UpdateOptions{})
 		return err
 	})
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	return res, err
 }
 
 // DeleteResult is what DeletePod did.
