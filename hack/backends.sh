@@ -452,10 +452,25 @@ apply_rbac() {
 	  "metadata": {"name": "warroom-narrow-reader", "namespace": "default"},
 	  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "warroom-narrow-reader"},
 	  "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "warroom-narrow"}]}' >/dev/null
+	# In warroom-narrow-pods the narrow user may read pods (and their logs)
+	# but not events, deployments or replicasets: a real combination the
+	# pods pane must show in place ("forbidden: list events in …").
+	kapi POST /api/v1/namespaces '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "warroom-narrow-pods"}}' >/dev/null
+	kapi POST /apis/rbac.authorization.k8s.io/v1/clusterroles '{
+	  "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+	  "metadata": {"name": "warroom-pods-only"},
+	  "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}]}' >/dev/null
+	kapi POST /apis/rbac.authorization.k8s.io/v1/namespaces/warroom-narrow-pods/rolebindings '{
+	  "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+	  "metadata": {"name": "warroom-pods-only", "namespace": "warroom-narrow-pods"},
+	  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "warroom-pods-only"},
+	  "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "warroom-narrow"}]}' >/dev/null
 	# No controller-manager: the default ServiceAccount must exist for pods.
-	kapi POST /api/v1/namespaces/default/serviceaccounts \
-		'{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default"}}' \
-		>/dev/null 2>&1 || true
+	for ns in default warroom-narrow-pods; do
+		kapi POST "/api/v1/namespaces/$ns/serviceaccounts" \
+			'{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "'"$ns"'"}}' \
+			>/dev/null 2>&1 || true
+	done
 }
 
 start_kube() {

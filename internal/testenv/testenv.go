@@ -83,3 +83,7 @@ func KubeconfigNarrow(t testing.TB) string {
 // NarrowAllowedNamespace is the only namespace where the narrow user may
 // list pods.
 const NarrowAllowedNamespace = "default"
+
+// NarrowPodsOnlyNamespace is where the narrow user may read pods and their
+// logs but not events, deployments or replicasets (hack/backends.sh).
+const NarrowPodsOnlyNamespace = "warroom-narrow-pods"

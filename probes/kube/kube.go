@@ -131,7 +131,8 @@ func RestConfig(kubeconfig, kubecontext string) (*rest.Config, error) {
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.QPS, cfg.Burst = 20, 40
-	cfg.Timeout = 30 * time.Second
+	// No client-wide timeout: it would cut every watch and followed log
+	// at that age. Each call has its own context deadline instead.
 	return cfg, nil
 }
 

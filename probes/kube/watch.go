@@ -242,6 +242,12 @@ func StartWatch(ctx context.Context, cs kubernetes.Interface, o WatchOptions) *W
 	}
 	for _, inf := range infs {
 		go inf.RunWithContext(ctx)
+		// A first list that brings nothing calls no handler: say it synced.
+		go func() {
+			if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+				w.changed()
+			}
+		}()
 	}
 	go w.publish(ctx)
 	if o.Metrics != nil {
