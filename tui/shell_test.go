@@ -473,10 +473,12 @@ func TestDrillRolloutUndoChangesTheStory(t *testing.T) {
 	f := newShell(t, common.Mode{})
 	tm := start(t, f, 160, 48) // the first frame shows "6 need attention"
 	tm.Send(key("u"))          // the pods pane has focus; the worst pod (api) is selected
-	waitFor(t, tm, "kubectl rollout undo deployment/api -n agent-platform", "Against: deployment/api in agent-platform", "DRILL: it runs against the drill's own backends")
+	waitFor(t, tm, "kubectl rollout undo deployment/api -n agent-platform", "Against: deployment/api in agent-platform",
+		"revision 2 (api:2.14.0) → 1 (api:2.13.2), 3 replicas", "DRILL: it runs against the drill's own backends")
 	tm.Send(key("y"))
-	// The outcome in its dialog, and the pods pane refreshed at once.
-	waitFor(t, tm, "done in", "rolled back: revision 2 (api:2.14.0) → revision 1 (api:2.13.2)", "3 need attention")
+	// The outcome in its dialog, and the change through the pods pane's
+	// watch: revision 1 is back as revision 3, all ready.
+	waitFor(t, tm, "done in", "rolled back: revision 2 (api:2.14.0) → revision 1 (api:2.13.2)", "3 need attention", "api 3/3 ready · rev 3")
 	tm.Send(key("enter")) // close the outcome
 	v := final(t, tm).View()
 	if strings.Contains(v, "api-6f9") {

@@ -26,6 +26,7 @@ type detail struct {
 
 	d     kube.Detail
 	found bool
+	dep   *kube.Deployment // the pod's deployment, from the pane's snapshot
 	read  bool // a detail read has answered
 
 	container string // whose log; "" until the detail names one
@@ -205,6 +206,22 @@ func (d *detail) lines(width int) []string {
 		add(st.Bold.Render(head))
 		if d.d.Reason != "" || d.d.Message != "" {
 			add(st.Warn.Render(sanitize.Line(strings.TrimSpace(d.d.Reason + " " + d.d.Message))))
+		}
+		if dep := d.dep; dep != nil {
+			add("")
+			add(st.Table.Header.Render("DEPLOYMENT " + sanitize.Line(dep.Name) + " · rollout " + dep.Rollout()))
+			add(st.Muted.Render(fmt.Sprintf("  %-9s %-28s %-7s %-8s %s", "REVISION", "IMAGE", "AGE", "REPLICAS", "CHANGE-CAUSE")))
+			for i, r := range dep.History {
+				if i == 5 {
+					add(st.Muted.Render(fmt.Sprintf("  … %d older revisions", len(dep.History)-i)))
+					break
+				}
+				mark := " "
+				if r.Revision == dep.Revision {
+					mark = "▸"
+				}
+				add(fmt.Sprintf("%s %-9d %-28s %-7s %-8d %s", mark, r.Revision, common.Truncate(sanitize.Line(r.Image), 28), age(now, r.Created), r.Replicas, sanitize.Line(r.ChangeCause)))
+			}
 		}
 		add("")
 		add(st.Table.Header.Render("CONTAINERS"))

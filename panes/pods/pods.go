@@ -198,6 +198,10 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			}
 			cmds := []tea.Cmd{m.watch.Stream().Next(), m.setSnapshot(sm.Data)}
 			if m.detail != nil {
+				m.detail.dep = nil
+				if d, ok := m.deploymentOf(m.detail.ns, m.detail.name); ok {
+					m.detail.dep = &d
+				}
 				cmds = append(cmds, m.detail.refresh(m.watch))
 			}
 			return m, tea.Batch(cmds...)
@@ -264,6 +268,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 		m.detail = newDetail(m.c, m.probe, p.Namespace, p.Name)
 		m.detail.w, m.detail.h = m.w, m.h
+		if d, ok := m.deploymentOf(p.Namespace, p.Name); ok {
+			m.detail.dep = &d
+		}
 		return tea.Batch(m.detail.refresh(m.watch), m.detail.startLogs())
 	case key.Matches(k, m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete):
 		p, ok := m.selected()

@@ -192,7 +192,8 @@ func TestDetailShowsLastTerminationEventsAndPreviousLog(t *testing.T) {
 	l.until("the drill's pods", l.shows("10 pods"))
 	// The first row is a crash-looping api pod.
 	l.key("enter")
-	l.until("the pod's detail", l.shows("CONTAINERS", "last termination: Error, exit code 1", "LOG api"))
+	l.until("the pod's detail", l.shows("CONTAINERS", "last termination: Error, exit code 1", "LOG api",
+		"DEPLOYMENT api · rollout progressing · 3 updated, 1 ready, 1 available of 3", "▸ 2         api:2.14.0"))
 	l.until("its log", l.shows("INFO api 2.14.0 starting"))
 	l.key("p")
 	l.until("the previous container's log", l.shows("previous (the last crash)", "FATAL startup failed"))

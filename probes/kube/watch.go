@@ -146,6 +146,10 @@ func sortedCounts(m map[string]int) []string {
 // publishes: a burst of changes costs the UI one snapshot.
 const Coalesce = 50 * time.Millisecond
 
+// MaxCoalesce bounds the wait when snapshots are slow to build (see
+// publish): a change is on screen within about this, plus a build.
+const MaxCoalesce = 400 * time.Millisecond
+
 // Watch is a live view of some namespaces: informers for Pods,
 // Deployments, ReplicaSets and Events per namespace (or one set for all
 // namespaces), kept in caches stripped to what the pane shows, published
@@ -426,13 +430,14 @@ func (w *Watch) publish(ctx context.Context) {
 	defer w.out.Close()
 	t := time.NewTimer(0)
 	<-t.C
+	wait := Coalesce
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.wake:
 		}
-		t.Reset(Coalesce)
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
@@ -442,7 +447,11 @@ func (w *Watch) publish(ctx context.Context) {
 		case <-w.wake:
 		default:
 		}
+		start := time.Now()
 		w.out.Publish(w.Snapshot())
+		// A big namespace under a storm of changes: wait longer between
+		// snapshots, so building them stays under a fifth of a core.
+		wait = min(max(Coalesce, 4*time.Since(start)), MaxCoalesce)
 	}
 }
 
@@ -467,23 +476,24 @@ func (w *Watch) Snapshot() Snapshot {
 	sort.Strings(s.Forbidden)
 
 	// ReplicaSet → deployment, by controller reference.
-	owner := make(map[string]string, len(w.rss))
-	byDep := map[string][]*appsv1.ReplicaSet{}
-	for key, rs := range w.rss {
+	type nsName struct{ ns, name string }
+	owner := make(map[nsName]string, len(w.rss))
+	byDep := map[nsName][]*appsv1.ReplicaSet{}
+	for _, rs := range w.rss {
 		if ref := metav1.GetControllerOfNoCopy(rs); ref != nil && ref.Kind == "Deployment" {
-			dk := rs.Namespace + "/" + ref.Name
-			owner[key] = ref.Name
+			dk := nsName{rs.Namespace, ref.Name}
+			owner[nsName{rs.Namespace, rs.Name}] = ref.Name
 			byDep[dk] = append(byDep[dk], rs)
 		}
 	}
 	s.Pods = make([]Pod, 0, len(w.pods))
-	pods := map[string]int{}
-	bad := map[string]map[string]int{}
-	for _, p := range w.pods {
-		if kind, rs, ok := strings.Cut(p.Owner, "/"); ok && kind == "ReplicaSet" {
-			if d, ok := owner[p.Namespace+"/"+rs]; ok {
+	pods := map[nsName]int{}
+	bad := map[nsName]map[string]int{}
+	for key, p := range w.pods {
+		if rs, ok := strings.CutPrefix(p.Owner, "ReplicaSet/"); ok {
+			if d, ok := owner[nsName{p.Namespace, rs}]; ok {
 				p.Deployment = d
-				dk := p.Namespace + "/" + d
+				dk := nsName{p.Namespace, d}
 				pods[dk]++
 				if !p.Healthy() {
 					if bad[dk] == nil {
@@ -493,13 +503,14 @@ func (w *Watch) Snapshot() Snapshot {
 				}
 			}
 		}
-		if u, ok := w.usage[p.Namespace+"/"+p.Name]; ok {
+		if u, ok := w.usage[key]; ok {
 			p.Usage, p.HasUsage = u, true
 		}
 		s.Pods = append(s.Pods, p)
 	}
 	SortWorstFirst(s.Pods)
-	for key, d := range w.deps {
+	for _, d := range w.deps {
+		key := nsName{d.Namespace, d.Name}
 		dep := deploymentRow(d, byDep[key])
 		dep.Pods, dep.NotHealthy = pods[key], bad[key]
 		s.Deployments = append(s.Deployments, dep)
