@@ -27,7 +27,7 @@ type detail struct {
 	d     kube.Detail
 	found bool
 	dep   *kube.Deployment // the pod's deployment, from the pane's snapshot
-	read  bool // a detail read has answered
+	read  bool             // a detail read has answered
 
 	container string // whose log; "" until the detail names one
 	previous  bool
