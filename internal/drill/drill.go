@@ -446,6 +446,9 @@ func (s *Scenario) syncCluster(ctx context.Context, now time.Time) error {
 		if _, err := pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
 			return err
 		}
+		if err := s.podEvents(ctx, pod, statuses, now); err != nil {
+			return err
+		}
 		s.written[name] = key
 	}
 	return s.syncDeployments(ctx, now)
@@ -530,6 +533,57 @@ func (s *Scenario) syncDeployments(ctx context.Context, now time.Time) error {
 				return err
 			}
 			s.written["deployment/"+d.Name] = key
+		}
+	}
+	return nil
+}
+
+// podEvents records the events a kubelet and the scheduler would have for
+// a pod in this state, counted as they repeat.
+func (s *Scenario) podEvents(ctx context.Context, pod *corev1.Pod, statuses []corev1.ContainerStatus, now time.Time) error {
+	type ev struct {
+		typ, reason, source, msg string
+		count                    int32
+	}
+	var evs []ev
+	st := s.pods[pod.Name]
+	switch {
+	case st.fate == Pending:
+		evs = append(evs, ev{"Warning", "FailedScheduling", "default-scheduler", "0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.", 1})
+	case len(statuses) == 1 && statuses[0].State.Waiting != nil && statuses[0].State.Waiting.Reason == "ImagePullBackOff":
+		evs = append(evs,
+			ev{"Warning", "Failed", "kubelet", `Failed to pull image "` + st.image + `": rpc error: code = NotFound desc = failed to pull and unpack image "registry.internal/` + st.image + `": not found`, 1},
+			ev{"Normal", "BackOff", "kubelet", `Back-off pulling image "` + st.image + `"`, 1})
+	case len(statuses) == 1 && statuses[0].RestartCount > 0:
+		c := statuses[0]
+		evs = append(evs, ev{"Normal", "Pulled", "kubelet", `Container image "` + st.image + `" already present on machine`, c.RestartCount + 1})
+		if c.State.Waiting != nil && c.State.Waiting.Reason == "CrashLoopBackOff" {
+			evs = append(evs, ev{"Warning", "BackOff", "kubelet", "Back-off restarting failed container " + c.Name + " in pod " + pod.Name + "_" + pod.Namespace + "(" + string(pod.UID) + ")", c.RestartCount})
+		}
+	}
+	events := s.cs.CoreV1().Events(pod.Namespace)
+	for _, e := range evs {
+		name := pod.Name + "." + strings.ToLower(e.reason)
+		old, err := events.Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			if old.Count == e.count && old.Message == e.msg {
+				continue
+			}
+			old.Count, old.Message, old.LastTimestamp = e.count, e.msg, metav1.NewTime(now)
+			if _, err := events.Update(ctx, old, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+			continue
+		}
+		_, err = events.Create(ctx, &corev1.Event{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: pod.Namespace},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+				APIVersion: "v1", FieldPath: "spec.containers{" + st.container + "}"},
+			Type: e.typ, Reason: e.reason, Message: e.msg, Count: e.count, Source: corev1.EventSource{Component: e.source, Host: pod.Spec.NodeName},
+			FirstTimestamp: metav1.NewTime(st.created), LastTimestamp: metav1.NewTime(now),
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -26,6 +26,7 @@ type detail struct {
 
 	d     kube.Detail
 	found bool
+	gone  bool             // it was found, then no more: d is its last known state
 	dep   *kube.Deployment // the pod's deployment, from the pane's snapshot
 	read  bool             // a detail read has answered
 
@@ -111,7 +112,12 @@ func (d *detail) update(msg tea.Msg) (bool, tea.Cmd) {
 			return true, nil
 		}
 		first := !d.read
-		d.d, d.found, d.read = msg.d, msg.found, true
+		if !msg.found && d.found {
+			// Gone (deleted, replaced): keep its last known state, say so.
+			d.gone = true
+			return true, nil
+		}
+		d.d, d.found, d.read, d.gone = msg.d, msg.found, true, false
 		if first && d.container == "" && msg.found {
 			d.container = defaultContainer(msg.d)
 			return true, d.startLogs()
@@ -200,6 +206,9 @@ func (d *detail) lines(width int) []string {
 	if !d.found {
 		add(st.Warn.Render("pod " + sanitize.Line(d.ns+"/"+d.name) + " is gone (deleted or replaced) · esc goes back"))
 	} else {
+		if d.gone {
+			add(st.Warn.Render("pod " + sanitize.Line(d.ns+"/"+d.name) + " is gone (deleted or replaced): its last known state · esc goes back"))
+		}
 		p := d.d.Pod
 		head := fmt.Sprintf("%s · %s · %d/%d ready · %s · restarts %s · node %s", sanitize.Line(p.Namespace), sanitize.Line(p.Name), p.Ready, p.Total,
 			sanitize.Line(p.Status), p.RestartsText(now), sanitize.Line(orNone(p.Node)))

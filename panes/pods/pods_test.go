@@ -195,6 +195,7 @@ func TestDetailShowsLastTerminationEventsAndPreviousLog(t *testing.T) {
 	l.until("the pod's detail", l.shows("CONTAINERS", "last termination: Error, exit code 1", "LOG api",
 		"DEPLOYMENT api · rollout progressing · 3 updated, 1 ready, 1 available of 3", "▸ 2         api:2.14.0"))
 	l.until("its log", l.shows("INFO api 2.14.0 starting"))
+	l.until("its events", l.shows("Warning  BackOff", "Back-off restarting failed container api in pod api-6f9c7d5b8-"))
 	l.key("p")
 	l.until("the previous container's log", l.shows("previous (the last crash)", "FATAL startup failed"))
 	if !strings.Contains(l.m.Title(), "api-6f9c7d5b8-") {
@@ -228,7 +229,8 @@ func TestUndoConfirmationStatesTheBlastRadius(t *testing.T) {
 	if !strings.Contains(out.Result, "revision 2 (api:2.14.0) → revision 1 (api:2.13.2)") {
 		t.Errorf("result %q", out.Result)
 	}
-	l.until("the rollback on screen", l.shows("api 3/3 ready · rev 3"))
+	// Revision 1's ReplicaSet is 26 hours old, but it became current now.
+	l.until("the rollback on screen", l.shows("api 3/3 ready · rev 3 (0s ago)"))
 }
 
 func TestScaleAsksWithTheCurrentCountAndDeletesNamesTheReplacement(t *testing.T) {

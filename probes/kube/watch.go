@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/warroom-dev/warroom/probes"
@@ -59,8 +60,11 @@ type Deployment struct {
 	Progress        string
 	ProgressMessage string
 	Revision        int64 // the current revision (0: not yet known)
-	Image           string
-	ChangeCause     string
+	// RevisionSince is when the current revision became current: when
+	// the watch saw it change, else its ReplicaSet's creation.
+	RevisionSince time.Time
+	Image         string
+	ChangeCause   string
 	// History is the deployment's ReplicaSets, newest revision first:
 	// `kubectl rollout history`.
 	History []RevisionInfo
@@ -107,8 +111,8 @@ func (d Deployment) Summary(now time.Time) string {
 	s := fmt.Sprintf("%s %d/%d ready", d.Name, d.Ready, d.Replicas)
 	if d.Revision > 0 {
 		s += fmt.Sprintf(" · rev %d", d.Revision)
-		if cur, ok := d.Current(); ok && !cur.Created.IsZero() {
-			s += " (" + probes.Ago(now, cur.Created) + ")"
+		if !d.RevisionSince.IsZero() {
+			s += " (" + probes.Ago(now, d.RevisionSince) + ")"
 		}
 	}
 	for _, k := range sortedCounts(d.NotHealthy) {
@@ -172,8 +176,19 @@ type Watch struct {
 	podInf     map[string]cache.SharedIndexInformer
 	evInf      map[string]cache.SharedIndexInformer
 	lastChange time.Time
+	pingErr    error // the API server did not answer its last liveness ping
+	pingSince  time.Time
 	usage      map[string]Usage
 	metricsErr string
+	// revSeen is when the watch saw a deployment move to its current
+	// revision (a rollback reuses an old ReplicaSet: its age says nothing
+	// about when it became current).
+	revSeen map[string]revSeen
+}
+
+type revSeen struct {
+	rev int64
+	at  time.Time
 }
 
 type health struct {
@@ -208,7 +223,7 @@ func StartWatch(ctx context.Context, cs kubernetes.Interface, o WatchOptions) *W
 		out:  probes.NewStream[Snapshot]("kube-watch", nil),
 		wake: make(chan struct{}, 1),
 		pods: map[string]Pod{}, deps: map[string]*appsv1.Deployment{}, rss: map[string]*appsv1.ReplicaSet{},
-		health: map[string]*health{}, podInf: map[string]cache.SharedIndexInformer{}, evInf: map[string]cache.SharedIndexInformer{},
+		health: map[string]*health{}, revSeen: map[string]revSeen{}, podInf: map[string]cache.SharedIndexInformer{}, evInf: map[string]cache.SharedIndexInformer{},
 	}
 	var infs []cache.SharedIndexInformer
 	for _, n := range ns {
@@ -254,6 +269,9 @@ func StartWatch(ctx context.Context, cs kubernetes.Interface, o WatchOptions) *W
 		}()
 	}
 	go w.publish(ctx)
+	if rc := cs.Discovery().RESTClient(); rc != nil {
+		go w.ping(ctx, rc)
+	}
 	if o.Metrics != nil {
 		every := o.MetricsEvery
 		if every <= 0 {
@@ -309,13 +327,19 @@ func (w *Watch) informer(ctx context.Context, resource, ns string, example runti
 			obj, err := list(ctx, o)
 			if err == nil {
 				w.connected(h)
+			} else {
+				w.failed(h, err)
 			}
 			return obj, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			// The reflector retries a refused watch by itself without
+			// telling its error handler: the failure is seen here.
 			wi, err := watchFn(ctx, o)
 			if err == nil {
 				w.connected(h)
+			} else {
+				w.failed(h, err)
 			}
 			return wi, err
 		},
@@ -402,11 +426,20 @@ func (w *Watch) onDeployment(obj any, deleted bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.lastChange = w.now()
+	key := d.Namespace + "/" + d.Name
 	if deleted {
-		delete(w.deps, d.Namespace+"/"+d.Name)
+		delete(w.deps, key)
+		delete(w.revSeen, key)
 		return
 	}
-	w.deps[d.Namespace+"/"+d.Name] = d
+	if rev, ok := Revision(&d.ObjectMeta); ok {
+		if old, had := w.deps[key]; had {
+			if before, _ := Revision(&old.ObjectMeta); before != rev {
+				w.revSeen[key] = revSeen{rev: rev, at: w.now()}
+			}
+		}
+	}
+	w.deps[key] = d
 }
 
 func (w *Watch) onReplicaSet(obj any, deleted bool) {
@@ -474,6 +507,9 @@ func (w *Watch) Snapshot() Snapshot {
 		}
 	}
 	sort.Strings(s.Forbidden)
+	if s.Err == nil && w.pingErr != nil {
+		s.Err, s.ErrSince = fmt.Errorf("the API server does not answer (the watch may be stale): %w", w.pingErr), w.pingSince
+	}
 
 	// ReplicaSet → deployment, by controller reference.
 	type nsName struct{ ns, name string }
@@ -513,6 +549,11 @@ func (w *Watch) Snapshot() Snapshot {
 		key := nsName{d.Namespace, d.Name}
 		dep := deploymentRow(d, byDep[key])
 		dep.Pods, dep.NotHealthy = pods[key], bad[key]
+		if seen, ok := w.revSeen[d.Namespace+"/"+d.Name]; ok && seen.rev == dep.Revision {
+			dep.RevisionSince = seen.at
+		} else if cur, ok := dep.Current(); ok {
+			dep.RevisionSince = cur.Created
+		}
 		s.Deployments = append(s.Deployments, dep)
 	}
 	sort.Slice(s.Deployments, func(i, j int) bool {
@@ -723,6 +764,44 @@ func event(e *corev1.Event) Event {
 		out.Count = 1
 	}
 	return out
+}
+
+// Ping is how often a watch asks the API server whether it is alive, and
+// PingTimeout how long it waits. A stopped server breaks the watch at once,
+// but a hung one (frozen, a half-open connection) keeps it open and silent:
+// without this the pane would say "watching" over data that no longer
+// moves. It is one small GET of /version, nothing like a re-list.
+const (
+	Ping        = 10 * time.Second
+	PingTimeout = 5 * time.Second
+)
+
+func (w *Watch) ping(ctx context.Context, rc rest.Interface) {
+	t := time.NewTicker(Ping)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c, cancel := context.WithTimeout(ctx, PingTimeout)
+		err := rc.Get().AbsPath("/version").Do(c).Error()
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		w.mu.Lock()
+		changed := (err == nil) != (w.pingErr == nil)
+		if err != nil && w.pingErr == nil {
+			w.pingSince = w.now()
+		}
+		w.pingErr = err
+		w.mu.Unlock()
+		if changed {
+			w.changed()
+		}
+	}
 }
 
 // ---- metrics ----------------------------------------------------------------
