@@ -9,7 +9,7 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 VHS_VERSION := v0.10.0
 VHS     := $(GOBIN)/vhs
 
-.PHONY: all build demo run test test-unit fuzz bench lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
+.PHONY: all build demo run test test-unit fuzz bench bench-k8s lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
 
 all: build
 
@@ -37,6 +37,12 @@ test-unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The pods pane against a real kube-apiserver with 10,000 pods (about 7
+# minutes): start-up, idle cost, churn. WARROOM_BENCH_BASELINE=BIN measures
+# another build side by side; the table goes to $$WARROOM_FIGURES.
+bench-k8s:
+	hack/bench-k8s.sh
 
 lint: vhs
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -80,6 +80,8 @@ type Model struct {
 	// shown is the filtered rows as indexes into snap.Pods, rebuilt when
 	// the snapshot or the filter changes (never per frame).
 	shown  []int
+	bad    int  // pods needing attention, counted once per snapshot
+	usage  bool // some pod has CPU/MEM
 	filter textinput.Model
 	typing bool
 	cursor common.Cursor
@@ -291,6 +293,13 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 // on the same pod however the order changed.
 func (m *Model) setSnapshot(s kube.Snapshot) tea.Cmd {
 	m.snap, m.have = s, true
+	m.bad, m.usage = 0, false
+	for i := range s.Pods {
+		if !s.Pods[i].Healthy() {
+			m.bad++
+		}
+		m.usage = m.usage || s.Pods[i].HasUsage
+	}
 	before := m.state
 	now := m.c.Now()
 	switch {
@@ -509,14 +518,7 @@ func (m *Model) columns() columns {
 	return c
 }
 
-func (m *Model) anyUsage() bool {
-	for _, p := range m.snap.Pods {
-		if p.HasUsage {
-			return true
-		}
-	}
-	return false
-}
+func (m *Model) anyUsage() bool { return m.usage }
 
 func (m *Model) listView() string {
 	st := m.c.Styles
@@ -528,16 +530,13 @@ func (m *Model) listView() string {
 	if !m.have || (!m.snap.Synced && len(m.snap.Pods) == 0) {
 		if m.state.Status == probes.Failing || m.state.Status == probes.NotConfigured {
 			b.WriteString(common.FailureDetail(st, m.state, m.w, max(m.h-2, 1)))
+		} else if m.snap.Listed > 0 {
+			b.WriteString(st.Muted.Render(common.Truncate(fmt.Sprintf("listing pods… %d so far", m.snap.Listed), m.w)))
 		}
 		return b.String() // no data yet: say nothing rather than "0 pods"
 	}
 	pods := m.snap.Pods
-	bad := 0
-	for _, p := range pods {
-		if !p.Healthy() {
-			bad++
-		}
-	}
+	bad := m.bad
 	summary := fmt.Sprintf("%d pods", len(pods))
 	if !m.snap.Synced {
 		summary += " so far (still listing)"

@@ -47,6 +47,9 @@ type Snapshot struct {
 	Metrics string
 	// Watched are the namespaces, "" meaning all.
 	Watched []string
+	// Listed is how many pods the caches hold; while the first list is
+	// read (Synced false) it is all a snapshot carries of them.
+	Listed int
 }
 
 // Deployment is one deployment's rollout as the watch sees it.
@@ -509,6 +512,13 @@ func (w *Watch) Snapshot() Snapshot {
 	sort.Strings(s.Forbidden)
 	if s.Err == nil && w.pingErr != nil {
 		s.Err, s.ErrSince = fmt.Errorf("the API server does not answer (the watch may be stale): %w", w.pingErr), w.pingSince
+	}
+	s.Listed = len(w.pods)
+	if !s.Synced && s.Err == nil {
+		// Still reading the first list: a partial, sorted list would
+		// cost a sort per burst and show a wrong worst-first; the count
+		// says how far it is.
+		return s
 	}
 
 	// ReplicaSet → deployment, by controller reference.
