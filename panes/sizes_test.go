@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -54,16 +55,16 @@ func (failing) Watch(ctx context.Context, ns []string) *kube.Watch {
 func (failing) Logs(context.Context, kube.LogRequest, *probes.Stream[probes.Lines]) error {
 	return pgxErr
 }
-func (failing) RolloutUndo(context.Context, string, string) (kube.UndoResult, error) {
+func (failing) RolloutUndo(context.Context, string, string, int64) (kube.UndoResult, error) {
 	return kube.UndoResult{}, pgxErr
 }
 func (failing) RolloutRestart(context.Context, string, string) (kube.RestartResult, error) {
 	return kube.RestartResult{}, pgxErr
 }
-func (failing) Scale(context.Context, string, string, int32) (kube.ScaleResult, error) {
+func (failing) Scale(context.Context, string, string, int32, int32) (kube.ScaleResult, error) {
 	return kube.ScaleResult{}, pgxErr
 }
-func (failing) DeletePod(context.Context, string, string) (kube.DeleteResult, error) {
+func (failing) DeletePod(context.Context, string, string, types.UID) (kube.DeleteResult, error) {
 	return kube.DeleteResult{}, pgxErr
 }
 func (failing) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) ([]prom.Series, error) {

@@ -135,14 +135,14 @@ func (s *Scenario) Elapsed() time.Duration { return s.Now().Sub(s.Start) }
 func (s *Scenario) RolloutUndo(ctx context.Context, ns, name string) (kube.UndoResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rolloutUndoAt(ctx, ns, name, s.Now())
+	return s.rolloutUndoAt(ctx, ns, name, 0, s.Now())
 }
 
-func (s *Scenario) rolloutUndoAt(ctx context.Context, ns, name string, at time.Time) (kube.UndoResult, error) {
+func (s *Scenario) rolloutUndoAt(ctx context.Context, ns, name string, from int64, at time.Time) (kube.UndoResult, error) {
 	if err := s.syncCluster(ctx, at); err != nil {
 		return kube.UndoResult{Namespace: ns, Deployment: name}, err
 	}
-	res, err := kube.RolloutUndo(ctx, s.cs, ns, name)
+	res, err := kube.RolloutUndoFrom(ctx, s.cs, ns, name, from)
 	if err != nil || res.Skipped {
 		return res, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
@@ -65,8 +66,10 @@ func (k *KubeProbe) Watch(ctx context.Context, namespaces []string) *kube.Watch 
 	return kube.StartWatch(ctx, k.s.cs, kube.WatchOptions{Namespaces: namespaces, Now: k.s.Now})
 }
 
-func (k *KubeProbe) RolloutUndo(ctx context.Context, ns, name string) (kube.UndoResult, error) {
-	return k.s.RolloutUndo(ctx, ns, name)
+func (k *KubeProbe) RolloutUndo(ctx context.Context, ns, name string, from int64) (kube.UndoResult, error) {
+	k.s.mu.Lock()
+	defer k.s.mu.Unlock()
+	return k.s.rolloutUndoAt(ctx, ns, name, from, k.s.Now())
 }
 
 // RolloutRestart is kubectl rollout restart on the drill's cluster; the
@@ -94,13 +97,13 @@ func (s *Scenario) restartAt(ctx context.Context, ns, name string, at time.Time)
 // Scale sets the deployment's replicas; the drill's controller creates or
 // deletes pods to match. (The fake clientset serves no scale subresource,
 // so the drill writes spec.replicas as the scale subresource would.)
-func (k *KubeProbe) Scale(ctx context.Context, ns, name string, replicas int32) (kube.ScaleResult, error) {
+func (k *KubeProbe) Scale(ctx context.Context, ns, name string, from, replicas int32) (kube.ScaleResult, error) {
 	k.s.mu.Lock()
 	defer k.s.mu.Unlock()
-	return k.s.scaleAt(ctx, ns, name, replicas, k.s.Now())
+	return k.s.scaleAt(ctx, ns, name, from, replicas, k.s.Now())
 }
 
-func (s *Scenario) scaleAt(ctx context.Context, ns, name string, replicas int32, at time.Time) (kube.ScaleResult, error) {
+func (s *Scenario) scaleAt(ctx context.Context, ns, name string, from, replicas int32, at time.Time) (kube.ScaleResult, error) {
 	res := kube.ScaleResult{Namespace: ns, Deployment: name, To: replicas}
 	if replicas < 0 {
 		return res, fmt.Errorf("replicas must be 0 or more, not %d", replicas)
@@ -117,6 +120,9 @@ func (s *Scenario) scaleAt(ctx context.Context, ns, name string, replicas int32,
 	if d.Spec.Replicas != nil {
 		res.From = *d.Spec.Replicas
 	}
+	if from >= 0 && res.From != from {
+		return res, fmt.Errorf("deployment/%s: %w (%d when you confirmed, %d now); nothing changed", name, kube.ErrScaledMeanwhile, from, res.From)
+	}
 	d.Spec.Replicas = &replicas
 	if _, err := deps.Update(ctx, d, metav1.UpdateOptions{}); err != nil {
 		return res, err
@@ -128,17 +134,17 @@ func (s *Scenario) scaleAt(ctx context.Context, ns, name string, replicas int32,
 }
 
 // DeletePod deletes a pod; the drill's ReplicaSet controller replaces it.
-func (k *KubeProbe) DeletePod(ctx context.Context, ns, name string) (kube.DeleteResult, error) {
+func (k *KubeProbe) DeletePod(ctx context.Context, ns, name string, uid types.UID) (kube.DeleteResult, error) {
 	k.s.mu.Lock()
 	defer k.s.mu.Unlock()
-	return k.s.deleteAt(ctx, ns, name, k.s.Now())
+	return k.s.deleteAt(ctx, ns, name, uid, k.s.Now())
 }
 
-func (s *Scenario) deleteAt(ctx context.Context, ns, name string, at time.Time) (kube.DeleteResult, error) {
+func (s *Scenario) deleteAt(ctx context.Context, ns, name string, uid types.UID, at time.Time) (kube.DeleteResult, error) {
 	if err := s.syncCluster(ctx, at); err != nil {
 		return kube.DeleteResult{Namespace: ns, Pod: name}, err
 	}
-	res, err := kube.DeletePod(ctx, s.cs, ns, name)
+	res, err := kube.DeletePodUID(ctx, s.cs, ns, name, uid)
 	if err != nil {
 		return res, err
 	}

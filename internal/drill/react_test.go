@@ -71,7 +71,7 @@ func TestRolloutUndoReplacesCrashLoopingPods(t *testing.T) {
 		t.Fatalf("%d crash-looping api pods before the undo, want 3: %v", crashing, before)
 	}
 
-	res, err := sc.Kube().RolloutUndo(ctx, Namespace, "api")
+	res, err := sc.Kube().RolloutUndo(ctx, Namespace, "api", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestErrorRatioFallsAfterTheUndo(t *testing.T) {
 	c := &clock{t: t0.Add(2 * time.Minute)}
 	sc := New(t0, c.Now)
 	undo := c.Now()
-	if _, err := sc.Kube().RolloutUndo(context.Background(), Namespace, "api"); err != nil {
+	if _, err := sc.Kube().RolloutUndo(context.Background(), Namespace, "api", 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []time.Duration{-90 * time.Second, -time.Second, 0} {
@@ -229,7 +229,7 @@ func TestReplayGivesTheStateOfTheLiveDrill(t *testing.T) {
 
 	c := &clock{t: undoAt}
 	live := New(t0, c.Now)
-	if _, err := live.Kube().RolloutUndo(ctx, Namespace, "api"); err != nil {
+	if _, err := live.Kube().RolloutUndo(ctx, Namespace, "api", 0); err != nil {
 		t.Fatal(err)
 	}
 	c.Set(killAt)

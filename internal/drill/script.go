@@ -121,7 +121,7 @@ func (s *Scenario) Replay(events []incident.Event) {
 		switch a := ev.Action; a.Op {
 		case OpRolloutUndo:
 			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "deployment" {
-				_, _ = s.rolloutUndoAt(ctx, ns, name, ev.Time)
+				_, _ = s.rolloutUndoAt(ctx, ns, name, 0, ev.Time)
 			}
 		case OpRolloutRestart:
 			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "deployment" {
@@ -130,11 +130,11 @@ func (s *Scenario) Replay(events []incident.Event) {
 		case OpScale:
 			n, okn := replicasOf(a.Lines)
 			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && okn && kind == "deployment" {
-				_, _ = s.scaleAt(ctx, ns, name, n, ev.Time)
+				_, _ = s.scaleAt(ctx, ns, name, -1, n, ev.Time)
 			}
 		case OpDeletePod:
 			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "pod" {
-				_, _ = s.deleteAt(ctx, ns, name, ev.Time)
+				_, _ = s.deleteAt(ctx, ns, name, "", ev.Time)
 			}
 		case OpTerminate:
 			if pid, ok := ParsePIDTarget(a.Target); ok {

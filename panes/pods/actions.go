@@ -11,19 +11,23 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
-// act builds the action for key k on pod ns/name (or its deployment) and
-// hands it to the shell, which confirms, gates, runs and records it.
-func (m *Model) act(k tea.KeyMsg, ns, name string) tea.Cmd {
+// act builds the action for key k on pod p (or its deployment) and hands
+// it to the shell, which confirms, gates, runs and records it. p is the
+// pod as the user saw it: the action is bound to it (its UID, the
+// deployment's revision and replica count), so what runs is what was
+// confirmed or nothing.
+func (m *Model) act(k tea.KeyMsg, p kube.Pod) tea.Cmd {
 	if key.Matches(k, m.keys.Delete) {
-		return common.Do(m.deleteAction(ns, name))
+		return common.Do(m.deleteAction(p))
 	}
-	d, ok := m.deploymentOf(ns, name)
+	d, ok := m.deploymentNamed(p.Namespace, p.Deployment)
 	if !ok {
-		return common.Flash("pod "+name+" belongs to no deployment the watch knows (no ReplicaSet of a Deployment owns it)", true)
+		return common.Flash("pod "+sanitize.Line(p.Name)+" belongs to no deployment the watch knows (no ReplicaSet of a Deployment owns it)", true)
 	}
 	switch {
 	case key.Matches(k, m.keys.Undo):
@@ -39,7 +43,7 @@ func (m *Model) act(k tea.KeyMsg, ns, name string) tea.Cmd {
 // undoAction is `kubectl rollout undo` of d; its impact line names both
 // revisions and images as the watch sees them.
 func (m *Model) undoAction(d kube.Deployment) common.Action {
-	probe, ns, name := m.probe, d.Namespace, d.Name
+	probe, ns, name, from := m.probe, d.Namespace, d.Name, d.Revision
 	impact := fmt.Sprintf("deployment/%s in %s: ", name, ns)
 	cur, okc := d.Current()
 	prev, okp := d.Previous()
@@ -65,7 +69,7 @@ func (m *Model) undoAction(d kube.Deployment) common.Action {
 		Timeout:     30 * time.Second,
 		Tag:         tag,
 		Run: func(ctx context.Context, _ func(string)) common.Outcome {
-			res, err := probe.RolloutUndo(ctx, ns, name)
+			res, err := probe.RolloutUndo(ctx, ns, name, from)
 			if err != nil {
 				return common.Outcome{Err: err}
 			}
@@ -126,7 +130,7 @@ func parseReplicas(s string) (int32, error) {
 }
 
 func (m *Model) scaleAction(d kube.Deployment, n int32) common.Action {
-	probe, ns, name := m.probe, d.Namespace, d.Name
+	probe, ns, name, from := m.probe, d.Namespace, d.Name, d.Replicas
 	impact := fmt.Sprintf("deployment/%s in %s: %d → %d replicas", name, ns, d.Replicas, n)
 	switch {
 	case n == 0:
@@ -147,7 +151,7 @@ func (m *Model) scaleAction(d kube.Deployment, n int32) common.Action {
 		Timeout:     30 * time.Second,
 		Tag:         tag,
 		Run: func(ctx context.Context, _ func(string)) common.Outcome {
-			res, err := probe.Scale(ctx, ns, name, n)
+			res, err := probe.Scale(ctx, ns, name, from, n)
 			if err != nil {
 				return common.Outcome{Err: err}
 			}
@@ -156,13 +160,15 @@ func (m *Model) scaleAction(d kube.Deployment, n int32) common.Action {
 	}
 }
 
-func (m *Model) deleteAction(ns, name string) common.Action {
-	probe := m.probe
+func (m *Model) deleteAction(p kube.Pod) common.Action {
+	probe, ns, name, uid := m.probe, p.Namespace, p.Name, p.UID
 	impact := fmt.Sprintf("pod/%s in %s will be deleted", name, ns)
-	if d, ok := m.deploymentOf(ns, name); ok {
+	if d, ok := m.deploymentNamed(ns, p.Deployment); ok {
 		impact += fmt.Sprintf("; deployment/%s will create a replacement (%d/%d ready now)", d.Name, d.Ready, d.Replicas)
+	} else if p.Owner != "" {
+		impact += "; its controller " + p.Owner + " should replace it"
 	} else {
-		impact += "; no controller the watch knows will replace it"
+		impact += "; it has no controller: nothing will replace it"
 	}
 	return common.Action{
 		Title:       "Delete pod/" + name,
@@ -175,7 +181,7 @@ func (m *Model) deleteAction(ns, name string) common.Action {
 		Timeout:     30 * time.Second,
 		Tag:         tag,
 		Run: func(ctx context.Context, _ func(string)) common.Outcome {
-			res, err := probe.DeletePod(ctx, ns, name)
+			res, err := probe.DeletePod(ctx, ns, name, uid)
 			if err != nil {
 				return common.Outcome{Err: err}
 			}
@@ -190,23 +196,18 @@ func (m *Model) Offers() []common.Offer {
 	if m.probe == nil {
 		return nil
 	}
-	ns, name := "", ""
-	if m.detail != nil {
-		ns, name = m.detail.ns, m.detail.name
-	} else if p, ok := m.selected(); ok {
-		ns, name = p.Namespace, p.Name
-	}
-	if name == "" {
+	p, ok := m.target()
+	if !ok {
 		return nil
 	}
 	var out []common.Offer
-	if d, ok := m.deploymentOf(ns, name); ok {
+	if d, ok := m.deploymentNamed(p.Namespace, p.Deployment); ok {
 		u, r := m.undoAction(d), m.restartAction(d)
 		out = append(out,
 			common.Offer{Name: u.Title, Key: m.keys.Undo.Help().Key, Cmd: common.Do(u)},
 			common.Offer{Name: r.Title, Key: m.keys.Restart.Help().Key, Cmd: common.Do(r)},
 			common.Offer{Name: "Scale deployment/" + d.Name, Key: m.keys.Scale.Help().Key, Cmd: m.scaleInput(d)})
 	}
-	del := m.deleteAction(ns, name)
+	del := m.deleteAction(p)
 	return append(out, common.Offer{Name: del.Title, Key: m.keys.Delete.Help().Key, Cmd: common.Do(del)})
 }

@@ -24,11 +24,14 @@ type detail struct {
 	probe    kube.Probe
 	ns, name string
 
-	d     kube.Detail
-	found bool
-	gone  bool             // it was found, then no more: d is its last known state
-	dep   *kube.Deployment // the pod's deployment, from the pane's snapshot
-	read  bool             // a detail read has answered
+	d       kube.Detail
+	found   bool
+	gone    bool             // it was found, then no more: d is its last known state
+	dep     *kube.Deployment // the pod's deployment, from the pane's snapshot
+	depName string           // its name, as the list knew it when the pod was opened
+	seq     int              // of the last detail read asked for
+	seen    int              // of the last detail read taken
+	read    bool             // a detail read has answered
 
 	container string // whose log; "" until the detail names one
 	previous  bool
@@ -48,6 +51,7 @@ type detailMsg struct {
 	ns, name string
 	d        kube.Detail
 	found    bool
+	seq      int // reads can answer out of order: an older one is dropped
 }
 
 // logEndMsg says a log stream ended (EOF, cancelled or an error).
@@ -66,9 +70,11 @@ func (d *detail) refresh(w *kube.Watch) tea.Cmd {
 		return nil
 	}
 	ns, name := d.ns, d.name
+	d.seq++
+	seq := d.seq
 	return func() tea.Msg {
 		det, ok := w.Detail(ns, name)
-		return detailMsg{ns: ns, name: name, d: det, found: ok}
+		return detailMsg{ns: ns, name: name, d: det, found: ok, seq: seq}
 	}
 }
 
@@ -108,9 +114,10 @@ var keepLog = probes.AppendLines(LogLines)
 func (d *detail) update(msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case detailMsg:
-		if msg.ns != d.ns || msg.name != d.name {
+		if msg.ns != d.ns || msg.name != d.name || msg.seq <= d.seen {
 			return true, nil
 		}
+		d.seen = msg.seq
 		first := !d.read
 		if !msg.found && d.found {
 			// Gone (deleted, replaced): keep its last known state, say so.
@@ -148,6 +155,12 @@ func (d *detail) update(msg tea.Msg) (bool, tea.Cmd) {
 // defaultContainer is the container whose log tells most: the first one
 // restarting or not ready, else the first app container.
 func defaultContainer(det kube.Detail) string {
+	for _, c := range det.Containers {
+		// A failing init container holds the pod back: its log first.
+		if c.Init && !c.Sidecar && (c.Restarts > 0 || (c.State == "Terminated" && c.ExitCode != 0) || (c.State == "Waiting" && c.Reason != "PodInitializing")) {
+			return c.Name
+		}
+	}
 	first := ""
 	for _, c := range det.Containers {
 		if c.Init && !c.Sidecar {
@@ -218,7 +231,7 @@ func (d *detail) lines(width int) []string {
 		}
 		if dep := d.dep; dep != nil {
 			add("")
-			add(st.Table.Header.Render("DEPLOYMENT " + sanitize.Line(dep.Name) + " · rollout " + dep.Rollout()))
+			add(st.Table.Header.Render("DEPLOYMENT " + sanitize.Line(dep.Name) + " · rollout " + sanitize.Line(dep.Rollout())))
 			add(st.Muted.Render(fmt.Sprintf("  %-9s %-28s %-7s %-8s %s", "REVISION", "IMAGE", "AGE", "REPLICAS", "CHANGE-CAUSE")))
 			for i, r := range dep.History {
 				if i == 5 {
@@ -281,7 +294,7 @@ func (d *detail) lines(width int) []string {
 			add(st.Muted.Render("no events (they expire after an hour; or events are forbidden: see the list's warnings)"))
 		}
 		for _, e := range d.d.Events {
-			line := fmt.Sprintf("%-8s %-8s %-18s %s", probes.Ago(now, e.Last), e.Type, sanitize.Line(e.Reason), sanitize.Line(e.Message))
+			line := fmt.Sprintf("%-8s %-8s %-18s %s", probes.Ago(now, e.Last), sanitize.Line(e.Type), sanitize.Line(e.Reason), sanitize.Line(e.Message))
 			if e.Count > 1 {
 				line += fmt.Sprintf(" (x%d)", e.Count)
 			}
@@ -298,7 +311,10 @@ func (d *detail) lines(width int) []string {
 		which = "previous (the last crash)"
 	}
 	mode := ""
-	if d.follow {
+	switch {
+	case d.follow && d.logDone:
+		mode = " · the followed stream ended (the container exited?) · f twice follows again"
+	case d.follow:
 		mode = " · following"
 	}
 	add(st.Table.Header.Render(fmt.Sprintf("LOG %s · %s container · last %d lines%s", sanitize.Line(orNone(d.container)), which, LogLines, mode)))

@@ -34,10 +34,10 @@ type Config struct {
 // KeyMap is the pane's bindings.
 type KeyMap struct {
 	common.NavKeys
-	Filter, Clear, Open, Back         key.Binding
-	Undo, Restart, Scale, Delete      key.Binding
-	Previous, Follow, Container       key.Binding
-	FilterDone, FilterCancel, FilterX key.Binding
+	Filter, Clear, Open, Back    key.Binding
+	Undo, Restart, Scale, Delete key.Binding
+	Previous, Follow, Container  key.Binding
+	FilterDone, FilterCancel     key.Binding
 }
 
 // DefaultKeyMap returns the pane's bindings (k9s's where they do not clash
@@ -59,7 +59,6 @@ func DefaultKeyMap() KeyMap {
 
 		FilterDone:   key.NewBinding(key.WithKeys("enter", "up", "down", "tab"), key.WithHelp("enter", "in filter: keep it, move in the list")),
 		FilterCancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "in filter: cancel")),
-		FilterX:      key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	}
 }
 
@@ -86,6 +85,9 @@ type Model struct {
 	typing bool
 	cursor common.Cursor
 	sel    string // ns/name of the selected pod: kept across snapshots
+	// selGone: the selected pod is no longer listed; no pod is selected
+	// until the cursor moves.
+	selGone bool
 
 	detail *detail // the pod opened with enter
 
@@ -183,12 +185,12 @@ func (m *Model) syncKeys() {
 	for _, b := range []*key.Binding{&m.keys.Undo, &m.keys.Restart, &m.keys.Scale, &m.keys.Delete} {
 		b.SetEnabled(on && !m.typing)
 	}
-	for _, b := range []*key.Binding{&m.keys.Previous, &m.keys.Follow, &m.keys.Container} {
+	for _, b := range []*key.Binding{&m.keys.Previous, &m.keys.Follow} {
 		b.SetEnabled(m.detail != nil)
 	}
+	m.keys.Container.SetEnabled(m.detail != nil && len(m.detail.d.Containers) > 1)
 	m.keys.FilterDone.SetEnabled(m.typing)
 	m.keys.FilterCancel.SetEnabled(m.typing)
-	m.keys.FilterX.SetEnabled(false)
 }
 
 // Update handles keys, the watch's snapshots and the detail's messages.
@@ -200,8 +202,7 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			}
 			cmds := []tea.Cmd{m.watch.Stream().Next(), m.setSnapshot(sm.Data)}
 			if m.detail != nil {
-				m.detail.dep = nil
-				if d, ok := m.deploymentOf(m.detail.ns, m.detail.name); ok {
+				if d, ok := m.deploymentNamed(m.detail.ns, m.detail.depName); ok {
 					m.detail.dep = &d
 				}
 				cmds = append(cmds, m.detail.refresh(m.watch))
@@ -251,7 +252,11 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			m.detail = nil
 			return nil
 		case key.Matches(k, m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete):
-			return m.act(k, m.detail.ns, m.detail.name)
+			p, ok := m.target()
+			if !ok {
+				return common.Flash("the pod is not read yet", true)
+			}
+			return m.act(k, p)
 		}
 		return m.detail.key(k, m.keys)
 	}
@@ -270,18 +275,23 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 		m.detail = newDetail(m.c, m.probe, p.Namespace, p.Name)
 		m.detail.w, m.detail.h = m.w, m.h
-		if d, ok := m.deploymentOf(p.Namespace, p.Name); ok {
+		m.detail.depName = p.Deployment
+		if d, ok := m.deploymentNamed(p.Namespace, p.Deployment); ok {
 			m.detail.dep = &d
 		}
 		return tea.Batch(m.detail.refresh(m.watch), m.detail.startLogs())
 	case key.Matches(k, m.keys.Undo, m.keys.Restart, m.keys.Scale, m.keys.Delete):
 		p, ok := m.selected()
 		if !ok {
+			if m.selGone {
+				return common.Flash("the selected pod is gone: move the cursor to choose another", true)
+			}
 			return common.Flash("no pod selected", true)
 		}
-		return m.act(k, p.Namespace, p.Name)
+		return m.act(k, p)
 	}
 	if m.cursor.Handle(k, m.keys.NavKeys, len(m.shown), m.rows()) {
+		m.selGone = false
 		if p, ok := m.selected(); ok {
 			m.sel = p.Namespace + "/" + p.Name
 		}
@@ -344,17 +354,23 @@ func (m *Model) refilter() {
 			m.shown = append(m.shown, i)
 		}
 	}
+	m.selGone = false
 	if m.sel != "" {
+		found := false
 		for i, idx := range m.shown {
 			p := m.snap.Pods[idx]
 			if p.Namespace+"/"+p.Name == m.sel {
-				m.cursor.Pos = i
+				m.cursor.Pos, found = i, true
 				break
 			}
 		}
+		// The selected pod is gone (deleted, replaced, filtered out): the
+		// cursor must not slide onto a neighbour that a destructive key
+		// would then hit. It stays put, unselected, until it moves.
+		m.selGone = !found
 	}
 	m.cursor.Clamp(len(m.shown), m.rows())
-	if p, ok := m.selected(); ok {
+	if p, ok := m.selected(); ok && m.sel == "" {
 		m.sel = p.Namespace + "/" + p.Name
 	}
 }
@@ -368,23 +384,31 @@ func matches(p kube.Pod, q string) bool {
 	return false
 }
 
-// selected is the pod under the cursor.
+// selected is the pod under the cursor (none while the selected pod is
+// gone).
 func (m *Model) selected() (kube.Pod, bool) {
-	if m.cursor.Pos < 0 || m.cursor.Pos >= len(m.shown) {
+	if m.selGone || m.cursor.Pos < 0 || m.cursor.Pos >= len(m.shown) {
 		return kube.Pod{}, false
 	}
 	return m.snap.Pods[m.shown[m.cursor.Pos]], true
 }
 
-// deploymentOf is the deployment owning pod ns/name, from the snapshot.
-func (m *Model) deploymentOf(ns, name string) (kube.Deployment, bool) {
-	var dep string
-	for _, p := range m.snap.Pods {
-		if p.Namespace == ns && p.Name == name {
-			dep = p.Deployment
-			break
+// target is the pod the action keys act on: the opened pod (as last read)
+// in the detail, else the selected one.
+func (m *Model) target() (kube.Pod, bool) {
+	if m.detail != nil {
+		if !m.detail.found {
+			return kube.Pod{}, false
 		}
+		p := m.detail.d.Pod
+		p.Deployment = m.detail.depName
+		return p, true
 	}
+	return m.selected()
+}
+
+// deploymentNamed is deployment ns/dep from the snapshot.
+func (m *Model) deploymentNamed(ns, dep string) (kube.Deployment, bool) {
 	if dep == "" {
 		return kube.Deployment{}, false
 	}
@@ -479,6 +503,12 @@ func (m *Model) rows() int {
 // View renders the pane.
 func (m *Model) View() string {
 	if m.detail != nil {
+		if m.state.Status != probes.OK {
+			// The detail is from the watch's caches: while the watch is not
+			// OK, say so above it.
+			head := common.StateLineFit(m.c.Styles, m.state, m.c.Now(), time.Hour, m.w)
+			return common.Clip(head+"\n"+m.detail.view(m.w, max(m.h-1, 1)), m.w, m.h)
+		}
 		return common.Clip(m.detail.view(m.w, m.h), m.w, m.h)
 	}
 	return common.Clip(m.listView(), m.w, m.h)
@@ -499,7 +529,7 @@ func (m *Model) columns() columns {
 	if m.w >= 120 {
 		c.node = 16
 	}
-	if m.w >= 140 && m.snap.Metrics == "" && m.anyUsage() {
+	if m.w >= 140 && m.anyUsage() {
 		c.cpu, c.mem = 6, 7
 	}
 	if m.w < 70 {
@@ -566,7 +596,7 @@ func (m *Model) listView() string {
 	cur := m.cursor // a copy: drawing never moves the cursor
 	start, end := cur.Window(len(m.shown), m.rows())
 	for i := start; i < end; i++ {
-		b.WriteString(m.row(pods[m.shown[i]], c, now, i == cur.Pos) + "\n")
+		b.WriteString(m.row(pods[m.shown[i]], c, now, i == cur.Pos && !m.selGone) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

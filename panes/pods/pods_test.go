@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -42,6 +43,7 @@ type loop struct {
 	// actions are the Actions the pane handed to the shell.
 	actions []common.Action
 	inputs  []common.InputRequest
+	flashes []string
 }
 
 func newLoop(t *testing.T, m *Model) *loop {
@@ -82,6 +84,8 @@ func (l *loop) handle(msg tea.Msg) {
 		l.actions = append(l.actions, msg.Action)
 	case common.InputRequest:
 		l.inputs = append(l.inputs, msg)
+	case common.FlashMsg:
+		l.flashes = append(l.flashes, msg.Text)
 	default:
 		_, cmd := l.m.Update(msg)
 		l.exec(cmd)
@@ -231,6 +235,68 @@ func TestUndoConfirmationStatesTheBlastRadius(t *testing.T) {
 	}
 	// Revision 1's ReplicaSet is 26 hours old, but it became current now.
 	l.until("the rollback on screen", l.shows("api 3/3 ready · rev 3 (0s ago)"))
+	// A second undo confirmed from the same screen (a colleague's, or a
+	// double press) must not roll 2.14.0 back out: it is bound to revision 2.
+	if out := a.Run(context.Background(), func(string) {}); !errors.Is(out.Err, kube.ErrRevisionMoved) {
+		t.Fatalf("a second undo of the confirmed revision 2: %+v", out)
+	}
+	if v := l.m.View(); !strings.Contains(v, "api 3/3 ready · rev 3") {
+		t.Errorf("the refused undo changed the deployment:\n%s", v)
+	}
+}
+
+// When the selected pod goes (deleted, replaced), the cursor does not
+// slide onto a neighbour that the next destructive key would hit.
+func TestSelectedPodGoneSelectsNothing(t *testing.T) {
+	mk := func(name string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name)},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	}
+	cs := fake.NewClientset(mk("a"), mk("b"), mk("c"))
+	m := New(testCommon(t0), fakeProbe(cs), Config{Namespaces: []string{"ns"}})
+	m.SetSize(100, 12)
+	l := newLoop(t, m)
+	l.until("three pods", l.shows("3 pods"))
+	l.key("j")
+	if p, _ := m.selected(); p.Name != "b" {
+		t.Fatalf("selected %q, want b", p.Name)
+	}
+	if err := cs.CoreV1().Pods("ns").Delete(context.Background(), "b", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l.until("b gone", l.shows("2 pods"))
+	if p, ok := m.selected(); ok {
+		t.Fatalf("after b went, %q is selected: a destructive key would hit it", p.Name)
+	}
+	l.key("D")
+	l.until("the refusal", func() bool { return len(l.actions) == 0 && len(l.flashes) == 1 })
+	if !strings.Contains(l.flashes[0], "the selected pod is gone") {
+		t.Errorf("flash %q", l.flashes[0])
+	}
+	l.key("k")
+	if p, ok := m.selected(); !ok || p.Name != "a" {
+		t.Errorf("after moving: %q, %v", p.Name, ok)
+	}
+	// The delete is bound to the pod's UID.
+	l.key("D")
+	l.until("the delete action", func() bool { return len(l.actions) == 1 })
+	if l.actions[0].Target != "pod/a in ns" {
+		t.Errorf("target %q", l.actions[0].Target)
+	}
+	if err := cs.CoreV1().Pods("ns").Delete(context.Background(), "a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Pods("ns").Create(context.Background(), mk("a2"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	namesake := mk("a")
+	namesake.UID = "uid-namesake"
+	if _, err := cs.CoreV1().Pods("ns").Create(context.Background(), namesake, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out := l.actions[0].Run(context.Background(), func(string) {}); out.Err == nil || !strings.Contains(out.Err.Error(), "not the pod you chose") {
+		t.Errorf("deleting a namesake: %+v", out)
+	}
 }
 
 func TestScaleAsksWithTheCurrentCountAndDeletesNamesTheReplacement(t *testing.T) {

@@ -121,6 +121,14 @@ var ErrScaledMeanwhile = errors.New("replica count changed meanwhile")
 // ErrScaledMeanwhile and the other writer's value stands. Negative counts
 // are refused before anything is sent.
 func Scale(ctx context.Context, cs kubernetes.Interface, ns, name string, replicas int32) (ScaleResult, error) {
+	return ScaleFrom(ctx, cs, ns, name, -1, replicas)
+}
+
+// ScaleFrom is Scale with the count the user saw: if the deployment's
+// replicas are no longer from (an autoscaler or a colleague moved them
+// while the dialog was open), nothing is written and the error says so.
+// from < 0 means no expectation.
+func ScaleFrom(ctx context.Context, cs kubernetes.Interface, ns, name string, from, replicas int32) (ScaleResult, error) {
 	res := ScaleResult{Namespace: ns, Deployment: name, To: replicas}
 	if replicas < 0 {
 		return res, fmt.Errorf("cannot scale deployment/%s to %d replicas: the count must be 0 or more", name, replicas)
@@ -131,6 +139,11 @@ func Scale(ctx context.Context, cs kubernetes.Interface, ns, name string, replic
 		s, err := deployments.GetScale(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
+		}
+		if first && from >= 0 && s.Spec.Replicas != from {
+			res.From = s.Spec.Replicas
+			return fmt.Errorf("deployment/%s: %w (%d when you confirmed, %d now) while scaling to %d; nothing changed",
+				name, ErrScaledMeanwhile, from, s.Spec.Replicas, replicas)
 		}
 		if first {
 			res.From, first = s.Spec.Replicas, false
@@ -181,11 +194,21 @@ func (r DeleteResult) String() string {
 // first, so what it reports (the owner, the grace period) is about the pod
 // it deleted, not a namesake created meanwhile (a StatefulSet's).
 func DeletePod(ctx context.Context, cs kubernetes.Interface, ns, name string) (DeleteResult, error) {
+	return DeletePodUID(ctx, cs, ns, name, "")
+}
+
+// DeletePodUID is DeletePod of the very pod the user chose: if pod ns/name
+// is now another pod (a StatefulSet's namesake), nothing is deleted. uid
+// "" means no expectation.
+func DeletePodUID(ctx context.Context, cs kubernetes.Interface, ns, name string, uid types.UID) (DeleteResult, error) {
 	res := DeleteResult{Namespace: ns, Pod: name, GracePeriod: corev1.DefaultTerminationGracePeriodSeconds}
 	pods := cs.CoreV1().Pods(ns)
 	p, err := pods.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return res, err
+	}
+	if uid != "" && p.UID != uid {
+		return res, fmt.Errorf("pod/%s is not the pod you chose: it was replaced by a namesake (uid %s, was %s); nothing deleted", name, p.UID, uid)
 	}
 	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 		res.Owner = ref.Kind + "/" + ref.Name

@@ -2,6 +2,7 @@ package kube_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -284,8 +285,13 @@ func TestClusterRolloutCrashLoopThenUndo(t *testing.T) {
 		t.Fatalf("revision 2 is not %s: %s", crashloopImage, describeReplicaSets(revs))
 	}
 
-	// Undo, the way kubectl does it; the controller does the rest.
-	res, err := kube.RolloutUndo(ctx, cs, ns, "api")
+	// Undo, the way kubectl does it, bound to the revision the user saw
+	// (a JSON patch test of the revision annotation, checked by this real
+	// API server); the controller does the rest.
+	if _, err := kube.RolloutUndoFrom(ctx, cs, ns, "api", 7); !errors.Is(err, kube.ErrRevisionMoved) {
+		t.Fatalf("undo from a revision the deployment is not at: %v", err)
+	}
+	res, err := kube.RolloutUndoFrom(ctx, cs, ns, "api", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,6 +300,11 @@ func TestClusterRolloutCrashLoopThenUndo(t *testing.T) {
 	}
 	t.Logf("undo: %s", res)
 	waitFor(t, "revision 1's pods back, the crash-looping ones gone", allRunning(cs, ns, "api", goodImage, replicas))
+	// A second undo from the same confirmation (revision 2) changes
+	// nothing: the deployment is at 3 now.
+	if _, err := kube.RolloutUndoFrom(ctx, cs, ns, "api", 2); !errors.Is(err, kube.ErrRevisionMoved) {
+		t.Fatalf("a second undo from revision 2: %v", err)
+	}
 	waitFor(t, "the restored revision renumbered 3 and revision 2 scaled to 0", func(ctx context.Context) (bool, string, error) {
 		revs, err := replicaSetsByRevision(ctx, cs, ns, d)
 		if err != nil {

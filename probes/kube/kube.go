@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -24,6 +25,7 @@ import (
 type Pod struct {
 	Namespace string
 	Name      string
+	UID       types.UID
 	Ready     int
 	Total     int
 	Status    string // Running, CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending…
@@ -56,10 +58,14 @@ type Probe interface {
 	Watch(ctx context.Context, namespaces []string) *Watch
 	// Logs streams one container's log into out (StreamLogs).
 	Logs(ctx context.Context, req LogRequest, out *probes.Stream[probes.Lines]) error
-	RolloutUndo(ctx context.Context, namespace, name string) (UndoResult, error)
+	// The actions are bound to what the user confirmed: the revision
+	// rolled back from (RolloutUndoFrom), the count scaled from
+	// (ScaleFrom), the pod's UID (DeletePodUID); 0, -1 and "" bind
+	// nothing.
+	RolloutUndo(ctx context.Context, namespace, name string, fromRevision int64) (UndoResult, error)
 	RolloutRestart(ctx context.Context, namespace, name string) (RestartResult, error)
-	Scale(ctx context.Context, namespace, name string, replicas int32) (ScaleResult, error)
-	DeletePod(ctx context.Context, namespace, name string) (DeleteResult, error)
+	Scale(ctx context.Context, namespace, name string, from, replicas int32) (ScaleResult, error)
+	DeletePod(ctx context.Context, namespace, name string, uid types.UID) (DeleteResult, error)
 }
 
 // SplitNamespaces reads "a,b" (kube.namespace, --namespace) as a list;
@@ -99,20 +105,20 @@ func (p *Client) Logs(ctx context.Context, req LogRequest, out *probes.Stream[pr
 	return StreamLogs(ctx, p.CS, req, out)
 }
 
-func (p *Client) RolloutUndo(ctx context.Context, ns, name string) (UndoResult, error) {
-	return RolloutUndo(ctx, p.CS, ns, name)
+func (p *Client) RolloutUndo(ctx context.Context, ns, name string, from int64) (UndoResult, error) {
+	return RolloutUndoFrom(ctx, p.CS, ns, name, from)
 }
 
 func (p *Client) RolloutRestart(ctx context.Context, ns, name string) (RestartResult, error) {
 	return RolloutRestart(ctx, p.CS, ns, name, p.Now())
 }
 
-func (p *Client) Scale(ctx context.Context, ns, name string, replicas int32) (ScaleResult, error) {
-	return Scale(ctx, p.CS, ns, name, replicas)
+func (p *Client) Scale(ctx context.Context, ns, name string, from, replicas int32) (ScaleResult, error) {
+	return ScaleFrom(ctx, p.CS, ns, name, from, replicas)
 }
 
-func (p *Client) DeletePod(ctx context.Context, ns, name string) (DeleteResult, error) {
-	return DeletePod(ctx, p.CS, ns, name)
+func (p *Client) DeletePod(ctx context.Context, ns, name string, uid types.UID) (DeleteResult, error) {
+	return DeletePodUID(ctx, p.CS, ns, name, uid)
 }
 
 // RestConfig loads a kubeconfig file ("" for the default loading rules:
@@ -220,6 +226,7 @@ func Row(pod *corev1.Pod) Pod {
 	r := Pod{
 		Namespace: pod.Namespace,
 		Name:      pod.Name,
+		UID:       pod.UID,
 		Total:     len(pod.Spec.Containers),
 		Created:   pod.CreationTimestamp.Time,
 		Node:      pod.Spec.NodeName,

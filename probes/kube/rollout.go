@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -88,6 +89,20 @@ var annotationsToSkip = []string{
 // controller then does the rollout. A paused deployment is refused, as
 // kubectl refuses it.
 func RolloutUndo(ctx context.Context, cs kubernetes.Interface, ns, name string) (UndoResult, error) {
+	return RolloutUndoFrom(ctx, cs, ns, name, 0)
+}
+
+// ErrRevisionMoved: the deployment is no longer at the revision the user
+// confirmed rolling back from; nothing was changed.
+var ErrRevisionMoved = errors.New("the deployment moved to another revision since you confirmed")
+
+// RolloutUndoFrom is RolloutUndo bound to what the user confirmed: it
+// rolls back only if the deployment is still at revision from (0: no
+// expectation), checked on the read and again in the patch itself (a JSON
+// patch test of the revision annotation), so a second engineer's undo, or
+// a deploy landing while the dialog was open, never rolls the bad release
+// back out.
+func RolloutUndoFrom(ctx context.Context, cs kubernetes.Interface, ns, name string, from int64) (UndoResult, error) {
 	res := UndoResult{Namespace: ns, Deployment: name}
 	d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -116,6 +131,9 @@ func RolloutUndo(ctx context.Context, cs kubernetes.Interface, ns, name string) 
 		cur = latest
 	}
 	res.FromRevision = cur
+	if from > 0 && cur != from {
+		return res, fmt.Errorf("deployment/%s: %w (revision %d when you confirmed, %d now); nothing changed", name, ErrRevisionMoved, from, cur)
+	}
 	var prev *appsv1.ReplicaSet
 	var prevRev int64 = -1
 	for i := range rss {
@@ -147,14 +165,22 @@ func RolloutUndo(ctx context.Context, cs kubernetes.Interface, ns, name string) 
 			annotations[k] = v
 		}
 	}
-	patch, err := json.Marshal([]map[string]any{
-		{"op": "replace", "path": "/spec/template", "value": tpl},
-		{"op": "add", "path": "/metadata/annotations", "value": annotations},
-	})
+	ops := []map[string]any{}
+	if v, ok := d.Annotations[RevisionAnnotation]; ok && from > 0 {
+		// The deployment must still be at the revision read above.
+		ops = append(ops, map[string]any{"op": "test", "path": "/metadata/annotations/deployment.kubernetes.io~1revision", "value": v})
+	}
+	ops = append(ops,
+		map[string]any{"op": "replace", "path": "/spec/template", "value": tpl},
+		map[string]any{"op": "add", "path": "/metadata/annotations", "value": annotations})
+	patch, err := json.Marshal(ops)
 	if err != nil {
 		return res, err
 	}
 	if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, name, types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
+		if from > 0 && (apierrors.IsInvalid(err) || strings.Contains(err.Error(), "test operation")) {
+			return res, fmt.Errorf("deployment/%s: %w (it changed between the read and the patch); nothing changed: %v", name, ErrRevisionMoved, err)
+		}
 		return res, fmt.Errorf("failed restoring revision %d: %w", prevRev, err)
 	}
 	return res, nil

@@ -52,7 +52,7 @@ func TestRolloutUndoPicksThePreviousRevision(t *testing.T) {
 		replicaSet(d, "ccc", "3", "api:2.14.0"),
 		stranger)
 	ctx := context.Background()
-	res, err := New(cs).RolloutUndo(ctx, "ns", "api")
+	res, err := New(cs).RolloutUndo(ctx, "ns", "api", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,5 +106,28 @@ func TestRolloutUndoRefusesAPausedDeployment(t *testing.T) {
 	cs := fake.NewClientset(d, replicaSet(d, "aaa", "1", "api:2.13.2"), replicaSet(d, "bbb", "2", "api:2.14.0"))
 	if _, err := RolloutUndo(context.Background(), cs, "ns", "api"); err == nil || !strings.Contains(err.Error(), "paused") {
 		t.Errorf("err = %v, want paused refusal", err)
+	}
+}
+
+// An undo bound to the revision the user confirmed changes nothing once
+// the deployment has moved (a colleague's undo, a deploy): a second undo
+// must not roll the bad release back out.
+func TestRolloutUndoFromRefusesAMovedDeployment(t *testing.T) {
+	d := deployment("2", "api:2.14.0")
+	cs := fake.NewClientset(d, replicaSet(d, "aaa", "1", "api:2.13.2"), replicaSet(d, "bbb", "2", "api:2.14.0"))
+	ctx := context.Background()
+	if _, err := RolloutUndoFrom(ctx, cs, "ns", "api", 3); !errors.Is(err, ErrRevisionMoved) || !strings.Contains(err.Error(), "revision 3 when you confirmed, 2 now") {
+		t.Fatalf("undo from 3 of a deployment at 2: %v", err)
+	}
+	got, err := cs.AppsV1().Deployments("ns").Get(ctx, "api", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := got.Spec.Template.Spec.Containers[0].Image; img != "api:2.14.0" {
+		t.Errorf("the refused undo changed the template to %s", img)
+	}
+	res, err := RolloutUndoFrom(ctx, cs, "ns", "api", 2)
+	if err != nil || res.ToImage != "api:2.13.2" {
+		t.Fatalf("undo from the confirmed revision: %+v, %v", res, err)
 	}
 }

@@ -339,9 +339,13 @@ func (w *Watch) informer(ctx context.Context, resource, ns string, example runti
 			// The reflector retries a refused watch by itself without
 			// telling its error handler: the failure is seen here.
 			wi, err := watchFn(ctx, o)
-			if err == nil {
+			switch {
+			case err == nil:
 				w.connected(h)
-			} else {
+			case o.SendInitialEvents != nil && (apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)):
+				// A server without watch-lists refuses the streamed first
+				// list; the reflector falls back to a LIST, which reports.
+			default:
 				w.failed(h, err)
 			}
 			return wi, err
@@ -783,12 +787,13 @@ func event(e *corev1.Event) Event {
 // moves. It is one small GET of /version, nothing like a re-list.
 const (
 	Ping        = 10 * time.Second
-	PingTimeout = 5 * time.Second
+	PingTimeout = 5 * time.Second // two in a row: the server is not answering
 )
 
 func (w *Watch) ping(ctx context.Context, rc rest.Interface) {
 	t := time.NewTicker(Ping)
 	defer t.Stop()
+	misses := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -800,6 +805,17 @@ func (w *Watch) ping(ctx context.Context, rc rest.Interface) {
 		cancel()
 		if ctx.Err() != nil {
 			return
+		}
+		if _, answered := err.(apierrors.APIStatus); answered {
+			err = nil // any answer (a 403 where /version is locked down) is alive
+		}
+		if err != nil {
+			// One slow answer under load is not an outage: two in a row are.
+			if misses++; misses < 2 {
+				continue
+			}
+		} else {
+			misses = 0
 		}
 		w.mu.Lock()
 		changed := (err == nil) != (w.pingErr == nil)
@@ -825,11 +841,16 @@ func (w *Watch) pollMetrics(ctx context.Context, every time.Duration) {
 			return
 		}
 		w.mu.Lock()
-		if err != nil {
+		switch {
+		case err == nil:
+			w.usage, w.metricsErr = u, ""
+		case u != nil:
+			// Some namespaces answered (the others are forbidden): show
+			// theirs, say why the rest are missing.
+			w.usage, w.metricsErr = u, probes.ErrorText(err)
+		default:
 			w.metricsErr = probes.ErrorText(err)
 			// Keep the last usage: a blip must not blank the columns.
-		} else {
-			w.usage, w.metricsErr = u, ""
 		}
 		w.mu.Unlock()
 		w.changed()
