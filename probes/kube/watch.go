@@ -264,9 +264,12 @@ func StartWatch(ctx context.Context, cs kubernetes.Interface, o WatchOptions) *W
 	}
 	for _, inf := range infs {
 		go inf.RunWithContext(ctx)
-		// A first list that brings nothing calls no handler: say it synced.
+	}
+	for _, h := range w.health {
+		// Say when a first list is in (one that brought nothing calls no
+		// handler at all).
 		go func() {
-			if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			if cache.WaitForCacheSync(ctx.Done(), h.synced) {
 				w.changed()
 			}
 		}()
@@ -353,12 +356,15 @@ func (w *Watch) informer(ctx context.Context, resource, ns string, example runti
 	}
 	inf := cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, w.cs), example,
 		cache.SharedIndexInformerOptions{Indexers: idx, ObjectDescription: resource})
-	h.synced = inf.HasSynced
 	_ = inf.SetTransform(strip)
 	_ = inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 		w.failed(h, err)
 	})
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	// Synced is when this handler has seen the whole first list: the
+	// informer's own HasSynced turns true when the list is popped from its
+	// queue, before the handlers have caught up (a "synced" snapshot would
+	// then count 6,822 of 10,000 pods).
+	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { on(obj, false); w.changed() },
 		UpdateFunc: func(_, obj any) { on(obj, false); w.changed() },
 		DeleteFunc: func(obj any) {
@@ -369,6 +375,7 @@ func (w *Watch) informer(ctx context.Context, resource, ns string, example runti
 			w.changed()
 		},
 	})
+	h.synced = reg.HasSynced
 	return inf
 }
 
