@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -251,7 +253,7 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	// that would tear the screen. Its lines (a watch that failed and is
 	// retried) go to the log beside the journal instead; the pane shows
 	// the state itself.
-	klog.SetLogger(logr.FromSlogHandler(log.With("from", "client-go").Handler()))
+	setKlogLogger(log.With("from", "client-go"))
 	log.Info("console started", "journal", j.Path(), "version", version, "drill", mode.Drill, "read_only", mode.ReadOnly, "dry_run", mode.DryRun, "events", len(events))
 	var notice string
 	for _, s := range skipped {
@@ -308,9 +310,12 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		Log:     log,
 	}
 	resume := resumeCommand(j.Path(), mode.Drill)
+	// The session's lifetime: watches and streams the panes start end with it.
+	ctx, endSession := context.WithCancel(context.Background())
+	defer endSession()
 	m := tui.New(tui.Options{
 		Common:      c,
-		Panes:       buildPanes(c, cfg, b, s, events, runbooks.NewIndex(books)),
+		Panes:       buildPanes(ctx, c, cfg, b, s, events, runbooks.NewIndex(books)),
 		Session:     s,
 		JournalPath: j.Path(),
 		Resume:      resume,
@@ -327,8 +332,6 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		sys.started(p)
 	}
 	if sc != nil {
-		ctx, stop := context.WithCancel(context.Background())
-		defer stop()
 		go playScript(ctx, p, sc, s.ID, j, events, sys.scriptEvery)
 	}
 	if _, err := p.Run(); err != nil {
@@ -368,9 +371,9 @@ func anotherIncident(path string, s incident.Session, title string) error {
 
 // buildPanes is the console's panes, in the order of their tabs and jump
 // keys, with their place in the grid.
-func buildPanes(c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
+func buildPanes(ctx context.Context, c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
 	return []tui.PaneSpec{
-		{Pane: pods.New(c, b.kube, pods.Config{Namespaces: kube.SplitNamespaces(b.namespace)}), Tab: "Pods"},
+		{Pane: pods.New(c, b.kube, pods.Config{Namespaces: kube.SplitNamespaces(b.namespace), Context: ctx}), Tab: "Pods"},
 		{Pane: errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh}), Tab: "Errors"},
 		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
 		{Pane: escalation.New(c, escalation.Config{Session: s}), Tab: "Escalation"},
@@ -420,4 +423,36 @@ func shellQuote(s string) string {
 		return strconv.Quote(s) // only for strings bash cannot hold (NUL): shown, not run
 	}
 	return q
+}
+
+// klogTarget is where client-go's klog lines go: the log of the session
+// running now. klog's logger is process-wide and read by client-go's
+// goroutines at any time, so it is set once, to a handler that forwards
+// to this.
+var (
+	klogOnce   sync.Once
+	klogTarget atomic.Pointer[slog.Logger]
+)
+
+type klogForward struct{}
+
+func (klogForward) Enabled(ctx context.Context, l slog.Level) bool {
+	t := klogTarget.Load()
+	return t != nil && t.Enabled(ctx, l)
+}
+func (klogForward) Handle(ctx context.Context, r slog.Record) error {
+	if t := klogTarget.Load(); t != nil {
+		return t.Handler().Handle(ctx, r)
+	}
+	return nil
+}
+func (f klogForward) WithAttrs([]slog.Attr) slog.Handler { return f }
+func (f klogForward) WithGroup(string) slog.Handler      { return f }
+
+// setKlogLogger sends client-go's log lines (a watch that failed and is
+// retried) to log, the log beside the journal: klog writes to stderr by
+// default, which would tear the screen.
+func setKlogLogger(log *slog.Logger) {
+	klogTarget.Store(log)
+	klogOnce.Do(func() { klog.SetLogger(logr.FromSlogHandler(klogForward{})) })
 }

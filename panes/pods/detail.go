@@ -42,7 +42,8 @@ type detail struct {
 	logErr    error
 	logDone   bool
 
-	scroll common.Cursor // top line of the body
+	parent context.Context // the session: a log stream ends with it
+	scroll common.Cursor   // top line of the body
 	w, h   int
 }
 
@@ -86,7 +87,11 @@ func (d *detail) startLogs() tea.Cmd {
 	if d.probe == nil || (d.container == "" && d.read) {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	parent := d.parent
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	s := probes.NewLineStream("pods-log", LogLines)
 	d.logStream, d.logCancel = s, cancel
 	req := kube.LogRequest{Namespace: d.ns, Pod: d.name, Container: d.container, Previous: d.previous, Follow: d.follow, TailLines: LogLines}

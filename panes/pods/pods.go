@@ -29,6 +29,8 @@ import (
 type Config struct {
 	// Namespaces to watch; "" (or none) for all.
 	Namespaces []string
+	// Context ends the watch (the session's lifetime); nil: never.
+	Context context.Context
 }
 
 // KeyMap is the pane's bindings.
@@ -133,7 +135,11 @@ func (m *Model) Init() tea.Cmd {
 	if m.probe == nil {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	parent := m.cfg.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	m.cancel = cancel
 	m.watch = m.probe.Watch(ctx, m.cfg.Namespaces)
 	return m.watch.Stream().Next()
@@ -275,6 +281,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 		m.detail = newDetail(m.c, m.probe, p.Namespace, p.Name)
 		m.detail.w, m.detail.h = m.w, m.h
+		m.detail.parent = m.cfg.Context
 		m.detail.depName = p.Deployment
 		if d, ok := m.deploymentNamed(p.Namespace, p.Deployment); ok {
 			m.detail.dep = &d
