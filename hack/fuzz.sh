@@ -23,10 +23,24 @@ while read -r dir name; do
 	[[ -n "$only" && "$name" != "$only" ]] && continue
 	n=$((n + 1))
 	echo "[fuzz] $name in ./$dir ($FUZZTIME)"
+	corpus="$dir/testdata/fuzz/$name"
+	before="$(ls "$corpus" 2>/dev/null | sort || true)"
 	if ! "$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir" >"$log" 2>&1; then
-		cat "$log"
-		echo "[fuzz] FAIL: $name in ./$dir" >&2
-		fail=1
+		after="$(ls "$corpus" 2>/dev/null | sort || true)"
+		# Go 1.26's fuzz coordinator can report a bare "context deadline
+		# exceeded" when -fuzztime ends while a worker is mid-input on a
+		# loaded machine (golang/go#75804, fixed in Go 1.27): no crasher is
+		# written. That alone is not a finding, once the whole corpus
+		# replays clean.
+		if [[ "$before" == "$after" ]] && grep -q '^    context deadline exceeded$' "$log" && ! grep -q -- '--- FAIL: .*/' "$log" &&
+			"$GO" test -count=1 -run "^${name}\$" "./$dir" >/dev/null 2>&1; then
+			grep -E '^fuzz: elapsed' "$log" | tail -n 1 || true
+			echo "[fuzz] $name: Go's fuzz coordinator stopped with a bare 'context deadline exceeded' and no crasher (golang/go#75804); the corpus replays clean"
+		else
+			cat "$log"
+			echo "[fuzz] FAIL: $name in ./$dir" >&2
+			fail=1
+		fi
 	else
 		# the last progress line says how many inputs were tried
 		grep -E '^fuzz: elapsed' "$log" | tail -n 1 || true
