@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/probes/kube"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -258,5 +259,49 @@ func TestBadPrometheusURLIsRedacted(t *testing.T) {
 	code := run([]string{"--config", writeConfig(t, ""), "--prometheus", "ftp://admin:s3cret-pw@prom:9090"}, &out, &errOut)
 	if code != 2 || strings.Contains(errOut.String(), "s3cret-pw") || !strings.Contains(errOut.String(), "not an http(s) URL") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestNamespacesFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"agent-platform"}},
+		{[]string{"-n", "payments,agent-platform, payments"}, []string{"payments", "agent-platform", "payments"}},
+		{[]string{"--namespace", "a", "-A"}, kube.AllNamespaces},
+		{[]string{"--namespace", ""}, kube.AllNamespaces},
+	} {
+		cmd := newRootCmd(&bytes.Buffer{}, &bytes.Buffer{})
+		var f flags
+		f.register(cmd.Flags())
+		if err := cmd.Flags().Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := f.loadConfig(cmd.Flags())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kube.SplitNamespaces(cfg.Kube.Namespace); strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%q: namespaces %q, want %q", c.args, got, c.want)
+		}
+	}
+}
+
+// In a pod, with no kubeconfig, the service account is used as kubectl
+// uses it: Kubernetes counts as configured.
+func TestInClusterCountsAsConfigured(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "")
+	var c Config
+	if c.KubeConfigured() {
+		t.Fatal("no kubeconfig and not in a pod: configured")
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "443")
+	if !c.KubeConfigured() {
+		t.Fatal("in a pod: not configured")
 	}
 }

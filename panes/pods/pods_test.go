@@ -391,3 +391,33 @@ func (*forbiddenErr) Error() string {
 func (*forbiddenErr) Status() metav1.Status {
 	return metav1.Status{Status: metav1.StatusFailure, Code: 403, Reason: metav1.StatusReasonForbidden, Message: (&forbiddenErr{}).Error()}
 }
+
+// CPU/MEM columns where metrics.k8s.io answers (as kubectl top prints
+// them, "-" for a pod it has not measured); where it does not, a line
+// says why and there are no columns.
+func TestMetricsColumnsOrWhyNot(t *testing.T) {
+	m := New(testCommon(t0), nil, Config{Namespaces: []string{"ns"}})
+	m.SetSize(150, 12)
+	pods := []kube.Pod{
+		{Namespace: "ns", Name: "api-1", Status: "Running", Ready: 1, Total: 1, Usage: kube.Usage{CPUMilli: 250, MemBytes: 128 << 20}, HasUsage: true},
+		{Namespace: "ns", Name: "api-2", Status: "Running", Ready: 1, Total: 1},
+	}
+	m.setSnapshot(kube.Snapshot{Synced: true, Pods: pods})
+	v := m.View()
+	for _, want := range []string{"CPU", "MEM", "250m", "128Mi"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	m.setSnapshot(kube.Snapshot{Synced: true, Pods: []kube.Pod{pods[1]}, Metrics: "metrics unavailable: metrics.k8s.io is not served by this cluster (no metrics-server)"})
+	v = m.View()
+	header := ""
+	for _, l := range strings.Split(v, "\n") {
+		if strings.HasPrefix(l, "NAME") {
+			header = l
+		}
+	}
+	if strings.Contains(header, "MEM") || !strings.Contains(v, "CPU/MEM: metrics unavailable: metrics.k8s.io is not served") {
+		t.Errorf("without metrics:\n%s", v)
+	}
+}
