@@ -70,10 +70,12 @@ func (failing) DeletePod(context.Context, string, string, types.UID) (kube.Delet
 func (failing) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) ([]prom.Series, error) {
 	return nil, pgxErr
 }
-func (failing) Activity(context.Context) (pg.Snapshot, error)          { return pg.Snapshot{}, pgxErr }
-func (failing) Terminate(context.Context, int) (bool, error)           { return false, pgxErr }
-func (failing) Cancel(context.Context, int) (bool, error)              { return false, pgxErr }
-func (failing) Describe(context.Context, string) (rds.Instance, error) { return rds.Instance{}, pgxErr }
+func (failing) Query(context.Context, string, time.Time) ([]prom.Sample, error) { return nil, pgxErr }
+func (failing) Alerts(context.Context) ([]prom.Alert, error)                    { return nil, pgxErr }
+func (failing) Activity(context.Context) (pg.Snapshot, error)                   { return pg.Snapshot{}, pgxErr }
+func (failing) Terminate(context.Context, int) (bool, error)                    { return false, pgxErr }
+func (failing) Cancel(context.Context, int) (bool, error)                       { return false, pgxErr }
+func (failing) Describe(context.Context, string) (rds.Instance, error)          { return rds.Instance{}, pgxErr }
 
 // start runs a pane's Init fetches and hands it their answers, and what
 // those answers ask for that comes at once (a watch's next snapshot, a

@@ -168,3 +168,53 @@ func (p promProbe) QueryRange(ctx context.Context, query string, start, end time
 	}
 	return nil, fmt.Errorf("drill: no series for this query: %s", strings.TrimSpace(query))
 }
+
+// Query answers an instant query of the story, as QueryRange does, at at.
+func (p promProbe) Query(ctx context.Context, query string, at time.Time) ([]prom.Sample, error) {
+	q := normalizeQuery(query)
+	for _, m := range matchers {
+		sub := m.re.FindStringSubmatch(q)
+		if sub == nil {
+			continue
+		}
+		var out []prom.Sample
+		for _, f := range m.series(p.s, sub) {
+			out = append(out, prom.Sample{Labels: f.labels, V: f.at(at), T: at})
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].V > out[j].V })
+		return out, ctx.Err()
+	}
+	return nil, fmt.Errorf("drill: no series for this query: %s", strings.TrimSpace(query))
+}
+
+// Alerts are the story's alerts that have fired by now; HighErrorRate is
+// gone once the service has been rolled back and the ratio has recovered
+// (when the script records it resolved).
+func (p promProbe) Alerts(ctx context.Context) ([]prom.Alert, error) {
+	s := p.s
+	now := s.Now()
+	s.mu.Lock()
+	changes := append([]healthChange(nil), s.health...)
+	s.mu.Unlock()
+	var resolvedAt time.Time
+	if n := len(changes); n > 0 && changes[n-1].healthy {
+		resolvedAt = changes[n-1].at.Add(s.story.Traffic.Recovery)
+	}
+	var out []prom.Alert
+	for _, a := range s.story.Alerts {
+		at := s.Start.Add(a.At)
+		if now.Before(at) {
+			continue
+		}
+		if a.Name == "HighErrorRate" && !resolvedAt.IsZero() && !now.Before(resolvedAt) {
+			continue
+		}
+		labels := map[string]string{"alertname": a.Name}
+		for k, v := range a.Labels {
+			labels[k] = v
+		}
+		out = append(out, prom.Alert{Name: a.Name, State: "firing", ActiveAt: at, Labels: labels,
+			Annotations: map[string]string{"summary": a.Summary, "description": a.Detail}})
+	}
+	return out, ctx.Err()
+}

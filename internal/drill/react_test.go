@@ -146,6 +146,30 @@ func TestErrorRatioFallsAfterTheUndo(t *testing.T) {
 	if !resolved {
 		t.Error("no HighErrorRate resolved event a minute after the undo")
 	}
+	// Its Prometheus says the same: firing at the undo, gone once recovered;
+	// the top 5xx handler is the story's busiest.
+	alerts := func() []string {
+		as, err := sc.Prom().Alerts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, a := range as {
+			names = append(names, a.Name+":"+a.State)
+		}
+		return names
+	}
+	if got := strings.Join(alerts(), ","); !strings.Contains(got, "HighErrorRate:firing") {
+		t.Errorf("alerts at the undo: %s", got)
+	}
+	top, err := sc.Prom().Query(context.Background(), `topk(10, sum by (handler) (rate(http_requests_total{status=~"5.."}[5m])))`, undo)
+	if err != nil || len(top) == 0 || top[0].Labels["handler"] != "/v1/agents/run" {
+		t.Errorf("top handlers at the undo: %+v, %v", top, err)
+	}
+	c.Set(undo.Add(2 * time.Minute))
+	if got := strings.Join(alerts(), ","); strings.Contains(got, "HighErrorRate") {
+		t.Errorf("alerts two minutes after the undo: %s", got)
+	}
 }
 
 func TestTerminateTheBlockerClearsTheLockChain(t *testing.T) {

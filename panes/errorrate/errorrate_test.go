@@ -23,6 +23,9 @@ var t0 = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 // fixed is a probe that answers with the same series every time.
 type fixed []prom.Series
 
+func (f fixed) Query(context.Context, string, time.Time) ([]prom.Sample, error) { return nil, nil }
+func (f fixed) Alerts(context.Context) ([]prom.Alert, error)                    { return nil, nil }
+
 func (f fixed) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) ([]prom.Series, error) {
 	return f, nil
 }

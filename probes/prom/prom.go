@@ -26,10 +26,31 @@ type Series struct {
 	Points []Point
 }
 
+// Sample is one labelled value of an instant query.
+type Sample struct {
+	Labels map[string]string
+	V      float64
+	T      time.Time
+}
+
+// Alert is one alert as Prometheus' /api/v1/alerts reports it.
+type Alert struct {
+	Name        string // the alertname label
+	State       string // "firing" or "pending"
+	ActiveAt    time.Time
+	Value       string
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
 // Probe is what panes depend on.
 type Probe interface {
 	// QueryRange evaluates a PromQL expression over [start, end] at step.
 	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Series, error)
+	// Query evaluates a PromQL expression at one instant (tables).
+	Query(ctx context.Context, query string, at time.Time) ([]Sample, error)
+	// Alerts lists the firing and pending alerts.
+	Alerts(ctx context.Context) ([]Alert, error)
 }
 
 // ErrorRatioQuery is the default "share of 5xx responses" expression.
@@ -68,5 +89,54 @@ func (p probe) QueryRange(ctx context.Context, query string, start, end time.Tim
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i].Labels) < fmt.Sprint(out[j].Labels) })
+	return out, nil
+}
+
+func (p probe) Query(ctx context.Context, query string, at time.Time) ([]Sample, error) {
+	val, _, _, err := p.api.Query(ctx, query, at)
+	if err != nil {
+		return nil, err
+	}
+	var out []Sample
+	switch v := val.(type) {
+	case model.Vector:
+		for _, smp := range v {
+			s := Sample{Labels: make(map[string]string, len(smp.Metric)), V: float64(smp.Value), T: smp.Timestamp.Time()}
+			for k, lv := range smp.Metric {
+				s.Labels[string(k)] = string(lv)
+			}
+			out = append(out, s)
+		}
+	case *model.Scalar:
+		out = append(out, Sample{Labels: map[string]string{}, V: float64(v.Value), T: v.Timestamp.Time()})
+	default:
+		return nil, fmt.Errorf("expected a vector or a scalar, got %s", val.Type())
+	}
+	return out, nil
+}
+
+func (p probe) Alerts(ctx context.Context) ([]Alert, error) {
+	res, err := p.api.Alerts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Alert, 0, len(res.Alerts))
+	for _, a := range res.Alerts {
+		al := Alert{Name: string(a.Labels[model.AlertNameLabel]), State: string(a.State), ActiveAt: a.ActiveAt, Value: a.Value,
+			Labels: make(map[string]string, len(a.Labels)), Annotations: make(map[string]string, len(a.Annotations))}
+		for k, v := range a.Labels {
+			al.Labels[string(k)] = string(v)
+		}
+		for k, v := range a.Annotations {
+			al.Annotations[string(k)] = string(v)
+		}
+		out = append(out, al)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].State != out[j].State {
+			return out[i].State == "firing"
+		}
+		return out[i].ActiveAt.Before(out[j].ActiveAt)
+	})
 	return out, nil
 }
