@@ -2,6 +2,9 @@ package incident
 
 import (
 	"maps"
+	"sort"
+	"strconv"
+	"strings"
 	"slices"
 	"time"
 )
@@ -49,6 +52,11 @@ type Session struct {
 	// Checklists maps a list name to the checked state of its items, by
 	// index; the latest checklist event for an item wins.
 	Checklists map[string][]bool
+	// Alerts is the latest recorded state of each alert (and threshold
+	// crossing), by AlertKey: what the timeline already says, so a pane
+	// records a change once, across restarts and consoles. A new map is
+	// made on each change: copies of a Session never see later ones.
+	Alerts map[string]AlertState
 	// Count is the number of distinct events applied.
 	Count int
 	// Participants are the distinct actors in the order they first appear
@@ -136,6 +144,18 @@ func (s *Session) Apply(ev Event) {
 				if sev, err := ParseSeverity(ev.Severity.To); err == nil {
 					s.declSev, s.declSevOK = sev, true
 				}
+			}
+		}
+	case KindAlert:
+		if a := ev.Alert; a != nil {
+			ak := AlertKey(a.Name, a.Labels)
+			if cur, ok := s.Alerts[ak]; !ok || cur.at.less(k) {
+				m := make(map[string]AlertState, len(s.Alerts)+1)
+				for x, v := range s.Alerts {
+					m[x] = v
+				}
+				m[ak] = AlertState{Name: a.Name, State: a.State, At: ev.Time, at: k}
+				s.Alerts = m
 			}
 		}
 	case KindSeverity:
@@ -332,4 +352,35 @@ func (s idSet) with(id string) idSet {
 		merged, chunks = m, chunks[:n-1]
 	}
 	return idSet{chunks: append(slices.Clip(chunks), merged)}
+}
+
+// AlertState is one alert's latest recorded state.
+type AlertState struct {
+	Name  string
+	State string // firing, pending, resolved
+	At    time.Time
+	at    key
+}
+
+// AlertKey identifies an alert by its name and labels (alertname among
+// them or not), as Prometheus tells alerts apart.
+func AlertKey(name string, labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		if k != "alertname" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + "=" + strconv.Quote(labels[k]))
+	}
+	b.WriteByte('}')
+	return b.String()
 }

@@ -352,3 +352,30 @@ func TestEventConstructors(t *testing.T) {
 		t.Errorf("Kinds() = %v", kinds)
 	}
 }
+
+func TestSessionKnowsEachAlertsLatestState(t *testing.T) {
+	at := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	alert := func(id string, d time.Duration, state string, labels map[string]string) Event {
+		return Event{V: SchemaVersion, ID: id, Time: at.Add(d), Actor: "warroom", Kind: KindAlert, Summary: "x",
+			Alert: &AlertFields{Name: "HighErrorRate", State: state, Labels: labels}}
+	}
+	api := map[string]string{"alertname": "HighErrorRate", "service": "api"}
+	web := map[string]string{"service": "web"}
+	s := Fold([]Event{alert("a", 0, "firing", api), alert("b", time.Minute, "firing", web)})
+	before := s
+	// Out of order: the later resolution wins whatever the order applied.
+	s.Apply(alert("d", 3*time.Minute, "resolved", api))
+	s.Apply(alert("c", 2*time.Minute, "firing", api))
+	if got := s.Alerts[AlertKey("HighErrorRate", api)].State; got != "resolved" {
+		t.Errorf("api alert %q, want resolved", got)
+	}
+	if got := s.Alerts[AlertKey("HighErrorRate", web)].State; got != "firing" {
+		t.Errorf("web alert %q, want firing", got)
+	}
+	if got := before.Alerts[AlertKey("HighErrorRate", api)].State; got != "firing" {
+		t.Errorf("an earlier copy of the session changed: %q", got)
+	}
+	if AlertKey("X", map[string]string{"a": "1", "b": "2"}) != AlertKey("X", map[string]string{"b": "2", "a": "1", "alertname": "X"}) {
+		t.Error("AlertKey depends on label order or alertname")
+	}
+}
