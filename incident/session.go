@@ -384,3 +384,11 @@ func AlertKey(name string, labels map[string]string) string {
 	b.WriteByte('}')
 	return b.String()
 }
+
+// AlertEventID is the ID of the event recording alert name{labels} going
+// to state at t in incident incidentID. It is derived, not random: every
+// console (and the drill's script) that sees the same alert fire at the
+// same time records the same event, which the session counts once.
+func AlertEventID(incidentID, name string, labels map[string]string, state string, t time.Time) string {
+	return DerivedID(t, incidentID, "alert", AlertKey(name, labels), state)
+}

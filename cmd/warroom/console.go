@@ -374,7 +374,7 @@ func anotherIncident(path string, s incident.Session, title string) error {
 func buildPanes(ctx context.Context, c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
 	return []tui.PaneSpec{
 		{Pane: pods.New(c, b.kube, pods.Config{Namespaces: kube.SplitNamespaces(b.namespace), Context: ctx}), Tab: "Pods"},
-		{Pane: errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh}), Tab: "Errors"},
+		{Pane: errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh, Session: s}), Tab: "Errors"},
 		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
 		{Pane: escalation.New(c, escalation.Config{Session: s}), Tab: "Escalation"},
 		{Pane: runbook.New(c, ix, runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},

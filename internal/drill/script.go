@@ -58,7 +58,7 @@ func (s *Scenario) alert(incidentID, key string, at time.Duration, a Alert, stat
 		labels[k] = v
 	}
 	return Scripted{At: at, Event: incident.Event{
-		ID: incident.DerivedID(t, incidentID, "drill", key), Time: t, Actor: "drill", Kind: incident.KindAlert,
+		ID: incident.AlertEventID(incidentID, a.Name, labels, state, t), Time: t, Actor: "drill", Kind: incident.KindAlert,
 		Summary: a.Summary, Detail: a.Detail,
 		Alert: &incident.AlertFields{Name: a.Name, State: state, Labels: labels},
 	}}

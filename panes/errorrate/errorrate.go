@@ -1,18 +1,25 @@
-// Package errorrate is the error-rate pane: the share of 5xx responses from
-// Prometheus, against the playbook's 5% threshold. (The braille graph with
-// axes, topk handlers, alerts, zoom and pan come with the error-rate issue.)
+// Package errorrate is the error-rate pane: PromQL graphs (the 5xx ratio
+// against the playbook's 5% threshold, requests by status, the agent
+// success rate) drawn in braille with axes, the threshold and the
+// incident's start; the top 5xx handlers; and the firing alerts. A
+// threshold crossing and an alert firing or resolving go on the timeline
+// once. Zoom with +/-, pan with ←/→, another graph with [ and ].
 package errorrate
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
+	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/chart"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/prom"
@@ -20,155 +27,640 @@ import (
 )
 
 // Threshold is the playbook's "High Error Rate" symptom: error rate > 5%.
-const Threshold = 0.05
+const Threshold = ErrorRatioThreshold
 
 // Config says what to query.
 type Config struct {
-	Query   string
-	Window  time.Duration
-	Step    time.Duration
-	Refresh time.Duration
+	// Panels are the graphs ([ and ] switch); DefaultPanels if empty. The
+	// first is shown first.
+	Panels []Panel
+	// TopQuery is the table under the graph (DefaultTopQuery if "").
+	TopQuery string
+	Refresh  time.Duration
+	// Session is the incident as it stands at start: its declaration is
+	// the graph's marker, its alerts what the timeline already says.
+	Session incident.Session
 }
 
-// KeyMap is the pane's bindings (none yet: zoom and pan come with the graph).
-type KeyMap struct{}
+// KeyMap is the pane's bindings.
+type KeyMap struct {
+	ZoomIn, ZoomOut, Back, Forward, Live, Next, Prev key.Binding
+}
+
+// DefaultKeyMap returns the pane's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		ZoomIn:  key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+/-", "zoom in / out (15m 1h 6h 24h)")),
+		ZoomOut: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "zoom out")),
+		Back:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "pan back / forward")),
+		Forward: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "pan forward")),
+		Live:    key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "back to now")),
+		Next:    key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "previous / next graph")),
+		Prev:    key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous graph")),
+	}
+}
+
+// nowData is the instant answers: each panel's current value (NaN where
+// it has none, Errs where its query failed) and the top handlers.
+type nowData struct {
+	Values []float64
+	Has    []bool // the query answered a sample (else Values[i] is NaN: no data)
+	Errs   []error
+	Top    []prom.Sample
+	TopErr error
+	At     time.Time
+}
 
 // Model is the error-rate pane.
 type Model struct {
-	c    common.Common
-	cfg  Config
-	keys KeyMap
-	feed *probes.Feed[[]prom.Series]
+	c      common.Common
+	cfg    Config
+	keys   KeyMap
+	probe  prom.Probe
+	graph  *probes.Feed[[]prom.Series]
+	now    *probes.Feed[nowData]
+	alerts *probes.Feed[[]prom.Alert]
+
+	panel  int
+	zoom   int           // index into Ranges
+	offset time.Duration // how far back the graph's end is from now (0: live)
+
+	session incident.Session
+	// recorded is what this console recorded and the session may not show
+	// yet (the event is on its way): alert key → state.
+	recorded map[string]string
+	// absent counts, per firing alert, the successive answers without it:
+	// a resolution is recorded on the second, not on one scrape's blip.
+	absent map[string]int
+
 	w, h int
 }
 
 // New makes the pane; probe nil means Prometheus is not configured.
 func New(c common.Common, probe prom.Probe, cfg Config) *Model {
-	if cfg.Query == "" {
-		cfg.Query = prom.ErrorRatioQuery
+	if len(cfg.Panels) == 0 {
+		cfg.Panels = DefaultPanels()
 	}
-	if cfg.Window <= 0 {
-		cfg.Window = 15 * time.Minute
+	if cfg.TopQuery == "" {
+		cfg.TopQuery = TopHandlersQuery
 	}
-	if cfg.Step <= 0 {
-		cfg.Step = 15 * time.Second
+	m := &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), probe: probe, session: cfg.Session,
+		recorded: map[string]string{}, absent: map[string]int{}}
+	hint := "set --prometheus or prometheus.url"
+	m.graph = probes.NewFeed("errors", cfg.Refresh, c.Now, m.graphFetch(), hint)
+	m.graph.OnChange = c.ProbeEvents("prometheus")
+	m.now = probes.NewFeed("errors-now", cfg.Refresh, c.Now, m.nowFetch(), hint)
+	m.alerts = probes.NewFeed("errors-alerts", cfg.Refresh, c.Now, m.alertsFetch(), hint)
+	m.syncKeys()
+	return m
+}
+
+// graphFetch queries the current panel over the current range, one point
+// per plot column. It captures copies: the model may change meanwhile
+// (a zoom restarts the feed: the old generation's answer is dropped).
+func (m *Model) graphFetch() func(context.Context) ([]prom.Series, error) {
+	if m.probe == nil {
+		return nil
 	}
-	var fetch func(context.Context) ([]prom.Series, error)
-	if probe != nil {
-		q, win, step, now := cfg.Query, cfg.Window, cfg.Step, c.Now
-		fetch = func(ctx context.Context) ([]prom.Series, error) {
-			end := now()
-			return probe.QueryRange(ctx, q, end.Add(-win), end, step)
+	probe, q, now := m.probe, m.cfg.Panels[m.panel].Query, m.c.Now
+	rng, off, step := Ranges[m.zoom], m.offset, m.step()
+	return func(ctx context.Context) ([]prom.Series, error) {
+		end := now().Add(-off)
+		return probe.QueryRange(ctx, q, end.Add(-rng), end, step)
+	}
+}
+
+// step is the range query's resolution: one point per plot column (two
+// braille dots), at least a second.
+func (m *Model) step() time.Duration {
+	cols := max(m.w-8, 30)
+	return max(Ranges[m.zoom]/time.Duration(cols), time.Second).Round(time.Second)
+}
+
+func (m *Model) nowFetch() func(context.Context) (nowData, error) {
+	if m.probe == nil {
+		return nil
+	}
+	probe, now, top := m.probe, m.c.Now, m.cfg.TopQuery
+	queries := make([]string, len(m.cfg.Panels))
+	for i, p := range m.cfg.Panels {
+		queries[i] = p.Query
+	}
+	return func(ctx context.Context) (nowData, error) {
+		at := now()
+		d := nowData{Values: make([]float64, len(queries)), Has: make([]bool, len(queries)), Errs: make([]error, len(queries)), At: at}
+		failed := 0
+		for i, q := range queries {
+			d.Values[i] = math.NaN()
+			s, err := probe.Query(ctx, q, at)
+			switch {
+			case err != nil:
+				d.Errs[i] = err
+				failed++
+			case len(s) > 0:
+				d.Values[i], d.Has[i] = s[0].V, true
+			}
+		}
+		d.Top, d.TopErr = probe.Query(ctx, top, at)
+		if failed == len(queries) {
+			return d, d.Errs[0] // Prometheus itself is failing
+		}
+		return d, nil
+	}
+}
+
+func (m *Model) alertsFetch() func(context.Context) ([]prom.Alert, error) {
+	if m.probe == nil {
+		return nil
+	}
+	probe := m.probe
+	return func(ctx context.Context) ([]prom.Alert, error) { return probe.Alerts(ctx) }
+}
+
+func (m *Model) Title() string {
+	t := "Error rate"
+	if p := m.cfg.Panels[m.panel]; m.panel != 0 {
+		t = p.Name
+	}
+	return t
+}
+
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.graph.Start(), m.now.Start(), m.alerts.Start())
+}
+
+func (m *Model) SetSize(w, h int) {
+	resized := max(w-8, 30) != max(m.w-8, 30)
+	m.w, m.h = w, h
+	if resized && m.graph.Configured() {
+		// One point per column: a new width is a new step. The next
+		// refresh asks for it (no burst of queries while a window drags).
+		m.graph.Fetch = m.graphFetch()
+	}
+}
+
+func (m *Model) Capturing() bool { return false }
+
+func (m *Model) ShortHelp() []key.Binding {
+	return []key.Binding{m.keys.ZoomIn, m.keys.ZoomOut, m.keys.Back, m.keys.Next}
+}
+
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{m.keys.ZoomIn, m.keys.ZoomOut, m.keys.Back, m.keys.Forward, m.keys.Live}, {m.keys.Next, m.keys.Prev}}
+}
+
+func (m *Model) syncKeys() {
+	on := m.probe != nil
+	for _, b := range []*key.Binding{&m.keys.ZoomIn, &m.keys.ZoomOut, &m.keys.Back, &m.keys.Forward, &m.keys.Live, &m.keys.Next, &m.keys.Prev} {
+		b.SetEnabled(on)
+	}
+	m.keys.Live.SetEnabled(on && m.offset > 0)
+	m.keys.Forward.SetEnabled(on && m.offset > 0)
+	m.keys.Next.SetEnabled(on && len(m.cfg.Panels) > 1)
+	m.keys.Prev.SetEnabled(on && len(m.cfg.Panels) > 1)
+	m.keys.ZoomIn.SetEnabled(on && m.zoom > 0)
+	m.keys.ZoomOut.SetEnabled(on && m.zoom < len(Ranges)-1)
+}
+
+func (m *Model) Backends() []common.Backend {
+	return []common.Backend{{Name: "prom", State: m.graph.State}}
+}
+
+// Update handles the feeds' answers, keys and the incident's events.
+func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	if ok, cmd := m.graph.Update(msg); ok {
+		return m, cmd
+	}
+	if r, ok := msg.(probes.Result[nowData]); ok && r.Tag == m.now.Tag && r.Gen == m.now.Gen && r.Err == nil {
+		_, cmd := m.now.Update(msg)
+		return m, tea.Batch(cmd, m.watchThresholds(r.Data))
+	}
+	if ok, cmd := m.now.Update(msg); ok {
+		return m, cmd
+	}
+	if r, ok := msg.(probes.Result[[]prom.Alert]); ok && r.Tag == m.alerts.Tag && r.Gen == m.alerts.Gen && r.Err == nil {
+		_, cmd := m.alerts.Update(msg)
+		return m, tea.Batch(cmd, m.watchAlerts(r.Data, r.At))
+	}
+	if ok, cmd := m.alerts.Update(msg); ok {
+		return m, cmd
+	}
+	switch msg := msg.(type) {
+	case common.EventMsg:
+		if msg.Err == nil && msg.Session.ID != "" {
+			m.session = msg.Session
+		}
+	case tea.KeyMsg:
+		cmd := m.key(msg)
+		m.syncKeys()
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	if m.probe == nil {
+		return nil
+	}
+	before := [3]int64{int64(m.panel), int64(m.zoom), int64(m.offset)}
+	rng := Ranges[m.zoom]
+	switch {
+	case key.Matches(k, m.keys.ZoomIn):
+		m.zoom = max(m.zoom-1, 0)
+	case key.Matches(k, m.keys.ZoomOut):
+		m.zoom = min(m.zoom+1, len(Ranges)-1)
+	case key.Matches(k, m.keys.Back):
+		m.offset += rng / 2
+	case key.Matches(k, m.keys.Forward):
+		m.offset = max(m.offset-rng/2, 0)
+	case key.Matches(k, m.keys.Live):
+		m.offset = 0
+	case key.Matches(k, m.keys.Next):
+		m.panel = (m.panel + 1) % len(m.cfg.Panels)
+	case key.Matches(k, m.keys.Prev):
+		m.panel = (m.panel + len(m.cfg.Panels) - 1) % len(m.cfg.Panels)
+	default:
+		return nil
+	}
+	if before == [3]int64{int64(m.panel), int64(m.zoom), int64(m.offset)} {
+		return nil
+	}
+	if int64(m.panel) != before[0] {
+		m.graph.Data = nil // another query's old answer must not show under the new name
+	}
+	// A new generation: an answer for the old view never paints over the new.
+	return m.graph.Restart(m.graphFetch())
+}
+
+// ---- the timeline: thresholds and alerts, each change once ----------------------
+
+// state is what the timeline says of alert key (this console's own
+// recent records first).
+func (m *Model) state(key string) string {
+	if s, ok := m.recorded[key]; ok {
+		return s
+	}
+	return m.session.Alerts[key].State
+}
+
+func (m *Model) record(ev incident.Event, key string) tea.Cmd {
+	m.recorded[key] = ev.Alert.State
+	return common.RecordEvent(m.c.Journal, ev)
+}
+
+// thresholdName is the alert name a panel's threshold is recorded under.
+func thresholdName(p Panel) string {
+	dir := "above"
+	if p.Below {
+		dir = "below"
+	}
+	return p.Name + " " + dir + " " + p.ThresholdText()
+}
+
+// watchThresholds records a panel's value crossing its threshold, and its
+// return, once each.
+func (m *Model) watchThresholds(d nowData) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, p := range m.cfg.Panels {
+		if p.Threshold == nil || i >= len(d.Has) || !d.Has[i] {
+			continue
+		}
+		v := d.Values[i]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue // no value is no crossing
+		}
+		name := thresholdName(p)
+		labels := map[string]string{"panel": p.Name, "threshold": p.ThresholdText()}
+		key := incident.AlertKey(name, labels)
+		was := m.state(key) == "firing"
+		now := p.Breached(v)
+		if now == was {
+			continue
+		}
+		state, summary := "firing", fmt.Sprintf("%s %s: crossed the %s threshold", p.Name, format(v, p.Unit), p.ThresholdText())
+		if !now {
+			state, summary = "resolved", fmt.Sprintf("%s back to %s (threshold %s)", p.Name, format(v, p.Unit), p.ThresholdText())
+		}
+		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, name, labels, state, d.At), Time: d.At, Actor: common.SystemActor,
+			Kind: incident.KindAlert, Summary: summary, Alert: &incident.AlertFields{Name: name, State: state, Labels: labels}}
+		cmds = append(cmds, m.record(ev, key))
+	}
+	return tea.Batch(cmds...)
+}
+
+// watchAlerts records an alert that fires, and its resolution (gone from
+// Prometheus' answer twice in a row), once each.
+func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
+	var cmds []tea.Cmd
+	firing := map[string]bool{}
+	for _, a := range alerts {
+		if a.State != "firing" {
+			continue
+		}
+		key := incident.AlertKey(a.Name, a.Labels)
+		firing[key] = true
+		delete(m.absent, key)
+		if m.state(key) == "firing" {
+			continue
+		}
+		summary := a.Name + " firing"
+		if s := a.Annotations["summary"]; s != "" {
+			summary += ": " + s
+		}
+		t := a.ActiveAt
+		if t.IsZero() {
+			t = at
+		}
+		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, a.Name, a.Labels, "firing", t), Time: t, Actor: common.SystemActor,
+			Kind: incident.KindAlert, Summary: summary, Detail: a.Annotations["description"],
+			Alert: &incident.AlertFields{Name: a.Name, State: "firing", Labels: a.Labels}}
+		cmds = append(cmds, m.record(ev, key))
+	}
+	for key, st := range m.session.Alerts {
+		if m.state(key) != "firing" || firing[key] || isThreshold(key, m.cfg.Panels) {
+			continue
+		}
+		if m.absent[key]++; m.absent[key] < 2 {
+			continue
+		}
+		delete(m.absent, key)
+		labels := labelsOf(key)
+		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, st.Name, labels, "resolved", at), Time: at, Actor: common.SystemActor,
+			Kind: incident.KindAlert, Summary: st.Name + " resolved (no longer firing in Prometheus)",
+			Alert: &incident.AlertFields{Name: st.Name, State: "resolved", Labels: labels}}
+		cmds = append(cmds, m.record(ev, key))
+	}
+	return tea.Batch(cmds...)
+}
+
+// isThreshold reports whether key is one of the panels' threshold records
+// (those are watched by watchThresholds, not by Prometheus' alerts).
+func isThreshold(key string, panels []Panel) bool {
+	for _, p := range panels {
+		if p.Threshold != nil && strings.HasPrefix(key, thresholdName(p)+"{") {
+			return true
 		}
 	}
-	feed := probes.NewFeed("errors", cfg.Refresh, c.Now, fetch, "set --prometheus or prometheus.url")
-	feed.OnChange = c.ProbeEvents("prometheus")
-	return &Model{c: c, cfg: cfg, feed: feed}
+	return false
 }
 
-func (m *Model) Title() string             { return "Error rate" }
-func (m *Model) Init() tea.Cmd             { return m.feed.Start() }
-func (m *Model) SetSize(w, h int)          { m.w, m.h = w, h }
-func (m *Model) Capturing() bool           { return false }
-func (m *Model) ShortHelp() []key.Binding  { return nil }
-func (m *Model) FullHelp() [][]key.Binding { return nil }
-func (m *Model) Backends() []common.Backend {
-	return []common.Backend{{Name: "prom", State: m.feed.State}}
+// labelsOf reads an AlertKey's labels back.
+func labelsOf(key string) map[string]string {
+	i := strings.IndexByte(key, '{')
+	if i < 0 || !strings.HasSuffix(key, "}") {
+		return nil
+	}
+	out := map[string]string{}
+	body := key[i+1 : len(key)-1]
+	for body != "" {
+		k, rest, ok := strings.Cut(body, "=")
+		if !ok {
+			break
+		}
+		var v string
+		n, err := fmt.Sscanf(rest, "%q", &v)
+		if err != nil || n != 1 {
+			break
+		}
+		out[k] = v
+		q := fmt.Sprintf("%q", v)
+		body = strings.TrimPrefix(rest[len(q):], ",")
+	}
+	return out
 }
 
-// Update handles this pane's poll results.
-func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
-	_, cmd := m.feed.Update(msg)
-	return m, cmd
-}
+// ---- view -------------------------------------------------------------------
 
-// View renders the current ratio, a sparkline of the window and its peak.
-// Prometheus can answer any float64: +Inf (errors over zero requests), NaN
-// (0/0), negative or above-1 "ratios" (counter resets, mismatched
-// selectors), 1e308. Each is said for what it is, never drawn as a number
-// it is not, and never allowed to set the graph's scale.
+// View renders the headline, the graph, the alerts and the top handlers.
 func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
 
 func (m *Model) view() string {
 	st := m.c.Styles
 	now := m.c.Now()
-	var b strings.Builder
-	b.WriteString(common.StateLineFit(st, m.feed.State, now, 3*m.feed.Interval, m.w) + "\n")
-	if m.feed.State.LastOK.IsZero() {
-		b.WriteString(common.FailureDetail(m.c.Styles, m.feed.State, m.w, max(m.h-2, 1)))
-		return b.String()
+	lines := []string{common.StateLineFit(st, m.graph.State, now, 3*m.graph.Interval, m.w)}
+	if m.graph.State.LastOK.IsZero() {
+		return lines[0] + "\n" + common.FailureDetail(st, m.graph.State, m.w, max(m.h-1, 1))
 	}
+	p := m.cfg.Panels[m.panel]
+	lines = append(lines, m.headline(p))
+	if m.h >= 8 {
+		lines = append(lines, st.Muted.Render(common.Truncate(m.where(), m.w)))
+	}
+	if n := m.invalid(p); n > 0 && m.h >= 10 {
+		lines = append(lines, st.Warn.Render(common.Truncate(fmt.Sprintf("⚠ %d samples are not ratios (+Inf, NaN, negative or over 100%%): gaps in the graph", n), m.w)))
+	}
+	// The graph keeps at least half of what is left.
+	tail := m.tables(min(max(m.h-len(lines)-6, 0), (m.h-len(lines))/2))
+	graphH := max(m.h-len(lines)-len(tail), 0)
+	if graphH >= 3 {
+		lines = append(lines, m.chart(p, now, graphH))
+	} else if graphH > 0 {
+		lines = append(lines, st.Muted.Render(common.Truncate("(no room for the graph: z zooms the pane)", m.w)))
+	}
+	lines = append(lines, tail...)
+	return strings.Join(lines, "\n")
+}
+
+// where says what the graph shows: "[1/3] 5xx ratio · last 15m · live".
+func (m *Model) where() string {
+	s := fmt.Sprintf("[%d/%d] %s · %s", m.panel+1, len(m.cfg.Panels), sanitize.Line(m.cfg.Panels[m.panel].Name), span(Ranges[m.zoom]))
+	if m.offset > 0 {
+		s += fmt.Sprintf(" ending %s ago (0: back to now)", span(m.offset))
+	} else {
+		s += " · live"
+	}
+	if m.graph.DataGen != m.graph.Gen {
+		s += " · loading…"
+	}
+	return s
+}
+
+// headline is the panel's value now, against its threshold, and its peak.
+func (m *Model) headline(p Panel) string {
+	st := m.c.Styles
 	var pts []prom.Point
-	if len(m.feed.Data) > 0 {
-		pts = m.feed.Data[0].Points
+	if len(m.graph.Data) == 1 {
+		pts = m.graph.Data[0].Points
 	}
-	if len(pts) == 0 {
-		if m.feed.State.Status == probes.OK {
-			b.WriteString(st.Muted.Render("no samples in the last " + m.cfg.Window.String() + " (no traffic, or the query matches nothing)"))
+	cur, ok := math.NaN(), false
+	if d := m.now.Data; len(d.Has) > m.panel && d.Has[m.panel] && m.offset == 0 {
+		cur, ok = d.Values[m.panel], true
+	} else if len(pts) > 0 {
+		cur, ok = pts[len(pts)-1].V, true
+	}
+	name := sanitize.Line(p.Name)
+	if len(m.graph.Data) > 1 {
+		return common.Truncate(fmt.Sprintf("%s · %d series", name, len(m.graph.Data)), m.w)
+	}
+	if !ok {
+		return st.Muted.Render(common.Truncate(name+": no data for this query", m.w))
+	}
+	var line string
+	switch {
+	case p.Unit == "%" && !valid(cur):
+		// Not a ratio now: say what it is, then the last number that
+		// meant something, so the reader is not left blind.
+		line = name + " now " + st.Warn.Render(describe(cur))
+		for i := len(pts) - 1; i >= 0; i-- {
+			if valid(pts[i].V) {
+				line += st.Muted.Render(" · last valid " + format(pts[i].V, p.Unit) + " at " + pts[i].T.Local().Format("15:04:05"))
+				break
+			}
 		}
-		return b.String()
+	case p.Breached(cur):
+		arrow := "▲ above "
+		if p.Below {
+			arrow = "▼ below "
+		}
+		line = name + " now " + st.Bad.Render(format(cur, p.Unit)+" "+arrow+p.ThresholdText())
+	case p.Threshold != nil:
+		line = name + " now " + st.OK.Render(format(cur, p.Unit))
+	default:
+		line = name + " now " + format(cur, p.Unit)
 	}
-	cur := pts[len(pts)-1]
-	var peak, lastValid *prom.Point
+	var peak *prom.Point
 	for i := range pts {
-		if valid(pts[i].V) {
-			if peak == nil || pts[i].V > peak.V {
+		if v := pts[i].V; !math.IsNaN(v) && !math.IsInf(v, 0) && (p.Unit != "%" || valid(v)) {
+			if peak == nil || (!p.Below && v > peak.V) || (p.Below && v < peak.V) {
 				peak = &pts[i]
 			}
-			lastValid = &pts[i]
 		}
-	}
-	switch {
-	case valid(cur.V) && cur.V > Threshold:
-		b.WriteString("5xx ratio now " + st.Bad.Render(percent(cur.V)+" ▲ above 5%") + "\n")
-	case valid(cur.V):
-		b.WriteString("5xx ratio now " + st.OK.Render(percent(cur.V)) + "\n")
-	default:
-		// Non-finite or invalid now: say what it is, then the last
-		// number that meant something, so the reader is not left blind.
-		line := "5xx ratio now " + st.Warn.Render(describe(cur.V))
-		if lastValid != nil {
-			line += st.Muted.Render(" · last valid " + percent(lastValid.V) + " at " + lastValid.T.Local().Format("15:04:05"))
-		}
-		b.WriteString(line + "\n")
 	}
 	if peak != nil {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("peak %s at %s · threshold 5%%", percent(peak.V), peak.T.Local().Format("15:04"))) + "\n")
-	} else {
-		b.WriteString(st.Muted.Render("no valid ratio in the window · threshold 5%") + "\n")
+		word := "peak"
+		if p.Below {
+			word = "low"
+		}
+		line += st.Muted.Render(fmt.Sprintf(" · %s %s at %s", word, format(peak.V, p.Unit), peak.T.Local().Format("15:04")))
 	}
-	shown := pts
-	if len(shown) > m.w {
-		shown = shown[len(shown)-max(m.w, 0):]
-	}
-	legend := legendFor(shown)
-	rows := max(m.h-5, 1)
-	if legend != "" {
-		rows = max(rows-1, 1)
-	}
-	for _, l := range sparkRows(pts, m.w, rows, Threshold) {
-		b.WriteString(st.Info.Render(l) + "\n")
-	}
-	if legend != "" {
-		b.WriteString(st.Warn.Render(legend) + "\n")
-	}
-	b.WriteString(st.Muted.Render(fmt.Sprintf("last %s · %s", m.cfg.Window, sanitize.Line(m.cfg.Query))) + "\n")
-	b.WriteString(st.Muted.Render("graph with axes, handlers and alerts: not built yet"))
-	return b.String()
+	return common.Truncate(line, m.w)
 }
 
-// valid reports whether v can be a 5xx ratio: finite, 0..1.
+// invalid counts the samples of a ratio panel that are not ratios.
+func (m *Model) invalid(p Panel) int {
+	if p.Unit != "%" {
+		return 0
+	}
+	n := 0
+	for _, s := range m.graph.Data {
+		for _, q := range s.Points {
+			if !valid(q.V) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// seriesStyles colour the lines: the first the theme's info colour.
+func (m *Model) seriesStyles() []lipgloss.Style {
+	st := m.c.Styles
+	return []lipgloss.Style{st.Info, st.Warn, st.Bad, st.OK, st.Accent, st.Text}
+}
+
+// chart draws the current panel's graph in h rows.
+func (m *Model) chart(p Panel, now time.Time, h int) string {
+	st := m.c.Styles
+	if len(m.graph.Data) == 0 {
+		if m.graph.DataGen != m.graph.Gen {
+			return st.Muted.Render(common.Truncate("loading…", m.w))
+		}
+		return st.Muted.Render(common.Truncate("no data for this query in this range", m.w))
+	}
+	end := now.Add(-m.offset)
+	styles := m.seriesStyles()
+	series := make([]chart.Series, 0, len(m.graph.Data))
+	for i, s := range m.graph.Data {
+		pts := make([]chart.Point, len(s.Points))
+		for j, q := range s.Points {
+			v := q.V
+			if p.Unit == "%" && !valid(v) {
+				v = math.NaN() // not a ratio: a gap, said in the headline
+			}
+			pts[j] = chart.Point{T: q.T, V: v}
+		}
+		series = append(series, chart.Series{Name: seriesName(p, s.Labels), Points: pts, Style: styles[i%len(styles)]})
+	}
+	o := chart.Options{Width: m.w, Height: h, Start: end.Add(-Ranges[m.zoom]), End: end, Unit: p.Unit,
+		Threshold: p.Threshold, ThresholdStyle: st.Warn, Marker: m.session.Declared, MarkerStyle: st.Accent,
+		AxisStyle: st.Muted, LabelStyle: st.Muted, Legend: len(series) > 1 && h >= 6, Step: m.step()}
+	return chart.Render(o, series)
+}
+
+// seriesName names a series by its labels ("status=500"), or the panel.
+func seriesName(p Panel, labels map[string]string) string {
+	if len(labels) == 0 {
+		return p.Name
+	}
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return sanitize.Line(strings.Join(parts, ","))
+}
+
+// tables are the lines under the graph: firing alerts, then the top 5xx
+// handlers, within room lines.
+func (m *Model) tables(room int) []string {
+	st := m.c.Styles
+	now := m.c.Now()
+	var out []string
+	if room <= 0 {
+		return nil
+	}
+	alerts := m.alerts.Data
+	switch {
+	case m.alerts.State.Status == probes.Failing && m.alerts.State.LastOK.IsZero():
+		out = append(out, st.Warn.Render(common.Truncate("alerts: "+probes.ErrorText(m.alerts.State.LastErr), m.w)))
+	case len(alerts) == 0 && !m.alerts.State.LastOK.IsZero():
+		out = append(out, st.Muted.Render(common.Truncate("no alerts firing or pending", m.w)))
+	default:
+		n := min(len(alerts), max(room/2, 1))
+		for _, a := range alerts[:n] {
+			line := fmt.Sprintf("● %s %s %s", sanitize.Line(a.Name), a.State, probes.Ago(now, a.ActiveAt))
+			if s := strings.TrimLeft(strings.TrimPrefix(a.Annotations["summary"], a.Name), " :"); s != "" && !strings.HasPrefix(s, "firing") {
+				line += " · " + sanitize.Line(s)
+			} else if s != "" {
+				line += " · " + sanitize.Line(strings.TrimLeft(strings.TrimPrefix(s, "firing"), " :"))
+			}
+			line = common.Truncate(line, m.w)
+			if a.State == "firing" {
+				out = append(out, st.Bad.Render(line))
+			} else {
+				out = append(out, st.Warn.Render(line))
+			}
+		}
+		if len(alerts) > n {
+			out = append(out, st.Muted.Render(fmt.Sprintf("+%d more alerts", len(alerts)-n)))
+		}
+	}
+	left := room - len(out)
+	d := m.now.Data
+	if left >= 2 && d.TopErr == nil && len(d.Top) > 0 {
+		out = append(out, st.Table.Header.Render(common.Truncate("TOP 5xx HANDLERS (req/s)", m.w)))
+		for _, s := range d.Top[:min(len(d.Top), left-1, 5)] {
+			name := s.Labels["handler"]
+			if name == "" {
+				name = seriesName(Panel{Name: "(all)"}, s.Labels)
+			}
+			out = append(out, common.Truncate(fmt.Sprintf("%-28s %s", sanitize.Line(name), short(s.V)), m.w))
+		}
+	} else if left >= 1 && d.TopErr != nil {
+		out = append(out, st.Muted.Render(common.Truncate("top handlers: "+probes.ErrorText(d.TopErr), m.w)))
+	}
+	return out
+}
+
+// valid reports whether v can be a ratio: finite, 0..1.
 func valid(v float64) bool { return v >= 0 && v <= 1 }
 
-// percent renders a ratio as a percentage; an absurd magnitude as the raw
-// ratio in short scientific form, so 1e308 neither prints 300 digits nor
-// overflows to +Inf when multiplied by 100.
-func percent(v float64) string {
-	if math.Abs(v) < 1e4 {
-		return fmt.Sprintf("%.2f%%", v*100)
-	}
-	return fmt.Sprintf("%.3g (as a ratio)", v)
-}
+// percent renders a ratio as a percentage (see format).
+func percent(v float64) string { return format(v, "%") }
 
 // describe says what a value that is not a valid ratio is.
 func describe(v float64) string {
@@ -187,90 +679,14 @@ func describe(v float64) string {
 	return percent(v)
 }
 
-// Marks for samples the graph cannot draw as a height: ASCII, one cell
-// wide in every terminal.
-const (
-	markHigh    = '^' // +Inf or above 100%: off the top of the scale
-	markInvalid = '!' // negative or -Inf
-	markNaN     = '?' // no value
-)
-
-// legendFor names the marks present in pts ("" when there are none).
-func legendFor(pts []prom.Point) string {
-	var high, inv, nan bool
-	for _, p := range pts {
-		switch v := p.V; {
-		case math.IsNaN(v):
-			nan = true
-		case v > 1:
-			high = true
-		case v < 0:
-			inv = true
-		}
+// span is a duration as people say it: "15m", "1h", "1h30m", "24h".
+func span(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	var parts []string
-	if high {
-		parts = append(parts, "^ off-scale (+Inf or >100%, not to scale)")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
-	if inv {
-		parts = append(parts, "! invalid (<0)")
-	}
-	if nan {
-		parts = append(parts, "? no value")
-	}
-	return strings.Join(parts, " · ")
-}
-
-var blocks = []rune(" ▁▂▃▄▅▆▇█")
-
-// sparkRows draws the newest width points as rows of block characters,
-// scaled to max(valid peak, 2×threshold) so the threshold sits at a steady
-// height. Only valid ratios set the scale and get a height; the others get
-// a mark (see markHigh), so one absurd sample never flattens the rest.
-func sparkRows(pts []prom.Point, width, rows int, threshold float64) []string {
-	if width <= 0 || rows <= 0 {
-		return nil
-	}
-	if len(pts) > width {
-		pts = pts[len(pts)-width:]
-	}
-	top := 2 * threshold
-	for _, p := range pts {
-		if valid(p.V) && p.V > top {
-			top = p.V
-		}
-	}
-	out := make([]string, rows)
-	for r := 0; r < rows; r++ {
-		var b strings.Builder
-		lo := float64(rows-1-r) / float64(rows) * top
-		hi := float64(rows-r) / float64(rows) * top
-		for _, p := range pts {
-			v := p.V
-			switch {
-			case math.IsNaN(v):
-				b.WriteRune(mark(r == rows-1, markNaN))
-			case v > 1:
-				b.WriteRune(mark(r == 0, markHigh))
-			case v < 0:
-				b.WriteRune(mark(r == rows-1, markInvalid))
-			case v <= lo:
-				b.WriteRune(' ')
-			case v >= hi:
-				b.WriteRune('█')
-			default:
-				// lo < v < hi, all finite: the index is in 1..8.
-				b.WriteRune(blocks[min(max(int((v-lo)/(hi-lo)*8), 0), 8)])
-			}
-		}
-		out[r] = b.String()
-	}
-	return out
-}
-
-func mark(here bool, r rune) rune {
-	if here {
-		return r
-	}
-	return ' '
+	return s
 }

@@ -2,16 +2,19 @@ package errorrate
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/prom"
 	"github.com/warroom-dev/warroom/tui/common"
@@ -44,9 +47,9 @@ func newPane(t testing.TB, profile termenv.Profile, w, h int, vals ...float64) *
 	m := New(c, fixed{{Points: pts}}, Config{Refresh: time.Second})
 	m.SetSize(w, h)
 	// The feed's own path: the answer arrives as its Result message.
-	m.Update(probes.Result[[]prom.Series]{Tag: m.feed.Tag, Gen: m.feed.Gen, Data: fixed{{Points: pts}}, At: t0})
-	if m.feed.State.Status != probes.OK {
-		t.Fatalf("feed state %v after a good answer", m.feed.State.Status)
+	m.Update(probes.Result[[]prom.Series]{Tag: m.graph.Tag, Gen: m.graph.Gen, Data: fixed{{Points: pts}}, At: t0})
+	if m.graph.State.Status != probes.OK {
+		t.Fatalf("feed state %v after a good answer", m.graph.State.Status)
 	}
 	return m
 }
@@ -126,26 +129,37 @@ func TestPeakSkipsNonFinite(t *testing.T) {
 }
 
 // One huge sample must not flatten the graph: the sane values are scaled
-// as without it, and the huge one is marked off-scale, with a legend.
+// as without it (the y axis is the same), and the sample is said to be a
+// gap, not drawn as a number it is not.
 func TestOffScaleValueDoesNotFlattenTheGraph(t *testing.T) {
 	base := []float64{0.01, 0.02, 0.08, 0.12, 0.03}
-	plain := sparkRows(points(base...), 20, 4, Threshold)
-	with := sparkRows(points(append(slices(base), 1e308)...), 20, 4, Threshold)
-	for r := range plain {
-		if !strings.HasPrefix(with[r], plain[r]) {
-			t.Errorf("row %d: the sane columns changed with an off-scale value:\n%q\n%q", r, plain[r], with[r])
+	axis := func(v string) string {
+		var ys []string
+		for _, l := range strings.Split(v, "\n") {
+			if i := strings.IndexAny(l, "┤┼│"); i > 0 {
+				ys = append(ys, strings.TrimSpace(l[:i]))
+			}
 		}
+		return strings.Join(ys, "|")
 	}
-	if !strings.Contains(with[0], "^") {
-		t.Errorf("the off-scale point is not marked in the top row: %q", with[0])
+	with := newPane(t, termenv.Ascii, 80, 16, append(slices(base), 1e308, 0.02)...).View()
+	labels := strings.Split(axis(with), "|")
+	top := 0.0
+	for _, l := range labels {
+		if l == "" {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscanf(strings.TrimSuffix(l, "%"), "%g", &v); err != nil {
+			t.Fatalf("y label %q: %v", l, err)
+		}
+		top = max(top, v)
 	}
-	v := newPane(t, termenv.Ascii, 80, 14, append(slices(base), 1e308, 0.02)...).View()
-	if !strings.Contains(v, "^ off-scale") {
-		t.Errorf("no legend for the off-scale mark:\n%s", v)
+	if top < 12 || top > 20 {
+		t.Errorf("the y axis tops at %g%%: the 12%% peak should set it, not the off-scale sample:\n%s", top, with)
 	}
-	// The sane 12% sample reaches the top row: the scale is the sane values'.
-	if !strings.Contains(plain[0], "█") {
-		t.Errorf("12%% should fill the top row: %q", plain[0])
+	if !strings.Contains(with, "1 samples are not ratios") {
+		t.Errorf("no word on the off-scale sample:\n%s", with)
 	}
 }
 
@@ -170,6 +184,134 @@ func TestTinySizes(t *testing.T) {
 					t.Errorf("%dx%d: %d lines", w, h, n)
 				}
 			}
+		}
+	}
+}
+
+// script is a probe whose answers the test sets between refreshes.
+type script struct {
+	ratio  float64
+	alerts []prom.Alert
+}
+
+func (s *script) QueryRange(_ context.Context, _ string, start, end time.Time, step time.Duration) ([]prom.Series, error) {
+	return []prom.Series{{Points: []prom.Point{{T: end, V: s.ratio}}}}, nil
+}
+func (s *script) Query(_ context.Context, q string, at time.Time) ([]prom.Sample, error) {
+	if q == ErrorRatioQuery {
+		return []prom.Sample{{V: s.ratio, T: at}}, nil
+	}
+	return nil, nil
+}
+func (s *script) Alerts(context.Context) ([]prom.Alert, error) { return s.alerts, nil }
+
+// refresh runs the pane's instant and alert fetches once and feeds the
+// answers back; it returns the events the pane asked to record.
+func refresh(t *testing.T, m *Model, at time.Time) []incident.Event {
+	t.Helper()
+	var evs []incident.Event
+	var run func(cmd tea.Cmd)
+	run = func(cmd tea.Cmd) {
+		if cmd == nil {
+			return
+		}
+		done := make(chan tea.Msg, 1)
+		go func() { done <- cmd() }()
+		var got tea.Msg
+		select {
+		case got = <-done:
+		case <-time.After(100 * time.Millisecond):
+			return // the feed's next tick: not this refresh
+		}
+		switch msg := got.(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				run(c)
+			}
+		case common.EventMsg:
+			evs = append(evs, msg.Event)
+		}
+	}
+	nd, err := m.now.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cmd := m.Update(probes.Result[nowData]{Tag: m.now.Tag, Gen: m.now.Gen, Data: nd, At: at})
+	run(cmd)
+	al, err := m.alerts.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cmd = m.Update(probes.Result[[]prom.Alert]{Tag: m.alerts.Tag, Gen: m.alerts.Gen, Data: al, At: at})
+	run(cmd)
+	return evs
+}
+
+// A threshold crossing and an alert firing go on the timeline once, not on
+// every refresh; so do the return under the threshold and the resolution
+// (an alert gone from two answers in a row, not one scrape's blip). What
+// the session already holds (a restart, another console, the drill's
+// script) is not recorded again.
+func TestThresholdAndAlertsRecordedOnce(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	p := &script{ratio: 0.02}
+	sess := incident.Session{ID: "inc-1", Declared: t0.Add(-time.Hour)}
+	m := New(c, p, Config{Refresh: time.Second, Session: sess})
+	m.SetSize(80, 20)
+	if evs := refresh(t, m, t0); len(evs) != 0 {
+		t.Fatalf("below the threshold, nothing firing: %d events %+v", len(evs), evs)
+	}
+	high := prom.Alert{Name: "HighErrorRate", State: "firing", ActiveAt: t0.Add(time.Second),
+		Labels: map[string]string{"alertname": "HighErrorRate", "service": "api"}, Annotations: map[string]string{"summary": "5xx > 5%"}}
+	p.ratio, p.alerts = 0.12, []prom.Alert{high}
+	evs := refresh(t, m, t0.Add(2*time.Second))
+	if len(evs) != 2 {
+		t.Fatalf("crossing + firing: %d events %+v", len(evs), evs)
+	}
+	kinds := map[string]string{}
+	for _, e := range evs {
+		kinds[e.Alert.Name] = e.Alert.State + " · " + e.Summary
+	}
+	if got := kinds["5xx ratio above 5.00%"]; !strings.HasPrefix(got, "firing · 5xx ratio 12.00%: crossed the 5.00% threshold") {
+		t.Errorf("threshold event %q", got)
+	}
+	if got := kinds["HighErrorRate"]; got != "firing · HighErrorRate firing: 5xx > 5%" {
+		t.Errorf("alert event %q", got)
+	}
+	// The shell folds them and broadcasts the session.
+	for _, e := range evs {
+		sess.Apply(e)
+	}
+	m.Update(common.EventMsg{Event: evs[1], Session: sess})
+	if evs := refresh(t, m, t0.Add(4*time.Second)); len(evs) != 0 {
+		t.Fatalf("still above, still firing: recorded again: %+v", evs)
+	}
+	// A restarted console (the session as folded) records nothing either.
+	m2 := New(c, p, Config{Refresh: time.Second, Session: sess})
+	if evs := refresh(t, m2, t0.Add(5*time.Second)); len(evs) != 0 {
+		t.Fatalf("a restarted console recorded again: %+v", evs)
+	}
+	// Back under; the alert gone once (a blip), then twice (resolved).
+	p.ratio, p.alerts = 0.01, nil
+	evs = refresh(t, m, t0.Add(6*time.Second))
+	if len(evs) != 1 || evs[0].Alert.State != "resolved" || !strings.Contains(evs[0].Summary, "back to 1.00%") {
+		t.Fatalf("back under, alert gone once: %+v", evs)
+	}
+	evs = refresh(t, m, t0.Add(8*time.Second))
+	if len(evs) != 1 || evs[0].Alert.Name != "HighErrorRate" || evs[0].Alert.State != "resolved" || evs[0].Alert.Labels["service"] != "api" {
+		t.Fatalf("alert gone twice: %+v", evs)
+	}
+	if evs := refresh(t, m, t0.Add(10*time.Second)); len(evs) != 0 {
+		t.Fatalf("resolved again: %+v", evs)
+	}
+}
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{15 * time.Minute: "15m", time.Hour: "1h", 24 * time.Hour: "24h",
+		7*time.Minute + 30*time.Second: "7m30s", 90 * time.Minute: "1h30m", 30 * time.Second: "30s"} {
+		if got := span(d); got != want {
+			t.Errorf("span(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
