@@ -2,10 +2,10 @@ package incident
 
 import (
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"slices"
 	"time"
 )
 
