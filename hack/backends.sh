@@ -343,15 +343,21 @@ launch_exporter() {
 	WAIT_PID_NAME=exporter wait_for exporter 15 curl -fsS "http://127.0.0.1:$EXPORTER_PORT/healthz"
 }
 
+# start_prom: a fresh TSDB, our config and the alerting rules of
+# hack/prom/rules.yml (copied into the set, so start-one and a checkout
+# edited meanwhile keep the rules the set started with).
 start_prom() {
 	local d="$STATE/prom"
 	rm -rf "$d"
 	mkdir -p "$d/data"
+	cp "$ROOT/hack/prom/rules.yml" "$d/rules.yml"
 	cat >"$d/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files:
+  - '$d/rules.yml'
 scrape_configs:
   - job_name: api
     static_configs:

@@ -1,15 +1,16 @@
-// Package prom is the Prometheus probe: PromQL range queries through
-// client_golang's API client.
+// Package prom is the Prometheus probe: PromQL range and instant queries
+// and the alert list through client_golang's API client, with
+// prometheus/common's HTTP client for credentials and TLS (options.go).
+// Every query has a timeout; every error is an *Error without credentials
+// (errors.go).
 package prom
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sort"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 )
@@ -56,25 +57,26 @@ type Probe interface {
 // ErrorRatioQuery is the default "share of 5xx responses" expression.
 const ErrorRatioQuery = `sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))`
 
-type probe struct{ api v1.API }
+type probe struct {
+	api v1.API
+	sc  scrubber // makes errors safe; holds the query timeout
+}
 
-// New connects to the Prometheus HTTP API at address (no I/O until a query).
-func New(address string, rt http.RoundTripper) (Probe, error) {
-	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
-	if err != nil {
-		return nil, err // the caller names the setting: no "prometheus: " here
-	}
-	return probe{api: v1.NewAPI(c)}, nil
+// bound is ctx with the query timeout.
+func (p probe) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, p.sc.timeout)
 }
 
 func (p probe) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Series, error) {
-	val, _, _, err := p.api.QueryRange(ctx, query, v1.Range{Start: start, End: end, Step: step})
+	qctx, cancel := p.bound(ctx)
+	defer cancel()
+	val, _, _, err := p.api.QueryRange(qctx, query, v1.Range{Start: start, End: end, Step: step})
 	if err != nil {
-		return nil, err
+		return nil, p.sc.wrap(ctx, err)
 	}
 	matrix, ok := val.(model.Matrix)
 	if !ok {
-		return nil, fmt.Errorf("expected a matrix, got %s", val.Type())
+		return nil, &Error{Type: ErrBadResponse, Msg: "expected a matrix, got " + typeOf(val)}
 	}
 	out := make([]Series, 0, len(matrix))
 	for _, ss := range matrix {
@@ -93,9 +95,11 @@ func (p probe) QueryRange(ctx context.Context, query string, start, end time.Tim
 }
 
 func (p probe) Query(ctx context.Context, query string, at time.Time) ([]Sample, error) {
-	val, _, _, err := p.api.Query(ctx, query, at)
+	qctx, cancel := p.bound(ctx)
+	defer cancel()
+	val, _, _, err := p.api.Query(qctx, query, at)
 	if err != nil {
-		return nil, err
+		return nil, p.sc.wrap(ctx, err)
 	}
 	var out []Sample
 	switch v := val.(type) {
@@ -110,15 +114,17 @@ func (p probe) Query(ctx context.Context, query string, at time.Time) ([]Sample,
 	case *model.Scalar:
 		out = append(out, Sample{Labels: map[string]string{}, V: float64(v.Value), T: v.Timestamp.Time()})
 	default:
-		return nil, fmt.Errorf("expected a vector or a scalar, got %s", val.Type())
+		return nil, &Error{Type: ErrBadResponse, Msg: "expected a vector or a scalar, got " + typeOf(val)}
 	}
 	return out, nil
 }
 
 func (p probe) Alerts(ctx context.Context) ([]Alert, error) {
-	res, err := p.api.Alerts(ctx)
+	qctx, cancel := p.bound(ctx)
+	defer cancel()
+	res, err := p.api.Alerts(qctx)
 	if err != nil {
-		return nil, err
+		return nil, p.sc.wrap(ctx, err)
 	}
 	out := make([]Alert, 0, len(res.Alerts))
 	for _, a := range res.Alerts {
@@ -139,4 +145,12 @@ func (p probe) Alerts(ctx context.Context) ([]Alert, error) {
 		return out[i].ActiveAt.Before(out[j].ActiveAt)
 	})
 	return out, nil
+}
+
+// typeOf names a query result's type ("matrix", "string"), or "nothing".
+func typeOf(v model.Value) string {
+	if v == nil {
+		return "nothing"
+	}
+	return v.Type().String()
 }
