@@ -24,6 +24,9 @@ type Journal struct {
 	mu     sync.Mutex
 	f      *os.File
 	needNL bool // the file does not end in '\n' (torn tail): start the next write with one
+	// ids are the IDs in the file: an event with a derived ID (an alert
+	// firing, seen by the drill's script and by a pane) is written once.
+	ids map[string]struct{}
 
 	sync func(*os.File) error // (*os.File).Sync; replaced in tests
 }
@@ -90,6 +93,10 @@ func Open(path string) (j *Journal, events []Event, skipped []Skipped, err error
 		f:      f,
 		sync:   (*os.File).Sync,
 		needNL: torn,
+		ids:    make(map[string]struct{}, len(events)),
+	}
+	for _, ev := range events {
+		j.ids[ev.ID] = struct{}{}
 	}
 	return j, events, skipped, nil
 }
@@ -327,6 +334,9 @@ func (j *Journal) Append(ev Event) (Event, error) {
 	if j.f == nil {
 		return ev, fmt.Errorf("journal %s: %w", j.path, os.ErrClosed)
 	}
+	if _, dup := j.ids[ev.ID]; dup {
+		return ev, nil // already on disk: the same fact, recorded by another path
+	}
 	if j.needNL {
 		buf.WriteByte('\n')
 	}
@@ -345,5 +355,6 @@ func (j *Journal) Append(ev Event) (Event, error) {
 	if err := j.sync(j.f); err != nil {
 		return ev, fmt.Errorf("journal %s: fsync: %w", j.path, err)
 	}
+	j.ids[ev.ID] = struct{}{}
 	return ev, nil
 }

@@ -348,3 +348,33 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// An event whose ID is already in the journal (a derived ID: the same
+// alert firing, seen by two paths) is not written twice, across a reopen.
+func TestAppendWritesAnIDOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	j, _, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	ev := Event{ID: AlertEventID("inc", "HighErrorRate", nil, "firing", at), Time: at, Actor: "drill", Kind: KindAlert, Summary: "x",
+		Alert: &AlertFields{Name: "HighErrorRate", State: "firing"}}
+	for range 2 {
+		if _, err := j.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	j, evs, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, err := j.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _, _ = ReadFile(path); len(evs) != 1 {
+		t.Fatalf("%d events with one ID", len(evs))
+	}
+}

@@ -877,6 +877,9 @@ func (m *Model) dots(named bool) string {
 			d := common.Dot(st, b.State)
 			if named {
 				d = st.Muted.Render(sanitize.Line(b.Name)) + d
+				if b.Note != "" {
+					d += st.Muted.Render(sanitize.Line(b.Note))
+				}
 			}
 			dots = append(dots, d)
 		}

@@ -42,7 +42,22 @@ type Config struct {
 	} `yaml:"kube"`
 	Prometheus struct {
 		URL string `yaml:"url"`
+		// Credentials and TLS (prom.Options): a token, a token file (read
+		// on every request) or basic auth; a CA bundle or insecure.
+		BearerToken     string `yaml:"bearer_token"`
+		BearerTokenFile string `yaml:"bearer_token_file"`
+		Username        string `yaml:"username"`
+		Password        string `yaml:"password"`
+		CAFile          string `yaml:"ca_file"`
+		Insecure        bool   `yaml:"insecure_skip_verify"`
+		// Panels replace the error-rate pane's default graphs.
+		Panels []PanelConfig `yaml:"panels"`
+		// TopQuery is the table under the graph.
+		TopQuery string `yaml:"top_query"`
 	} `yaml:"prometheus"`
+	// Health are HTTP health checks (the playbook's curl …/health): a dot
+	// per service in the status bar with its latency.
+	Health   []HealthConfig `yaml:"health"`
 	Postgres struct {
 		DSN string `yaml:"dsn"`
 	} `yaml:"postgres"`
@@ -58,6 +73,23 @@ type Config struct {
 	// incident change severity, or a journal of another incident refuse.
 	// The file's values are defaults for a new incident.
 	severityFlag, titleFlag bool
+}
+
+// PanelConfig is one error-rate graph (errorrate.Panel).
+type PanelConfig struct {
+	Name      string   `yaml:"name"`
+	Query     string   `yaml:"query"`
+	Unit      string   `yaml:"unit"` // "%", "req/s" or ""
+	Threshold *float64 `yaml:"threshold"`
+	Below     bool     `yaml:"below"` // the threshold is a floor (a success rate)
+}
+
+// HealthConfig is one health check (health.Check).
+type HealthConfig struct {
+	Name    string        `yaml:"name"`
+	URL     string        `yaml:"url"`
+	Expect  int           `yaml:"expect"` // the status that means healthy; 0: any 2xx
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Defaults are what a config starts from.
@@ -271,6 +303,29 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return configErrorf("prometheus.url: %q is not an http(s) URL", incident.Redact(c.Prometheus.URL))
 		}
+	}
+	for i, p := range c.Prometheus.Panels {
+		switch {
+		case strings.TrimSpace(p.Name) == "" || strings.TrimSpace(p.Query) == "":
+			return configErrorf("prometheus.panels[%d]: a panel needs a name and a query", i)
+		case p.Unit != "" && p.Unit != "%" && p.Unit != "req/s":
+			return configErrorf("prometheus.panels[%d].unit: %q is not \"%%\", \"req/s\" or empty", i, p.Unit)
+		}
+	}
+	seen := map[string]bool{}
+	for i, h := range c.Health {
+		u, err := url.Parse(h.URL)
+		switch {
+		case strings.TrimSpace(h.Name) == "":
+			return configErrorf("health[%d].name: a check needs a name", i)
+		case seen[h.Name]:
+			return configErrorf("health[%d].name: %q is used twice", i, h.Name)
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return configErrorf("health[%d].url: %q is not an http(s) URL", i, incident.Redact(h.URL))
+		case h.Expect != 0 && (h.Expect < 100 || h.Expect > 599):
+			return configErrorf("health[%d].expect: %d is not an HTTP status", i, h.Expect)
+		}
+		seen[h.Name] = true
 	}
 	if c.RDS.Instance != "" && c.RDS.Region == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" && c.RDS.Profile == "" {
 		return configErrorf("rds.region: an RDS instance needs a region (--region, rds.region or AWS_REGION)")

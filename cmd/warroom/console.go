@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
+	"github.com/warroom-dev/warroom/probes/health"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
@@ -73,7 +75,9 @@ func console(cfg Config, sys sys, stdout, stderr io.Writer) error {
 		b.kube = client
 	}
 	if cfg.Prometheus.URL != "" {
-		p, err := prom.New(cfg.Prometheus.URL, nil)
+		pc := cfg.Prometheus
+		p, err := prom.NewWithOptions(pc.URL, prom.Options{BearerToken: pc.BearerToken, BearerTokenFile: pc.BearerTokenFile,
+			Username: pc.Username, Password: pc.Password, CAFile: pc.CAFile, Insecure: pc.Insecure})
 		if err != nil {
 			return configErrorf("prometheus.url: %s", unprefixed("prometheus", err))
 		}
@@ -374,7 +378,7 @@ func anotherIncident(path string, s incident.Session, title string) error {
 func buildPanes(ctx context.Context, c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
 	return []tui.PaneSpec{
 		{Pane: pods.New(c, b.kube, pods.Config{Namespaces: kube.SplitNamespaces(b.namespace), Context: ctx}), Tab: "Pods"},
-		{Pane: errorrate.New(c, b.prom, errorrate.Config{Refresh: cfg.Refresh, Session: s}), Tab: "Errors"},
+		{Pane: errorrate.New(c, b.prom, errorrateConfig(cfg, s)), Tab: "Errors"},
 		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
 		{Pane: escalation.New(c, escalation.Config{Session: s}), Tab: "Escalation"},
 		{Pane: runbook.New(c, ix, runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
@@ -455,4 +459,20 @@ func (f klogForward) WithGroup(string) slog.Handler      { return f }
 func setKlogLogger(log *slog.Logger) {
 	klogTarget.Store(log)
 	klogOnce.Do(func() { klog.SetLogger(logr.FromSlogHandler(klogForward{})) })
+}
+
+// errorrateConfig is the error-rate pane's config: the graphs (the
+// defaults unless the config names others) and the health checks.
+func errorrateConfig(cfg Config, s incident.Session) errorrate.Config {
+	ec := errorrate.Config{Refresh: cfg.Refresh, Session: s, TopQuery: cfg.Prometheus.TopQuery}
+	for _, p := range cfg.Prometheus.Panels {
+		ec.Panels = append(ec.Panels, errorrate.Panel{Name: p.Name, Query: p.Query, Unit: p.Unit, Threshold: p.Threshold, Below: p.Below})
+	}
+	for _, h := range cfg.Health {
+		ec.Health = append(ec.Health, health.Check{Name: h.Name, URL: h.URL, Expect: h.Expect, Timeout: h.Timeout})
+	}
+	if len(ec.Health) > 0 {
+		ec.HealthProbe = health.New(&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
+	}
+	return ec
 }

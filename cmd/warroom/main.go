@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -130,6 +131,10 @@ type flags struct {
 	logLevel   string
 
 	allNamespaces bool
+	promTokenFile string
+	promCA        string
+	promInsecure  bool
+	health        []string
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -140,6 +145,10 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.namespace, "namespace", "n", d.Kube.Namespace, "namespaces to watch, comma-separated (kube.namespace)")
 	fs.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "watch every namespace (kube.namespace: \"\")")
 	fs.StringVar(&f.prometheus, "prometheus", "", "Prometheus URL, e.g. http://localhost:9090 (prometheus.url)")
+	fs.StringVar(&f.promTokenFile, "prometheus-token-file", "", "file holding a bearer token for Prometheus, read on every request (prometheus.bearer_token_file)")
+	fs.StringVar(&f.promCA, "prometheus-ca", "", "PEM CA bundle to verify Prometheus' certificate (prometheus.ca_file)")
+	fs.BoolVar(&f.promInsecure, "prometheus-insecure", false, "do not verify Prometheus' certificate (prometheus.insecure_skip_verify)")
+	fs.StringArrayVar(&f.health, "health", nil, "a health check NAME=URL, e.g. api=https://api.example.com/health; repeatable (health)")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL DSN (postgres.dsn; else $DATABASE_URL, else libpq PG* variables)")
 	fs.StringVar(&f.rdsInst, "rds-instance", "", "RDS DB instance identifier (rds.instance)")
 	fs.StringVar(&f.region, "region", "", "AWS region for RDS (rds.region; else $AWS_REGION)")
@@ -171,6 +180,15 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 		}
 	})
 	set("prometheus", func() { c.Prometheus.URL = f.prometheus })
+	set("prometheus-token-file", func() { c.Prometheus.BearerTokenFile = f.promTokenFile })
+	set("prometheus-ca", func() { c.Prometheus.CAFile = f.promCA })
+	set("prometheus-insecure", func() { c.Prometheus.Insecure = f.promInsecure })
+	set("health", func() {
+		for _, h := range f.health {
+			name, u, _ := strings.Cut(h, "=")
+			c.Health = append(c.Health, HealthConfig{Name: name, URL: u})
+		}
+	})
 	set("postgres", func() { c.Postgres.DSN = f.postgres })
 	set("rds-instance", func() { c.RDS.Instance = f.rdsInst })
 	set("region", func() { c.RDS.Region = f.region })

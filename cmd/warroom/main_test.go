@@ -31,7 +31,7 @@ func TestBadConfigExitsTwoNamingKeyAndLine(t *testing.T) {
 		want       []string
 	}{
 		{"unknown top key", "title: x\npromethus:\n  url: http://x\n", []string{"line 2", `unknown key "promethus"`, "prometheus"}},
-		{"unknown nested key", "prometheus:\n  uri: http://x\n", []string{"line 2", `unknown key "prometheus.uri"`, "known keys under prometheus: url"}},
+		{"unknown nested key", "prometheus:\n  uri: http://x\n", []string{"line 2", `unknown key "prometheus.uri"`, "known keys under prometheus: bearer_token, bearer_token_file, ca_file, insecure_skip_verify, panels, password, top_query, url, username"}},
 		{"bad duration", "refresh: fast\n", []string{"line 1", "bad value for refresh"}},
 		{"bad bool", "read_only: maybe\n", []string{"line 1", "bad value for read_only"}},
 		{"bad severity", "severity: P7\n", []string{"severity", "P7"}},

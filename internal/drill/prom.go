@@ -113,6 +113,19 @@ var matchers = []matcher{
 				code("503", func(t time.Time) float64 { return 0.3 * s.ErrorRatio(t) }),
 			}
 		}},
+	{"requests per second by status class",
+		regexp.MustCompile(`^sumby\(class\)\(label_replace\(rate\(http_requests_total` + rng + `\),"class","\$\{1\}xx","status","\(\[0-9\]\)\.\."\)\)$`),
+		func(s *Scenario, _ []string) []seriesFn {
+			tr := s.story.Traffic
+			class := func(c string, share func(t time.Time) float64) seriesFn {
+				return seriesFn{map[string]string{"class": c}, func(t time.Time) float64 { return tr.RPS * share(t) }}
+			}
+			return []seriesFn{
+				class("2xx", func(t time.Time) float64 { return 1 - tr.ClientErrors - s.ErrorRatio(t) }),
+				class("4xx", func(time.Time) float64 { return tr.ClientErrors }),
+				class("5xx", s.ErrorRatio),
+			}
+		}},
 	{"top handlers by 5xx",
 		regexp.MustCompile(`^topk\((\d+),sum(?:by\(handler\))?\(rate\(http_requests_total` + err5 + rng + `\)\)(?:by\(handler\))?\)$`),
 		func(s *Scenario, m []string) []seriesFn {

@@ -450,3 +450,20 @@ func terminateAction(pid int) incident.ActionFields {
 	return incident.ActionFields{Title: fmt.Sprintf("Terminate backend %d", pid), Kind: incident.ActionSQL, Op: OpTerminate,
 		Target: PIDTarget(pid), Destructive: true, Lines: []string{fmt.Sprintf("SELECT pg_terminate_backend(%d);", pid)}}
 }
+
+// Every default graph and table of the error-rate pane has an answer in the
+// drill: none shows "no data" there.
+func TestDrillAnswersThePanesDefaultQueries(t *testing.T) {
+	sc := New(t0, func() time.Time { return t0.Add(time.Minute) })
+	for _, q := range []string{
+		`sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))`,
+		`sum by (class) (label_replace(rate(http_requests_total[5m]), "class", "${1}xx", "status", "([0-9]).."))`,
+		`sum(rate(agent_runs_total{outcome="success"}[5m])) / sum(rate(agent_runs_total[5m]))`,
+		`topk(10, sum by (handler) (rate(http_requests_total{status=~"5.."}[5m])))`,
+	} {
+		s, err := sc.Prom().QueryRange(context.Background(), q, t0, t0.Add(time.Minute), 15*time.Second)
+		if err != nil || len(s) == 0 || len(s[0].Points) == 0 {
+			t.Errorf("%s: %d series, %v", q, len(s), err)
+		}
+	}
+}

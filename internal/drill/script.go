@@ -43,7 +43,12 @@ func (s *Scenario) Script(incidentID string) []Scripted {
 				r := a
 				r.Summary = fmt.Sprintf("HighErrorRate resolved: 5xx ratio back under 1%% (%s)", s.story.Service)
 				r.Detail = ""
-				out = append(out, s.alert(incidentID, a.Key+"/resolved/"+strconv.FormatInt(at.Milliseconds(), 10), at, r, "resolved"))
+				ev := s.alert(incidentID, a.Key+"/resolved/"+strconv.FormatInt(at.Milliseconds(), 10), at, r, "resolved")
+				// One firing, one resolution: the ID is derived from when it
+				// fired, as the error-rate pane derives it when it sees the
+				// alert gone, so the two record one event.
+				ev.Event.ID = incident.AlertEventID(incidentID, a.Name, ev.Event.Alert.Labels, "resolved", s.Start.Add(a.At))
+				out = append(out, ev)
 			}
 		}
 	}

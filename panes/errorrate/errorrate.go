@@ -8,10 +8,12 @@ package errorrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -22,6 +24,7 @@ import (
 	"github.com/warroom-dev/warroom/internal/chart"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
+	"github.com/warroom-dev/warroom/probes/health"
 	"github.com/warroom-dev/warroom/probes/prom"
 	"github.com/warroom-dev/warroom/tui/common"
 )
@@ -40,6 +43,11 @@ type Config struct {
 	// Session is the incident as it stands at start: its declaration is
 	// the graph's marker, its alerts what the timeline already says.
 	Session incident.Session
+	// Health are the service health checks (the playbook's curl …/health),
+	// run by HealthProbe every HealthEvery (5 s if zero).
+	Health      []health.Check
+	HealthProbe health.Probe
+	HealthEvery time.Duration
 }
 
 // KeyMap is the pane's bindings.
@@ -80,6 +88,11 @@ type Model struct {
 	graph  *probes.Feed[[]prom.Series]
 	now    *probes.Feed[nowData]
 	alerts *probes.Feed[[]prom.Alert]
+	health *probes.Feed[[]health.Result]
+	// healthy is each check's last answer (name → ok), for recording a
+	// failure and the recovery once; down is when it failed.
+	healthy map[string]bool
+	down    map[string]time.Time
 
 	panel  int
 	zoom   int           // index into Ranges
@@ -108,11 +121,55 @@ func New(c common.Common, probe prom.Probe, cfg Config) *Model {
 		recorded: map[string]string{}, absent: map[string]int{}}
 	hint := "set --prometheus or prometheus.url"
 	m.graph = probes.NewFeed("errors", cfg.Refresh, c.Now, m.graphFetch(), hint)
-	m.graph.OnChange = c.ProbeEvents("prometheus")
+	m.graph.OnChange = m.probeEvents(c.ProbeEvents("prometheus"))
 	m.now = probes.NewFeed("errors-now", cfg.Refresh, c.Now, m.nowFetch(), hint)
 	m.alerts = probes.NewFeed("errors-alerts", cfg.Refresh, c.Now, m.alertsFetch(), hint)
+	every := cfg.HealthEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	m.health = probes.NewFeed("health", every, c.Now, m.healthFetch(), "")
+	m.healthy, m.down = map[string]bool{}, map[string]time.Time{}
 	m.syncKeys()
 	return m
+}
+
+// healthFetch runs every check at once (each bounded by its timeout).
+func (m *Model) healthFetch() func(context.Context) ([]health.Result, error) {
+	if m.cfg.HealthProbe == nil || len(m.cfg.Health) == 0 {
+		return nil
+	}
+	probe, checks := m.cfg.HealthProbe, append([]health.Check(nil), m.cfg.Health...)
+	return func(ctx context.Context) ([]health.Result, error) {
+		out := make([]health.Result, len(checks))
+		var wg sync.WaitGroup
+		for i, chk := range checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = probe.Check(ctx, chk)
+			}()
+		}
+		wg.Wait()
+		return out, nil
+	}
+}
+
+// watchHealth records a check failing, and its recovery, once each.
+func (m *Model) watchHealth(rs []health.Result) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, r := range rs {
+		was, seen := m.healthy[r.Name]
+		m.healthy[r.Name] = r.OK
+		switch {
+		case !r.OK && (!seen || was):
+			m.down[r.Name] = r.At
+			cmds = append(cmds, m.c.ProbeEvents("health check "+r.Name)(probes.Change{Lost: true, Err: r.Err, At: r.At}))
+		case r.OK && seen && !was:
+			cmds = append(cmds, m.c.ProbeEvents("health check "+r.Name)(probes.Change{Down: r.At.Sub(m.down[r.Name]), At: r.At}))
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 // graphFetch queries the current panel over the current range, one point
@@ -186,7 +243,7 @@ func (m *Model) Title() string {
 }
 
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.graph.Start(), m.now.Start(), m.alerts.Start())
+	return tea.Batch(m.graph.Start(), m.now.Start(), m.alerts.Start(), m.health.Start())
 }
 
 func (m *Model) SetSize(w, h int) {
@@ -223,7 +280,23 @@ func (m *Model) syncKeys() {
 }
 
 func (m *Model) Backends() []common.Backend {
-	return []common.Backend{{Name: "prom", State: m.graph.State}}
+	out := []common.Backend{{Name: "prom", State: m.graph.State}}
+	for _, r := range m.health.Data {
+		st := probes.State{Status: probes.OK, LastOK: r.At}
+		if !r.OK {
+			st = probes.State{Status: probes.Failing, LastErr: r.Err, ErrSince: m.down[r.Name]}
+		}
+		out = append(out, common.Backend{Name: r.Name, State: st, Note: latency(r.Latency)})
+	}
+	return out
+}
+
+// latency is a check's latency as the status bar shows it: "42ms", "1.2s".
+func latency(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
 // Update handles the feeds' answers, keys and the incident's events.
@@ -243,6 +316,13 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		return m, tea.Batch(cmd, m.watchAlerts(r.Data, r.At))
 	}
 	if ok, cmd := m.alerts.Update(msg); ok {
+		return m, cmd
+	}
+	if r, ok := msg.(probes.Result[[]health.Result]); ok && r.Tag == m.health.Tag && r.Gen == m.health.Gen && r.Err == nil {
+		_, cmd := m.health.Update(msg)
+		return m, tea.Batch(cmd, m.watchHealth(r.Data))
+	}
+	if ok, cmd := m.health.Update(msg); ok {
 		return m, cmd
 	}
 	switch msg := msg.(type) {
@@ -385,7 +465,9 @@ func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
 		}
 		delete(m.absent, key)
 		labels := labelsOf(key)
-		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, st.Name, labels, "resolved", at), Time: at, Actor: common.SystemActor,
+		// The ID is derived from when it fired: every console (and the
+		// drill's script) records this resolution as the same event.
+		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, st.Name, labels, "resolved", st.At), Time: at, Actor: common.SystemActor,
 			Kind: incident.KindAlert, Summary: st.Name + " resolved (no longer firing in Prometheus)",
 			Alert: &incident.AlertFields{Name: st.Name, State: "resolved", Labels: labels}}
 		cmds = append(cmds, m.record(ev, key))
@@ -613,6 +695,14 @@ func (m *Model) tables(room int) []string {
 	if room <= 0 {
 		return nil
 	}
+	for _, r := range m.health.Data {
+		line := fmt.Sprintf("● %s %s", sanitize.Line(r.Name), latency(r.Latency))
+		if r.OK {
+			out = append(out, st.OK.Render(common.Truncate(line+fmt.Sprintf(" · %d", r.Status), m.w)))
+		} else {
+			out = append(out, st.Bad.Render(common.Truncate(line+" · "+probes.ErrorText(r.Err), m.w)))
+		}
+	}
 	alerts := m.alerts.Data
 	switch {
 	case m.alerts.State.Status == probes.Failing && m.alerts.State.LastOK.IsZero():
@@ -623,6 +713,9 @@ func (m *Model) tables(room int) []string {
 		n := min(len(alerts), max(room/2, 1))
 		for _, a := range alerts[:n] {
 			line := fmt.Sprintf("● %s %s %s", sanitize.Line(a.Name), a.State, probes.Ago(now, a.ActiveAt))
+			if l := alertLabels(a.Labels); l != "" {
+				line += " · " + sanitize.Line(l)
+			}
 			if s := strings.TrimLeft(strings.TrimPrefix(a.Annotations["summary"], a.Name), " :"); s != "" && !strings.HasPrefix(s, "firing") {
 				line += " · " + sanitize.Line(s)
 			} else if s != "" {
@@ -689,4 +782,38 @@ func span(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// alertLabels are an alert's labels but its name: "service=api severity=page".
+func alertLabels(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		if k != "alertname" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+// probeEvents records Prometheus lost and recovered, but not a query that
+// Prometheus rejects (bad PromQL in a panel): Prometheus is answering, and
+// the pane shows its error in place.
+func (m *Model) probeEvents(rec func(probes.Change) tea.Cmd) func(probes.Change) tea.Cmd {
+	lost := false
+	return func(ch probes.Change) tea.Cmd {
+		var pe *prom.Error
+		if ch.Lost && errors.As(ch.Err, &pe) && pe.Type == prom.ErrBadData {
+			return nil
+		}
+		if !ch.Lost && !lost {
+			return nil // recovered from a bad query: nothing was recorded lost
+		}
+		lost = ch.Lost
+		return rec(ch)
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes"
+	"github.com/warroom-dev/warroom/probes/health"
 	"github.com/warroom-dev/warroom/probes/prom"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
@@ -313,5 +314,104 @@ func TestSpan(t *testing.T) {
 		if got := span(d); got != want {
 			t.Errorf("span(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+type healthScript struct{ ok bool }
+
+func (h *healthScript) Check(_ context.Context, chk health.Check) health.Result {
+	if h.ok {
+		return health.Result{Name: chk.Name, OK: true, Status: 200, Latency: 42 * time.Millisecond, At: t0}
+	}
+	return health.Result{Name: chk.Name, Status: 503, Latency: 7 * time.Millisecond, Err: &health.StatusError{Status: 503}, At: t0}
+}
+
+// A health check's dot and latency, its row, and its failure and recovery
+// on the timeline once each.
+func TestHealthChecks(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	hp := &healthScript{ok: true}
+	m := New(c, fixed{{Points: []prom.Point{{T: t0, V: 0.01}}}}, Config{Refresh: time.Second,
+		Health: []health.Check{{Name: "api", URL: "http://api.invalid/health"}}, HealthProbe: hp})
+	m.SetSize(80, 30)
+	m.Update(probes.Result[[]prom.Series]{Tag: m.graph.Tag, Gen: m.graph.Gen, Data: fixed{{Points: []prom.Point{{T: t0, V: 0.01}}}}, At: t0})
+	check := func() []incident.Event {
+		rs, err := m.health.Fetch(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, cmd := m.Update(probes.Result[[]health.Result]{Tag: m.health.Tag, Gen: m.health.Gen, Data: rs, At: t0})
+		var evs []incident.Event
+		var run func(tea.Cmd)
+		run = func(cmd tea.Cmd) {
+			if cmd == nil {
+				return
+			}
+			done := make(chan tea.Msg, 1)
+			go func() { done <- cmd() }()
+			select {
+			case msg := <-done:
+				switch msg := msg.(type) {
+				case tea.BatchMsg:
+					for _, c := range msg {
+						run(c)
+					}
+				case common.EventMsg:
+					evs = append(evs, msg.Event)
+				}
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		run(cmd)
+		return evs
+	}
+	if evs := check(); len(evs) != 0 {
+		t.Fatalf("a healthy first answer recorded %+v", evs)
+	}
+	b := m.Backends()
+	if len(b) != 2 || b[1].Name != "api" || b[1].Note != "42ms" || b[1].State.Status != probes.OK {
+		t.Fatalf("backends %+v", b)
+	}
+	hp.ok = false
+	evs := check()
+	if len(evs) != 1 || evs[0].Probe == nil || evs[0].Probe.State != incident.ProbeLost || !strings.Contains(evs[0].Summary, "health check api lost") {
+		t.Fatalf("failure: %+v", evs)
+	}
+	if evs := check(); len(evs) != 0 {
+		t.Fatalf("still failing, recorded again: %+v", evs)
+	}
+	if v := m.View(); !strings.Contains(v, "● api 7ms · ") || !strings.Contains(v, "503") {
+		t.Errorf("no failing row:\n%s", v)
+	}
+	hp.ok = true
+	if evs := check(); len(evs) != 1 || evs[0].Probe.State != incident.ProbeRecovered {
+		t.Fatalf("recovery: %+v", evs)
+	}
+}
+
+func keyMsg(k string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)} }
+
+// recorderFunc is a journal that hands each event to f.
+type recorderFunc func(incident.Event)
+
+func (f recorderFunc) Append(ev incident.Event) (incident.Event, error) { f(ev); return ev, nil }
+
+// runQuick runs cmd and what it batches, dropping whatever takes longer
+// than a moment (a feed's next tick).
+func runQuick(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				runQuick(c)
+			}
+		}
+	case <-time.After(100 * time.Millisecond):
 	}
 }

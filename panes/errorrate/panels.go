@@ -51,7 +51,7 @@ const (
 // Default queries (the playbook's, over 5-minute rates).
 const (
 	ErrorRatioQuery   = `sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))`
-	RequestsQuery     = `sum by (status) (rate(http_requests_total[5m]))`
+	RequestsQuery     = `sum by (class) (label_replace(rate(http_requests_total[5m]), "class", "${1}xx", "status", "([0-9]).."))`
 	AgentSuccessQuery = `sum(rate(agent_runs_total{outcome="success"}[5m])) / sum(rate(agent_runs_total[5m]))`
 	TopHandlersQuery  = `topk(10, sum by (handler) (rate(http_requests_total{status=~"5.."}[5m])))`
 )
@@ -61,7 +61,7 @@ func DefaultPanels() []Panel {
 	er, ag := ErrorRatioThreshold, AgentSuccessThreshold
 	return []Panel{
 		{Name: "5xx ratio", Query: ErrorRatioQuery, Unit: "%", Threshold: &er},
-		{Name: "requests/s by status", Query: RequestsQuery, Unit: "req/s"},
+		{Name: "requests/s by status class", Query: RequestsQuery, Unit: "req/s"},
 		{Name: "agent success rate", Query: AgentSuccessQuery, Unit: "%", Threshold: &ag, Below: true},
 	}
 }

@@ -70,6 +70,9 @@ type Pane interface {
 type Backend struct {
 	Name  string
 	State probes.State
+	// Note follows the dot where names are shown: a health check's
+	// latency ("42ms").
+	Note string
 }
 
 // EventMsg reports an event that was appended to the journal (and fsync'd),
