@@ -85,3 +85,15 @@ func finish(u uuid.UUID, t time.Time, version byte) string {
 	u[8] = u[8]&0x3f | 0x80
 	return u.String()
 }
+
+// timeOfID is the time an ID was made for (its first 48 bits, in ms), for
+// IDs of this package; false for others.
+func timeOfID(id string) (time.Time, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var b [8]byte
+	copy(b[2:], u[:6])
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(b[:]))).UTC(), true
+}

@@ -154,7 +154,13 @@ func (s *Session) Apply(ev Event) {
 				for x, v := range s.Alerts {
 					m[x] = v
 				}
-				m[ak] = AlertState{Name: a.Name, State: a.State, At: ev.Time, at: k}
+				st := AlertState{Name: a.Name, State: a.State, At: ev.Time, at: k}
+				if a.State == "firing" {
+					st.FiredID = ev.ID
+				} else if cur, ok := s.Alerts[ak]; ok {
+					st.FiredID = cur.FiredID
+				}
+				m[ak] = st
 				s.Alerts = m
 			}
 		}
@@ -359,7 +365,18 @@ type AlertState struct {
 	Name  string
 	State string // firing, pending, resolved
 	At    time.Time
-	at    key
+	// FiredID is the ID of the event that recorded its latest firing:
+	// ResolvedID derives the resolution's ID from it.
+	FiredID string
+	at      key
+}
+
+// ResolvedID is the ID of the event that records the end of the firing
+// recorded as firedID: every path that sees it end (a pane, the drill's
+// script) records the same event, whenever each notices.
+func ResolvedID(firedID string) string {
+	t, _ := timeOfID(firedID)
+	return DerivedID(t, firedID, "resolved")
 }
 
 // AlertKey identifies an alert by its name and labels (alertname among
@@ -372,14 +389,17 @@ func AlertKey(name string, labels map[string]string) string {
 		}
 	}
 	sort.Strings(keys)
+	// Cleaned as the journal stores them (redacted, one line): the key of
+	// an alert seen raw from Prometheus and of the same alert read back
+	// from the journal must be one.
 	var b strings.Builder
-	b.WriteString(name)
+	b.WriteString(Clean(name))
 	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(k + "=" + strconv.Quote(labels[k]))
+		b.WriteString(Clean(k) + "=" + strconv.Quote(Clean(labels[k])))
 	}
 	b.WriteByte('}')
 	return b.String()

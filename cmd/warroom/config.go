@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -310,6 +311,15 @@ func (c *Config) Validate() error {
 			return configErrorf("prometheus.panels[%d]: a panel needs a name and a query", i)
 		case p.Unit != "" && p.Unit != "%" && p.Unit != "req/s":
 			return configErrorf("prometheus.panels[%d].unit: %q is not \"%%\", \"req/s\" or empty", i, p.Unit)
+		case p.Threshold != nil && (math.IsNaN(*p.Threshold) || math.IsInf(*p.Threshold, 0)):
+			return configErrorf("prometheus.panels[%d].threshold: not a number", i)
+		case p.Threshold != nil && p.Unit == "%" && (*p.Threshold < 0 || *p.Threshold > 1):
+			return configErrorf("prometheus.panels[%d].threshold: %v is not a ratio: a %% panel's values are 0..1 (5%% is 0.05)", i, *p.Threshold)
+		}
+		for j := range i {
+			if c.Prometheus.Panels[j].Name == p.Name {
+				return configErrorf("prometheus.panels[%d].name: %q is used twice", i, p.Name)
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -320,6 +330,10 @@ func (c *Config) Validate() error {
 			return configErrorf("health[%d].name: a check needs a name", i)
 		case seen[h.Name]:
 			return configErrorf("health[%d].name: %q is used twice", i, h.Name)
+		case h.Name == "kube" || h.Name == "prom" || h.Name == "pg" || h.Name == "rds":
+			return configErrorf("health[%d].name: %q is a backend's name in the status bar: pick another", i, h.Name)
+		case h.URL == "" && strings.HasPrefix(h.Name, "http"):
+			return configErrorf("health[%d]: %q has no name: --health NAME=URL, e.g. api=https://api.example.com/health", i, incident.Redact(h.Name))
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			return configErrorf("health[%d].url: %q is not an http(s) URL", i, incident.Redact(h.URL))
 		case h.Expect != 0 && (h.Expect < 100 || h.Expect > 599):

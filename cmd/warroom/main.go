@@ -184,6 +184,7 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 	set("prometheus-ca", func() { c.Prometheus.CAFile = f.promCA })
 	set("prometheus-insecure", func() { c.Prometheus.Insecure = f.promInsecure })
 	set("health", func() {
+		c.Health = nil // the command line's checks replace the file's
 		for _, h := range f.health {
 			name, u, _ := strings.Cut(h, "=")
 			c.Health = append(c.Health, HealthConfig{Name: name, URL: u})

@@ -305,3 +305,19 @@ func TestInClusterCountsAsConfigured(t *testing.T) {
 		t.Fatal("in a pod: not configured")
 	}
 }
+
+func TestPanelAndHealthConfigMistakes(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"prometheus:\n  panels:\n    - {name: x, query: up, unit: \"%\", threshold: 5}\n", "is not a ratio"},
+		{"prometheus:\n  panels:\n    - {name: x, query: up}\n    - {name: x, query: up}\n", "is used twice"},
+		{"prometheus:\n  panels:\n    - {name: x, query: up, unit: ms}\n", "unit"},
+		{"health:\n  - {name: kube, url: http://x/health}\n", "a backend's name"},
+		{"health:\n  - {name: api, url: ftp://x}\n", "not an http(s) URL"},
+	} {
+		var stderr bytes.Buffer
+		code := run([]string{"--config", writeConfig(t, c.yaml), "--journal", filepath.Join(t.TempDir(), "j.jsonl")}, &bytes.Buffer{}, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.yaml, code, stderr.String(), c.want)
+		}
+	}
+}

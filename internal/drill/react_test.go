@@ -467,3 +467,26 @@ func TestDrillAnswersThePanesDefaultQueries(t *testing.T) {
 		}
 	}
 }
+
+// The script's resolution of HighErrorRate has the ID a pane derives from
+// the firing it saw: the two paths record one event.
+func TestScriptResolutionIDIsThePanes(t *testing.T) {
+	c := &clock{t: t0.Add(2 * time.Minute)}
+	sc := New(t0, c.Now)
+	if _, err := sc.Kube().RolloutUndo(context.Background(), Namespace, "api", 0); err != nil {
+		t.Fatal(err)
+	}
+	var fired, resolved string
+	for _, s := range sc.Script("inc-1") {
+		if a := s.Event.Alert; a != nil && a.Name == "HighErrorRate" {
+			if a.State == "firing" {
+				fired = s.Event.ID
+			} else {
+				resolved = s.Event.ID
+			}
+		}
+	}
+	if fired == "" || resolved == "" || resolved != incident.ResolvedID(fired) {
+		t.Fatalf("fired %q, resolved %q, want %q", fired, resolved, incident.ResolvedID(fired))
+	}
+}

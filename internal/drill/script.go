@@ -47,7 +47,7 @@ func (s *Scenario) Script(incidentID string) []Scripted {
 				// One firing, one resolution: the ID is derived from when it
 				// fired, as the error-rate pane derives it when it sees the
 				// alert gone, so the two record one event.
-				ev.Event.ID = incident.AlertEventID(incidentID, a.Name, ev.Event.Alert.Labels, "resolved", s.Start.Add(a.At))
+				ev.Event.ID = incident.ResolvedID(incident.AlertEventID(incidentID, a.Name, ev.Event.Alert.Labels, "firing", s.Start.Add(a.At)))
 				out = append(out, ev)
 			}
 		}

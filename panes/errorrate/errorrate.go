@@ -58,12 +58,12 @@ type KeyMap struct {
 // DefaultKeyMap returns the pane's bindings.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		ZoomIn:  key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+/-", "zoom in / out (15m 1h 6h 24h)")),
+		ZoomIn:  key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "zoom in (15m 1h 6h 24h)")),
 		ZoomOut: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "zoom out")),
-		Back:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "pan back / forward")),
+		Back:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←", "pan back")),
 		Forward: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "pan forward")),
 		Live:    key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "back to now")),
-		Next:    key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "previous / next graph")),
+		Next:    key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next graph")),
 		Prev:    key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous graph")),
 	}
 }
@@ -102,6 +102,7 @@ type Model struct {
 	// recorded is what this console recorded and the session may not show
 	// yet (the event is on its way): alert key → state.
 	recorded map[string]string
+	pending  map[string]string // event ID → alert key, until its write answers
 	// absent counts, per firing alert, the successive answers without it:
 	// a resolution is recorded on the second, not on one scrape's blip.
 	absent map[string]int
@@ -118,7 +119,7 @@ func New(c common.Common, probe prom.Probe, cfg Config) *Model {
 		cfg.TopQuery = TopHandlersQuery
 	}
 	m := &Model{c: c, cfg: cfg, keys: DefaultKeyMap(), probe: probe, session: cfg.Session,
-		recorded: map[string]string{}, absent: map[string]int{}}
+		recorded: map[string]string{}, pending: map[string]string{}, absent: map[string]int{}}
 	hint := "set --prometheus or prometheus.url"
 	m.graph = probes.NewFeed("errors", cfg.Refresh, c.Now, m.graphFetch(), hint)
 	m.graph.OnChange = m.probeEvents(c.ProbeEvents("prometheus"))
@@ -200,8 +201,9 @@ func (m *Model) nowFetch() func(context.Context) (nowData, error) {
 	}
 	probe, now, top := m.probe, m.c.Now, m.cfg.TopQuery
 	queries := make([]string, len(m.cfg.Panels))
+	below := make([]bool, len(m.cfg.Panels))
 	for i, p := range m.cfg.Panels {
-		queries[i] = p.Query
+		queries[i], below[i] = p.Query, p.Below
 	}
 	return func(ctx context.Context) (nowData, error) {
 		at := now()
@@ -215,7 +217,17 @@ func (m *Model) nowFetch() func(context.Context) (nowData, error) {
 				d.Errs[i] = err
 				failed++
 			case len(s) > 0:
-				d.Values[i], d.Has[i] = s[0].V, true
+				// Several series (a panel by service): the worst one is
+				// what the threshold is about, whatever the order.
+				v := s[0].V
+				for _, x := range s[1:] {
+					if below[i] {
+						v = math.Min(v, x.V)
+					} else {
+						v = math.Max(v, x.V)
+					}
+				}
+				d.Values[i], d.Has[i] = v, true
 			}
 		}
 		d.Top, d.TopErr = probe.Query(ctx, top, at)
@@ -327,6 +339,12 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case common.EventMsg:
+		if key, ok := m.pending[msg.Event.ID]; ok {
+			delete(m.pending, msg.Event.ID)
+			if msg.Err != nil {
+				delete(m.recorded, key) // not on disk: record it again next time
+			}
+		}
 		if msg.Err == nil && msg.Session.ID != "" {
 			m.session = msg.Session
 		}
@@ -385,6 +403,7 @@ func (m *Model) state(key string) string {
 
 func (m *Model) record(ev incident.Event, key string) tea.Cmd {
 	m.recorded[key] = ev.Alert.State
+	m.pending[ev.ID] = key
 	return common.RecordEvent(m.c.Journal, ev)
 }
 
@@ -406,17 +425,24 @@ func (m *Model) watchThresholds(d nowData) tea.Cmd {
 			continue
 		}
 		v := d.Values[i]
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			continue // no value is no crossing
+		if math.IsNaN(v) || math.IsInf(v, 0) || (p.Unit == "%" && !valid(v)) {
+			continue // no value, or not a ratio: no crossing
 		}
 		name := thresholdName(p)
-		labels := map[string]string{"panel": p.Name, "threshold": p.ThresholdText()}
+		labels := map[string]string{"panel": p.Name, "threshold": p.ThresholdText(), "warroom": "threshold"}
 		key := incident.AlertKey(name, labels)
 		was := m.state(key) == "firing"
 		now := p.Breached(v)
 		if now == was {
+			delete(m.absent, key)
 			continue
 		}
+		// Two answers in a row on the other side: a ratio wavering around
+		// 5% does not fill the timeline.
+		if m.absent[key]++; m.absent[key] < 2 {
+			continue
+		}
+		delete(m.absent, key)
 		state, summary := "firing", fmt.Sprintf("%s %s: crossed the %s threshold", p.Name, format(v, p.Unit), p.ThresholdText())
 		if !now {
 			state, summary = "resolved", fmt.Sprintf("%s back to %s (threshold %s)", p.Name, format(v, p.Unit), p.ThresholdText())
@@ -447,12 +473,18 @@ func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
 		if s := a.Annotations["summary"]; s != "" {
 			summary += ": " + s
 		}
-		t := a.ActiveAt
-		if t.IsZero() {
-			t = at
+		since := a.ActiveAt
+		if since.IsZero() {
+			since = at
 		}
-		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, a.Name, a.Labels, "firing", t), Time: t, Actor: common.SystemActor,
-			Kind: incident.KindAlert, Summary: summary, Detail: a.Annotations["description"],
+		// Recorded when seen firing; the ID comes from when it became
+		// active, which every console sees alike.
+		detail := "active since " + since.Local().Format("15:04:05")
+		if d := a.Annotations["description"]; d != "" {
+			detail += " · " + d
+		}
+		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, a.Name, a.Labels, "firing", since), Time: at, Actor: common.SystemActor,
+			Kind: incident.KindAlert, Summary: summary, Detail: detail,
 			Alert: &incident.AlertFields{Name: a.Name, State: "firing", Labels: a.Labels}}
 		cmds = append(cmds, m.record(ev, key))
 	}
@@ -467,7 +499,11 @@ func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
 		labels := labelsOf(key)
 		// The ID is derived from when it fired: every console (and the
 		// drill's script) records this resolution as the same event.
-		ev := incident.Event{ID: incident.AlertEventID(m.session.ID, st.Name, labels, "resolved", st.At), Time: at, Actor: common.SystemActor,
+		id := incident.ResolvedID(st.FiredID)
+		if st.FiredID == "" {
+			id = incident.AlertEventID(m.session.ID, st.Name, labels, "resolved", st.At)
+		}
+		ev := incident.Event{ID: id, Time: at, Actor: common.SystemActor,
 			Kind: incident.KindAlert, Summary: st.Name + " resolved (no longer firing in Prometheus)",
 			Alert: &incident.AlertFields{Name: st.Name, State: "resolved", Labels: labels}}
 		cmds = append(cmds, m.record(ev, key))
@@ -477,13 +513,8 @@ func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
 
 // isThreshold reports whether key is one of the panels' threshold records
 // (those are watched by watchThresholds, not by Prometheus' alerts).
-func isThreshold(key string, panels []Panel) bool {
-	for _, p := range panels {
-		if p.Threshold != nil && strings.HasPrefix(key, thresholdName(p)+"{") {
-			return true
-		}
-	}
-	return false
+func isThreshold(key string, _ []Panel) bool {
+	return strings.Contains(key, `warroom="threshold"`)
 }
 
 // labelsOf reads an AlertKey's labels back.
@@ -521,7 +552,10 @@ func (m *Model) view() string {
 	now := m.c.Now()
 	lines := []string{common.StateLineFit(st, m.graph.State, now, 3*m.graph.Interval, m.w)}
 	if m.graph.State.LastOK.IsZero() {
-		return lines[0] + "\n" + common.FailureDetail(st, m.graph.State, m.w, max(m.h-1, 1))
+		// No graph: say why, and still show the health checks.
+		health := m.healthRows()
+		detail := common.FailureDetail(st, m.graph.State, m.w, max(m.h-1-len(health), 1))
+		return strings.Join(append([]string{lines[0], detail}, health...), "\n")
 	}
 	p := m.cfg.Panels[m.panel]
 	lines = append(lines, m.headline(p))
@@ -564,11 +598,15 @@ func (m *Model) headline(p Panel) string {
 	if len(m.graph.Data) == 1 {
 		pts = m.graph.Data[0].Points
 	}
-	cur, ok := math.NaN(), false
-	if d := m.now.Data; len(d.Has) > m.panel && d.Has[m.panel] && m.offset == 0 {
+	cur, ok, when := math.NaN(), false, "now"
+	if d := m.now.Data; len(d.Has) > m.panel && d.Has[m.panel] && m.offset == 0 && m.now.State.Status == probes.OK {
 		cur, ok = d.Values[m.panel], true
 	} else if len(pts) > 0 {
-		cur, ok = pts[len(pts)-1].V, true
+		last := pts[len(pts)-1]
+		cur, ok, when = last.V, true, "at "+last.T.Local().Format("15:04")
+		if m.offset == 0 && m.graph.State.Status == probes.OK {
+			when = "now"
+		}
 	}
 	name := sanitize.Line(p.Name)
 	if len(m.graph.Data) > 1 {
@@ -582,7 +620,7 @@ func (m *Model) headline(p Panel) string {
 	case p.Unit == "%" && !valid(cur):
 		// Not a ratio now: say what it is, then the last number that
 		// meant something, so the reader is not left blind.
-		line = name + " now " + st.Warn.Render(describe(cur))
+		line = name + " " + when + " " + st.Warn.Render(describe(cur))
 		for i := len(pts) - 1; i >= 0; i-- {
 			if valid(pts[i].V) {
 				line += st.Muted.Render(" · last valid " + format(pts[i].V, p.Unit) + " at " + pts[i].T.Local().Format("15:04:05"))
@@ -594,13 +632,16 @@ func (m *Model) headline(p Panel) string {
 		if p.Below {
 			arrow = "▼ below "
 		}
-		line = name + " now " + st.Bad.Render(format(cur, p.Unit)+" "+arrow+p.ThresholdText())
+		line = name + " " + when + " " + st.Bad.Render(format(cur, p.Unit)+" "+arrow+p.ThresholdText())
 	case p.Threshold != nil:
-		line = name + " now " + st.OK.Render(format(cur, p.Unit))
+		line = name + " " + when + " " + st.OK.Render(format(cur, p.Unit))
 	default:
-		line = name + " now " + format(cur, p.Unit)
+		line = name + " " + when + " " + format(cur, p.Unit)
 	}
 	var peak *prom.Point
+	if m.graph.DataGen != m.graph.Gen {
+		pts = nil // the old view's data: no peak claimed for this one
+	}
 	for i := range pts {
 		if v := pts[i].V; !math.IsNaN(v) && !math.IsInf(v, 0) && (p.Unit != "%" || valid(v)) {
 			if peak == nil || (!p.Below && v > peak.V) || (p.Below && v < peak.V) {
@@ -613,7 +654,11 @@ func (m *Model) headline(p Panel) string {
 		if p.Below {
 			word = "low"
 		}
-		line += st.Muted.Render(fmt.Sprintf(" · %s %s at %s", word, format(peak.V, p.Unit), peak.T.Local().Format("15:04")))
+		at := peak.T.Local().Format("15:04")
+		if y, mo, dd := peak.T.Local().Date(); y != m.c.Now().Local().Year() || mo != m.c.Now().Local().Month() || dd != m.c.Now().Local().Day() {
+			at = peak.T.Local().Format("Jan 2 15:04")
+		}
+		line += st.Muted.Render(fmt.Sprintf(" · %s %s at %s", word, format(peak.V, p.Unit), at))
 	}
 	return common.Truncate(line, m.w)
 }
@@ -695,14 +740,7 @@ func (m *Model) tables(room int) []string {
 	if room <= 0 {
 		return nil
 	}
-	for _, r := range m.health.Data {
-		line := fmt.Sprintf("● %s %s", sanitize.Line(r.Name), latency(r.Latency))
-		if r.OK {
-			out = append(out, st.OK.Render(common.Truncate(line+fmt.Sprintf(" · %d", r.Status), m.w)))
-		} else {
-			out = append(out, st.Bad.Render(common.Truncate(line+" · "+probes.ErrorText(r.Err), m.w)))
-		}
-	}
+	out = append(out, m.healthRows()...)
 	alerts := m.alerts.Data
 	switch {
 	case m.alerts.State.Status == probes.Failing && m.alerts.State.LastOK.IsZero():
@@ -712,7 +750,7 @@ func (m *Model) tables(room int) []string {
 	default:
 		n := min(len(alerts), max(room/2, 1))
 		for _, a := range alerts[:n] {
-			line := fmt.Sprintf("● %s %s %s", sanitize.Line(a.Name), a.State, probes.Ago(now, a.ActiveAt))
+			line := fmt.Sprintf("● %s %s %s", sanitize.Line(a.Name), sanitize.Line(a.State), probes.Ago(now, a.ActiveAt))
 			if l := alertLabels(a.Labels); l != "" {
 				line += " · " + sanitize.Line(l)
 			}
@@ -735,7 +773,11 @@ func (m *Model) tables(room int) []string {
 	left := room - len(out)
 	d := m.now.Data
 	if left >= 2 && d.TopErr == nil && len(d.Top) > 0 {
-		out = append(out, st.Table.Header.Render(common.Truncate("TOP 5xx HANDLERS (req/s)", m.w)))
+		head := "TOP 5xx HANDLERS (req/s)"
+		if m.now.State.Status != probes.OK {
+			head += " · stale, from " + d.At.Local().Format("15:04:05")
+		}
+		out = append(out, st.Table.Header.Render(common.Truncate(head, m.w)))
 		for _, s := range d.Top[:min(len(d.Top), left-1, 5)] {
 			name := s.Labels["handler"]
 			if name == "" {
@@ -816,4 +858,19 @@ func (m *Model) probeEvents(rec func(probes.Change) tea.Cmd) func(probes.Change)
 		lost = ch.Lost
 		return rec(ch)
 	}
+}
+
+// healthRows are the health checks' rows: "● api 42ms · 200".
+func (m *Model) healthRows() []string {
+	st := m.c.Styles
+	var out []string
+	for _, r := range m.health.Data {
+		line := fmt.Sprintf("● %s %s", sanitize.Line(r.Name), latency(r.Latency))
+		if r.OK {
+			out = append(out, st.OK.Render(common.Truncate(line+fmt.Sprintf(" · %d", r.Status), m.w)))
+		} else {
+			out = append(out, st.Bad.Render(common.Truncate(line+" · "+probes.ErrorText(r.Err), m.w)))
+		}
+	}
+	return out
 }

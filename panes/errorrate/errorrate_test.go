@@ -266,19 +266,18 @@ func TestThresholdAndAlertsRecordedOnce(t *testing.T) {
 	high := prom.Alert{Name: "HighErrorRate", State: "firing", ActiveAt: t0.Add(time.Second),
 		Labels: map[string]string{"alertname": "HighErrorRate", "service": "api"}, Annotations: map[string]string{"summary": "5xx > 5%"}}
 	p.ratio, p.alerts = 0.12, []prom.Alert{high}
+	// The alert at once; the crossing on the second answer above (a
+	// ratio wavering around 5% does not fill the timeline).
 	evs := refresh(t, m, t0.Add(2*time.Second))
-	if len(evs) != 2 {
-		t.Fatalf("crossing + firing: %d events %+v", len(evs), evs)
+	if len(evs) != 1 || evs[0].Alert.Name != "HighErrorRate" {
+		t.Fatalf("first answer above, firing: %+v", evs)
 	}
-	kinds := map[string]string{}
-	for _, e := range evs {
-		kinds[e.Alert.Name] = e.Alert.State + " · " + e.Summary
+	if got := evs[0].Summary; got != "HighErrorRate firing: 5xx > 5%" || !evs[0].Time.Equal(t0.Add(2*time.Second)) || evs[0].Detail != "active since 03:00:01" {
+		t.Errorf("alert event %q at %v (%q)", got, evs[0].Time, evs[0].Detail)
 	}
-	if got := kinds["5xx ratio above 5.00%"]; !strings.HasPrefix(got, "firing · 5xx ratio 12.00%: crossed the 5.00% threshold") {
-		t.Errorf("threshold event %q", got)
-	}
-	if got := kinds["HighErrorRate"]; got != "firing · HighErrorRate firing: 5xx > 5%" {
-		t.Errorf("alert event %q", got)
+	evs = append(evs, refresh(t, m, t0.Add(3*time.Second))...)
+	if len(evs) != 2 || evs[1].Alert.Name != "5xx ratio above 5.00%" || !strings.HasPrefix(evs[1].Summary, "5xx ratio 12.00%: crossed the 5.00% threshold") {
+		t.Fatalf("second answer above: %+v", evs)
 	}
 	// The shell folds them and broadcasts the session.
 	for _, e := range evs {
@@ -293,18 +292,57 @@ func TestThresholdAndAlertsRecordedOnce(t *testing.T) {
 	if evs := refresh(t, m2, t0.Add(5*time.Second)); len(evs) != 0 {
 		t.Fatalf("a restarted console recorded again: %+v", evs)
 	}
-	// Back under; the alert gone once (a blip), then twice (resolved).
+	// Back under and the alert gone: once is a blip, twice is the end.
 	p.ratio, p.alerts = 0.01, nil
-	evs = refresh(t, m, t0.Add(6*time.Second))
-	if len(evs) != 1 || evs[0].Alert.State != "resolved" || !strings.Contains(evs[0].Summary, "back to 1.00%") {
-		t.Fatalf("back under, alert gone once: %+v", evs)
+	if evs := refresh(t, m, t0.Add(6*time.Second)); len(evs) != 0 {
+		t.Fatalf("one answer back under, alert gone once: %+v", evs)
 	}
 	evs = refresh(t, m, t0.Add(8*time.Second))
-	if len(evs) != 1 || evs[0].Alert.Name != "HighErrorRate" || evs[0].Alert.State != "resolved" || evs[0].Alert.Labels["service"] != "api" {
+	got := map[string]incident.Event{}
+	for _, e := range evs {
+		got[e.Alert.Name] = e
+	}
+	if e := got["5xx ratio above 5.00%"]; len(evs) != 2 || e.Alert == nil || e.Alert.State != "resolved" || !strings.Contains(e.Summary, "back to 1.00%") {
+		t.Fatalf("twice back under: %+v", evs)
+	}
+	if e := got["HighErrorRate"]; e.Alert == nil || e.Alert.State != "resolved" || e.Alert.Labels["service"] != "api" {
 		t.Fatalf("alert gone twice: %+v", evs)
 	}
+	for _, e := range evs {
+		sess.Apply(e)
+	}
+	m.Update(common.EventMsg{Event: evs[0], Session: sess})
 	if evs := refresh(t, m, t0.Add(10*time.Second)); len(evs) != 0 {
 		t.Fatalf("resolved again: %+v", evs)
+	}
+}
+
+// A ratio that is not one (1.5: a counter reset, mismatched selectors) is
+// no crossing; the headline says what it is.
+func TestInvalidRatioIsNoCrossing(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	p := &script{ratio: 1.5}
+	m := New(c, p, Config{Refresh: time.Second, Session: incident.Session{ID: "inc-1"}})
+	m.SetSize(80, 20)
+	for i := range 3 {
+		if evs := refresh(t, m, t0.Add(time.Duration(i)*time.Second)); len(evs) != 0 {
+			t.Fatalf("an invalid ratio recorded %+v", evs)
+		}
+	}
+}
+
+// An alert's state from Prometheus is drawn cleaned.
+func TestAlertStateSanitized(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	p := &script{ratio: 0.01, alerts: []prom.Alert{{Name: "X", State: "firing\x1b]0;pwned\a\x1b[2J", ActiveAt: t0}}}
+	m := New(c, p, Config{Refresh: time.Second, Session: incident.Session{ID: "inc-1"}})
+	m.SetSize(80, 30)
+	m.Update(probes.Result[[]prom.Series]{Tag: m.graph.Tag, Gen: m.graph.Gen, Data: []prom.Series{{Points: []prom.Point{{T: t0, V: 0.01}}}}, At: t0})
+	refresh(t, m, t0)
+	if v := m.View(); strings.ContainsAny(v, "\x1b\a") {
+		t.Fatalf("control sequences on screen: %q", v)
 	}
 }
 

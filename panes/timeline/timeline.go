@@ -48,7 +48,8 @@ type Model struct {
 	keys   KeyMap
 	events []incident.Event // every event, in (time, ID) order
 	kinds  map[incident.Kind]int
-	filter incident.Kind // "" for all
+	ids    map[string]struct{} // IDs shown: an ID is shown once
+	filter incident.Kind       // "" for all
 	// shown is the filter's result as indexes into events, kept up to
 	// date as events arrive (not recomputed per frame: with 200k events
 	// that was most of the idle CPU); unused when filter is "".
@@ -81,8 +82,9 @@ func New(c common.Common, cfg Config) *Model {
 		}
 		return 0
 	})
-	m := &Model{c: c, keys: DefaultKeyMap(), events: events, kinds: map[incident.Kind]int{}, follow: true}
+	m := &Model{c: c, keys: DefaultKeyMap(), events: events, kinds: map[incident.Kind]int{}, ids: map[string]struct{}{}, follow: true}
 	for _, e := range events {
+		m.ids[e.ID] = struct{}{}
 		m.kinds[e.Kind]++
 	}
 	return m
@@ -175,10 +177,18 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 // ID) is not shown twice. The filtered view is updated in place: an event
 // at the end (the usual case) costs O(log n).
 func (m *Model) add(ev incident.Event) {
-	i := sort.Search(len(m.events), func(i int) bool { return !before(m.events[i], ev) })
-	if ev.ID != "" && i < len(m.events) && m.events[i].ID == ev.ID {
-		return
+	if ev.ID != "" {
+		// By ID whatever its time: two paths may record one fact (an
+		// alert's derived ID) at different times; the first is shown.
+		if _, dup := m.ids[ev.ID]; dup {
+			return
+		}
+		if m.ids == nil {
+			m.ids = map[string]struct{}{}
+		}
+		m.ids[ev.ID] = struct{}{}
 	}
+	i := sort.Search(len(m.events), func(i int) bool { return !before(m.events[i], ev) })
 	m.events = slices.Insert(m.events, i, ev)
 	m.kinds[ev.Kind]++
 	if m.filter == "" {
