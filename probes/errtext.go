@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/warroom-dev/warroom/incident"
@@ -44,4 +46,57 @@ func ErrorLines(err error) []string {
 // timeline summary, whose tail is what a narrow pane cuts.
 func ErrorText(err error) string {
 	return strings.Join(ErrorLines(err), " ⏎ ")
+}
+
+// Mask replaces a secret in error text.
+const Mask = "xxxxx"
+
+// urlInText is a URL inside error text (url.Error quotes it: `Get "…"`).
+var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
+
+// CleanURL drops a URL's userinfo, query and fragment ("?…" says there
+// was a query): what a backend's error may name without a credential.
+func CleanURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		// Not a URL with a host ("user:pw@host:port" parses as an opaque
+		// one): cut by hand at the first of ?#, and up to the last @
+		// before the path.
+		s := raw
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			s = s[:i] + "?…"
+		}
+		prefix, rest := "", s
+		if i := strings.Index(s, "://"); i >= 0 {
+			prefix, rest = s[:i+3], s[i+3:]
+		}
+		end := strings.IndexByte(rest, '/')
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			rest = rest[at+1:]
+		}
+		return prefix + rest
+	}
+	q := u.RawQuery != "" || u.ForceQuery
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	s := u.String()
+	if q {
+		s += "?…"
+	}
+	return s
+}
+
+// CleanText is s with every URL in it cleaned (CleanURL) and each of
+// secrets masked (those of 4 bytes or more: shorter ones would mask
+// ordinary words).
+func CleanText(s string, secrets []string) string {
+	s = urlInText.ReplaceAllStringFunc(s, CleanURL)
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return s
 }

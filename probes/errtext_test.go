@@ -39,3 +39,14 @@ func TestErrorLinesRedact(t *testing.T) {
 		t.Fatalf("not redacted: %q", got)
 	}
 }
+
+func TestCleanTextDropsCredentialsFromURLs(t *testing.T) {
+	got := CleanText(`Get "https://bob:hunter22@api.example.com/health?token=s3cr3t#x": dial tcp: refused; also s3cr3t`, []string{"s3cr3t", "ab"})
+	want := `Get "https://api.example.com/health?…": dial tcp: refused; also xxxxx`
+	if got != want {
+		t.Errorf("CleanText:\n got %q\nwant %q", got, want)
+	}
+	if got := CleanURL("bob:pw@db.internal:5432/x?sslmode=disable"); got != "db.internal:5432/x?…" {
+		t.Errorf("CleanURL of a host-less URL: %q", got)
+	}
+}

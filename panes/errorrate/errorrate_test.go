@@ -254,8 +254,7 @@ func refresh(t *testing.T, m *Model, at time.Time) []incident.Event {
 // the session already holds (a restart, another console, the drill's
 // script) is not recorded again.
 func TestThresholdAndAlertsRecordedOnce(t *testing.T) {
-	r := lipgloss.NewRenderer(io.Discard)
-	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	c := plainCommon()
 	p := &script{ratio: 0.02}
 	sess := incident.Session{ID: "inc-1", Declared: t0.Add(-time.Hour)}
 	m := New(c, p, Config{Refresh: time.Second, Session: sess})
@@ -320,8 +319,7 @@ func TestThresholdAndAlertsRecordedOnce(t *testing.T) {
 // A ratio that is not one (1.5: a counter reset, mismatched selectors) is
 // no crossing; the headline says what it is.
 func TestInvalidRatioIsNoCrossing(t *testing.T) {
-	r := lipgloss.NewRenderer(io.Discard)
-	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	c := plainCommon()
 	p := &script{ratio: 1.5}
 	m := New(c, p, Config{Refresh: time.Second, Session: incident.Session{ID: "inc-1"}})
 	m.SetSize(80, 20)
@@ -334,8 +332,7 @@ func TestInvalidRatioIsNoCrossing(t *testing.T) {
 
 // An alert's state from Prometheus is drawn cleaned.
 func TestAlertStateSanitized(t *testing.T) {
-	r := lipgloss.NewRenderer(io.Discard)
-	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	c := plainCommon()
 	p := &script{ratio: 0.01, alerts: []prom.Alert{{Name: "X", State: "firing\x1b]0;pwned\a\x1b[2J", ActiveAt: t0}}}
 	m := New(c, p, Config{Refresh: time.Second, Session: incident.Session{ID: "inc-1"}})
 	m.SetSize(80, 30)
@@ -367,8 +364,7 @@ func (h *healthScript) Check(_ context.Context, chk health.Check) health.Result 
 // A health check's dot and latency, its row, and its failure and recovery
 // on the timeline once each.
 func TestHealthChecks(t *testing.T) {
-	r := lipgloss.NewRenderer(io.Discard)
-	c := common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
+	c := plainCommon()
 	hp := &healthScript{ok: true}
 	m := New(c, fixed{{Points: []prom.Point{{T: t0, V: 0.01}}}}, Config{Refresh: time.Second,
 		Health: []health.Check{{Name: "api", URL: "http://api.invalid/health"}}, HealthProbe: hp})
@@ -452,4 +448,10 @@ func runQuick(cmd tea.Cmd) {
 		}
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// plainCommon is a Common without colour at t0.
+func plainCommon() common.Common {
+	r := lipgloss.NewRenderer(io.Discard)
+	return common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
 }

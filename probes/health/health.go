@@ -17,9 +17,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/warroom-dev/warroom/probes"
 )
 
 // DefaultTimeout bounds a check whose Timeout is zero.
@@ -176,7 +177,7 @@ func Run(ctx context.Context, c *http.Client, chk Check, now func() time.Time) R
 	if !statusOK(resp.StatusCode, chk.Expect) {
 		se := &StatusError{Status: resp.StatusCode, Expect: chk.Expect}
 		if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
-			se.Location = sc.clean(cleanURL(loc))
+			se.Location = sc.clean(probes.CleanURL(loc))
 		}
 		return finish(se)
 	}
@@ -212,54 +213,8 @@ func newScrubber(raw string) scrubber {
 	return sc
 }
 
-// mask replaces a secret in error text.
-const mask = "xxxxx"
-
-// urlInText is a URL inside error text (url.Error quotes it: `Get "…"`).
-var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
-
-// cleanURL drops a URL's userinfo, query and fragment ("?…" says there
-// was a query).
-func cleanURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		s := raw
-		if i := strings.IndexAny(s, "?#"); i >= 0 {
-			s = s[:i] + "?…"
-		}
-		prefix, rest := "", s
-		if i := strings.Index(s, "://"); i >= 0 {
-			prefix, rest = s[:i+3], s[i+3:]
-		}
-		end := strings.IndexByte(rest, '/')
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			rest = rest[at+1:]
-		}
-		return prefix + rest
-	}
-	q := u.RawQuery != "" || u.ForceQuery
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	s := u.String()
-	if q {
-		s += "?…"
-	}
-	return s
-}
-
-// clean is s with URLs cleaned and the check URL's secrets (of 4 bytes
-// or more: shorter ones would mask ordinary words) masked.
-func (sc scrubber) clean(s string) string {
-	s = urlInText.ReplaceAllStringFunc(s, cleanURL)
-	for _, sec := range sc.secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, mask)
-		}
-	}
-	return s
-}
+// clean is s with URLs cleaned and the check URL's secrets masked.
+func (sc scrubber) clean(s string) string { return probes.CleanText(s, sc.secrets) }
 
 // safe: err's text, all along its chain, is what clean leaves as it is.
 func (sc scrubber) safe(err error) bool {
@@ -281,7 +236,7 @@ func (sc scrubber) wrap(err error, why string) error {
 			e.cause = ue.Err
 		}
 		if why != "" {
-			e.msg = fmt.Sprintf("%s (%s %q)", why, ue.Op, sc.clean(cleanURL(ue.URL)))
+			e.msg = fmt.Sprintf("%s (%s %q)", why, ue.Op, sc.clean(probes.CleanURL(ue.URL)))
 		}
 		return e
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/warroom-dev/warroom/probes"
 )
 
 // ErrorType says what kind of failure an *Error is: Prometheus' own
@@ -67,55 +69,8 @@ type scrubber struct {
 	timeout time.Duration
 }
 
-// mask replaces a secret in error text.
-const mask = "xxxxx"
-
-// urlInText is a URL inside error text (url.Error quotes it: "Get \"…\"").
-var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
-
-// cleanURL drops a URL's userinfo, query and fragment ("?…" says there was one).
-func cleanURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		// Not a URL with a host ("user:pw@host:port" parses as an opaque
-		// one): cut by hand at the first of ?#, and up to the last @
-		// before the path.
-		s := raw
-		if i := strings.IndexAny(s, "?#"); i >= 0 {
-			s = s[:i] + "?…"
-		}
-		prefix, rest := "", s
-		if i := strings.Index(s, "://"); i >= 0 {
-			prefix, rest = s[:i+3], s[i+3:]
-		}
-		end := strings.IndexByte(rest, '/')
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			rest = rest[at+1:]
-		}
-		return prefix + rest
-	}
-	q := u.RawQuery != "" || u.ForceQuery
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	s := u.String()
-	if q {
-		s += "?…"
-	}
-	return s
-}
-
 // clean is s without URL userinfo and queries, and with every secret masked.
-func (sc scrubber) clean(s string) string {
-	s = urlInText.ReplaceAllStringFunc(s, cleanURL)
-	for _, sec := range sc.secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, mask)
-		}
-	}
-	return s
-}
+func (sc scrubber) clean(s string) string { return probes.CleanText(s, sc.secrets) }
 
 // httpStatusMsg is client_golang's message for an HTTP error status
 // without a Prometheus API body ("client error: 401").

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/config"
+
+	"github.com/warroom-dev/warroom/probes"
 )
 
 // DefaultTimeout bounds every query when Options.Timeout is zero (and
@@ -132,7 +134,7 @@ func timeoutOr(d time.Duration) time.Duration {
 func parseAddress(address string) (base string, user *url.Userinfo, sc scrubber, err error) {
 	u, err := url.Parse(address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", nil, sc, fmt.Errorf("%q is not an http:// or https:// URL", cleanURL(address))
+		return "", nil, sc, fmt.Errorf("%q is not an http:// or https:// URL", probes.CleanURL(address))
 	}
 	if p, ok := u.User.Password(); ok {
 		sc.secrets = append(sc.secrets, p)
