@@ -154,7 +154,7 @@ func (s *Session) Apply(ev Event) {
 				for x, v := range s.Alerts {
 					m[x] = v
 				}
-				st := AlertState{Name: a.Name, State: a.State, At: ev.Time, at: k}
+				st := AlertState{Name: a.Name, State: a.State, Labels: a.Labels, At: ev.Time, at: k}
 				if a.State == "firing" {
 					st.FiredID = ev.ID
 				} else if cur, ok := s.Alerts[ak]; ok {
@@ -362,9 +362,10 @@ func (s idSet) with(id string) idSet {
 
 // AlertState is one alert's latest recorded state.
 type AlertState struct {
-	Name  string
-	State string // firing, pending, resolved
-	At    time.Time
+	Name   string
+	State  string // firing, pending, resolved
+	Labels map[string]string
+	At     time.Time
 	// FiredID is the ID of the event that recorded its latest firing:
 	// ResolvedID derives the resolution's ID from it.
 	FiredID string

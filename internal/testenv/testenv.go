@@ -8,6 +8,7 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
@@ -87,3 +88,14 @@ const NarrowAllowedNamespace = "default"
 // NarrowPodsOnlyNamespace is where the narrow user may read pods and their
 // logs but not events, deployments or replicasets (hack/backends.sh).
 const NarrowPodsOnlyNamespace = "warroom-narrow-pods"
+
+// ClosedAddr is a loopback host:port nothing listens on (a port that was
+// free a moment ago): a backend that refuses connections.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", ports[0])
+}

@@ -496,7 +496,7 @@ func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
 			continue
 		}
 		delete(m.absent, key)
-		labels := labelsOf(key)
+		labels := st.Labels
 		// The ID is derived from when it fired: every console (and the
 		// drill's script) records this resolution as the same event.
 		id := incident.ResolvedID(st.FiredID)
@@ -515,31 +515,6 @@ func (m *Model) watchAlerts(alerts []prom.Alert, at time.Time) tea.Cmd {
 // (those are watched by watchThresholds, not by Prometheus' alerts).
 func isThreshold(key string, _ []Panel) bool {
 	return strings.Contains(key, `warroom="threshold"`)
-}
-
-// labelsOf reads an AlertKey's labels back.
-func labelsOf(key string) map[string]string {
-	i := strings.IndexByte(key, '{')
-	if i < 0 || !strings.HasSuffix(key, "}") {
-		return nil
-	}
-	out := map[string]string{}
-	body := key[i+1 : len(key)-1]
-	for body != "" {
-		k, rest, ok := strings.Cut(body, "=")
-		if !ok {
-			break
-		}
-		var v string
-		n, err := fmt.Sscanf(rest, "%q", &v)
-		if err != nil || n != 1 {
-			break
-		}
-		out[k] = v
-		q := fmt.Sprintf("%q", v)
-		body = strings.TrimPrefix(rest[len(q):], ",")
-	}
-	return out
 }
 
 // ---- view -------------------------------------------------------------------

@@ -52,7 +52,7 @@ func TestPaneOnRealPrometheus(t *testing.T) {
 	refreshGraph := func() {
 		data, err := m.graph.Fetch(context.Background())
 		_, cmd := m.Update(probes.Result[[]prom.Series]{Tag: m.graph.Tag, Gen: m.graph.Gen, Data: data, Err: err, At: time.Now()})
-		runQuick(cmd) // the events it records; not its next tick
+		recorded(cmd) // the events it records; not its next tick
 	}
 	waitView := func(what string, want ...string) string {
 		deadline := time.Now().Add(90 * time.Second)

@@ -210,42 +210,18 @@ func (s *script) Alerts(context.Context) ([]prom.Alert, error) { return s.alerts
 // answers back; it returns the events the pane asked to record.
 func refresh(t *testing.T, m *Model, at time.Time) []incident.Event {
 	t.Helper()
-	var evs []incident.Event
-	var run func(cmd tea.Cmd)
-	run = func(cmd tea.Cmd) {
-		if cmd == nil {
-			return
-		}
-		done := make(chan tea.Msg, 1)
-		go func() { done <- cmd() }()
-		var got tea.Msg
-		select {
-		case got = <-done:
-		case <-time.After(100 * time.Millisecond):
-			return // the feed's next tick: not this refresh
-		}
-		switch msg := got.(type) {
-		case tea.BatchMsg:
-			for _, c := range msg {
-				run(c)
-			}
-		case common.EventMsg:
-			evs = append(evs, msg.Event)
-		}
-	}
 	nd, err := m.now.Fetch(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, cmd := m.Update(probes.Result[nowData]{Tag: m.now.Tag, Gen: m.now.Gen, Data: nd, At: at})
-	run(cmd)
+	evs := recorded(cmd)
 	al, err := m.alerts.Fetch(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, cmd = m.Update(probes.Result[[]prom.Alert]{Tag: m.alerts.Tag, Gen: m.alerts.Gen, Data: al, At: at})
-	run(cmd)
-	return evs
+	return append(evs, recorded(cmd)...)
 }
 
 // A threshold crossing and an alert firing go on the timeline once, not on
@@ -376,29 +352,7 @@ func TestHealthChecks(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, cmd := m.Update(probes.Result[[]health.Result]{Tag: m.health.Tag, Gen: m.health.Gen, Data: rs, At: t0})
-		var evs []incident.Event
-		var run func(tea.Cmd)
-		run = func(cmd tea.Cmd) {
-			if cmd == nil {
-				return
-			}
-			done := make(chan tea.Msg, 1)
-			go func() { done <- cmd() }()
-			select {
-			case msg := <-done:
-				switch msg := msg.(type) {
-				case tea.BatchMsg:
-					for _, c := range msg {
-						run(c)
-					}
-				case common.EventMsg:
-					evs = append(evs, msg.Event)
-				}
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		run(cmd)
-		return evs
+		return recorded(cmd)
 	}
 	if evs := check(); len(evs) != 0 {
 		t.Fatalf("a healthy first answer recorded %+v", evs)
@@ -431,23 +385,28 @@ type recorderFunc func(incident.Event)
 
 func (f recorderFunc) Append(ev incident.Event) (incident.Event, error) { f(ev); return ev, nil }
 
-// runQuick runs cmd and what it batches, dropping whatever takes longer
-// than a moment (a feed's next tick).
-func runQuick(cmd tea.Cmd) {
+// recorded runs cmd and what it batches, dropping whatever takes longer
+// than a moment (a feed's next tick), and returns the events recorded.
+func recorded(cmd tea.Cmd) []incident.Event {
 	if cmd == nil {
-		return
+		return nil
 	}
 	done := make(chan tea.Msg, 1)
 	go func() { done <- cmd() }()
+	var evs []incident.Event
 	select {
 	case msg := <-done:
-		if b, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range b {
-				runQuick(c)
+		switch msg := msg.(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				evs = append(evs, recorded(c)...)
 			}
+		case common.EventMsg:
+			evs = append(evs, msg.Event)
 		}
 	case <-time.After(100 * time.Millisecond):
 	}
+	return evs
 }
 
 // plainCommon is a Common without colour at t0.

@@ -3,7 +3,6 @@ package queries
 import (
 	"context"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,6 +18,8 @@ import (
 	"github.com/warroom-dev/warroom/probes/rds"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
+
+	"github.com/warroom-dev/warroom/internal/testenv"
 )
 
 var t0 = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
@@ -27,18 +28,6 @@ func testCommon() common.Common {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
 	return common.Common{Styles: styles.New(r, styles.DefaultTheme()), Now: func() time.Time { return t0 }}
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // doubled finds a prefix said twice in a row ("postgres: postgres:"), or
@@ -68,7 +57,7 @@ func TestRepeatsAPrefixCanFail(t *testing.T) {
 // The real pg probe against a closed port: what the pane shows says the
 // cause, once, with no prefix said twice.
 func TestUnreachablePostgresIsShownOnceAndCauseFirst(t *testing.T) {
-	p, err := pg.New("postgres://warroom:s3cret@" + closedPort(t) + "/app?connect_timeout=5")
+	p, err := pg.New("postgres://warroom:s3cret@" + testenv.ClosedAddr(t) + "/app?connect_timeout=5")
 	if err != nil {
 		t.Fatal(err)
 	}

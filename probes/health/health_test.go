@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/warroom-dev/warroom/probes/health"
+
+	"github.com/warroom-dev/warroom/internal/testenv"
 )
 
 // clock is a fake now: each call moves it by step.
@@ -118,20 +120,8 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
-// closedAddr is a loopback host:port nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestConnectionRefused(t *testing.T) {
-	addr := closedAddr(t)
+	addr := testenv.ClosedAddr(t)
 	r := health.Run(context.Background(), nil, health.Check{Name: "db", URL: "http://" + addr + "/health"}, nil)
 	if r.OK || r.Status != 0 || !errors.Is(r.Err, syscall.ECONNREFUSED) {
 		t.Fatalf("result %+v (err %v), want connection refused", r, r.Err)
@@ -195,7 +185,7 @@ func noSecrets(t *testing.T, err error, secrets ...string) {
 
 func TestNoCredentialsInErrors(t *testing.T) {
 	secrets := []string{"alice", "pw-alice-9", "tok-q-7", "key-q-8"}
-	dead := closedAddr(t)
+	dead := testenv.ClosedAddr(t)
 	release := make(chan struct{})
 	slow := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		select {

@@ -119,7 +119,15 @@ func TestQueryErrors(t *testing.T) {
 	if want := `bad_data: invalid parameter "query": ` + parseErr; !errors.As(err, &pe) || pe.Type != prom.ErrBadData || err.Error() != want {
 		t.Errorf("bad PromQL, instant: err = %v, want %q", err, want)
 	}
-	_, err = p.Query(ctx, `http_requests_total + on() http_requests_total`, end)
+	// Many-to-many needs the exporter's series: a Prometheus just started
+	// may not have scraped yet.
+	poll(t, "the exporter's first scrape", integrationLimit, 250*time.Millisecond, func() (bool, string) {
+		s, err := p.Query(context.Background(), `http_requests_total`, time.Now())
+		return err == nil && len(s) > 1, fmt.Sprintf("%d series, err %v", len(s), err)
+	})
+	ctx, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	_, err = p.Query(ctx, `http_requests_total + on() http_requests_total`, time.Now())
 	if !errors.As(err, &pe) || pe.Type != prom.ErrExecution || !strings.Contains(err.Error(), "many-to-many matching not allowed") {
 		t.Errorf("many-to-many: err = %v, want Prometheus' execution error", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +22,8 @@ import (
 	"time"
 
 	"github.com/warroom-dev/warroom/probes/prom"
+
+	"github.com/warroom-dev/warroom/internal/testenv"
 )
 
 // The testdata/*.json answers were captured from Prometheus 2.42 (the test
@@ -447,18 +448,6 @@ func TestOptionsInvalid(t *testing.T) {
 	}
 }
 
-// closedPort is a loopback port nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // noSecrets fails if err's text, or that of anything it unwraps to,
 // holds one of the secrets.
 func noSecrets(t *testing.T, err error, secrets ...string) {
@@ -502,7 +491,7 @@ func TestErrorsHoldNoCredentials(t *testing.T) {
 	}))
 	defer echo.Close()
 	echoHost := strings.TrimPrefix(echo.URL, "http://")
-	dead := closedPort(t)
+	dead := testenv.ClosedAddr(t)
 	// A server that redirects to a URL with credentials where nothing listens.
 	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://bob:pw-redirect-3@"+dead+"/api/v1/alerts?token=tok-redirect-4", http.StatusFound)
