@@ -29,6 +29,7 @@
 #   WARROOM_KWOK_NODES=3      how many fake nodes kwok runs (kwok-node-0.., label type=kwok)
 #   WARROOM_SCHEDULER_NAME=warroom-scheduler  the only spec.schedulerName the scheduler serves
 #   WARROOM_EXPORTER_ERROR_RATIO=0.05  the exporter's starting error ratio
+#   WARROOM_PG_MAX_CONNECTIONS=50  PostgreSQL's max_connections (BenchmarkActivity500 in probes/pg wants >= 520)
 #   WARROOM_NO_INSTALL=1      never run apt-get (fail instead when something is missing)
 #   WARROOM_BACKENDS_WATCH_PID  stop everything once that process is gone (a test that started a
 #                             private set and was killed cannot leave it running)
@@ -282,6 +283,7 @@ as_postgres() {
 
 start_pg() {
 	need_port "$PG_PORT" postgres
+	[[ "${WARROOM_PG_MAX_CONNECTIONS:-50}" =~ ^[1-9][0-9]*$ ]] || die "WARROOM_PG_MAX_CONNECTIONS=${WARROOM_PG_MAX_CONNECTIONS}: not a positive number"
 	local d="$STATE/pg"
 	rm -rf "$d"
 	mkdir -p "$d/data" "$d/sock"
@@ -305,7 +307,7 @@ start_pg() {
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$d/sock'
-max_connections = 50
+max_connections = ${WARROOM_PG_MAX_CONNECTIONS:-50}
 fsync = off
 synchronous_commit = off
 full_page_writes = off

@@ -148,7 +148,7 @@ func TestPostgresStagesTheStory(t *testing.T) {
 	if snap.Connections < p.target-2 {
 		t.Errorf("%d connections, want about %d", snap.Connections, p.target)
 	}
-	if ok, err := probe.Terminate(ctx, blocker.PID); !ok || err != nil {
+	if ok, err := probe.Signal(ctx, pg.Terminate, pg.Target{PID: blocker.PID}); !ok || err != nil {
 		t.Fatalf("terminate the blocker: %v %v", ok, err)
 	}
 	deadline = time.Now().Add(20 * time.Second)

@@ -1,6 +1,11 @@
 package pg
 
-import "context"
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // Machine names of the signal actions on the timeline
 // (incident.ActionFields.Op); the drill replays executed ones by them.
@@ -9,28 +14,36 @@ const (
 	OpCancel    = "pg.cancel"
 )
 
-// The statements behind Terminate and Cancel. PostgreSQL answers false (with
-// a WARNING) when pid is not a PostgreSQL backend, and an error when the
-// role may not signal it (neither superuser, the backend's role, nor a
-// member of pg_signal_backend).
-const (
-	TerminateSQL = `SELECT pg_terminate_backend($1::int)`
-	CancelSQL    = `SELECT pg_cancel_backend($1::int)`
-)
-
-// Terminate ends backend pid: its transaction rolls back, its locks are
-// released and its connection closes. PostgreSQL's error is returned as is.
-func (p probe) Terminate(ctx context.Context, pid int) (bool, error) {
-	return p.signal(ctx, TerminateSQL, pid)
+// Op is s's machine name.
+func (s Signal) Op() string {
+	if s == Terminate {
+		return OpTerminate
+	}
+	return OpCancel
 }
 
-// Cancel cancels the query backend pid is running; the session stays.
-func (p probe) Cancel(ctx context.Context, pid int) (bool, error) {
-	return p.signal(ctx, CancelSQL, pid)
-}
-
-func (p probe) signal(ctx context.Context, sql string, pid int) (bool, error) {
-	var ok bool
-	err := p.pool.QueryRow(ctx, sql, pid).Scan(&ok)
-	return ok, err
+// Signal sends s to t's backend with SignalSQL(s), in one statement that
+// re-checks t. false, nil: t no longer matched (or the backend exited as
+// the signal was sent). PostgreSQL's refusal is the error: its text is
+// ErrorText's, with the detail; errors.As finds the *pgconn.PgError.
+func (p *probe) Signal(ctx context.Context, s Signal, t Target) (bool, error) {
+	var start, older any
+	if !t.BackendStart.IsZero() {
+		start = t.BackendStart
+	}
+	if t.OlderThan > 0 {
+		older = t.OlderThan
+	}
+	if p.isOwn(t.PID) {
+		return false, nil // never the probe's own connection
+	}
+	var sent bool
+	err := p.pool.QueryRow(ctx, SignalSQL(s), int32(t.PID), start, older).Scan(&sent)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap(err)
+	}
+	return sent, nil
 }
