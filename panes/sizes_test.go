@@ -73,8 +73,8 @@ func (failing) QueryRange(context.Context, string, time.Time, time.Time, time.Du
 func (failing) Query(context.Context, string, time.Time) ([]prom.Sample, error) { return nil, pgxErr }
 func (failing) Alerts(context.Context) ([]prom.Alert, error)                    { return nil, pgxErr }
 func (failing) Activity(context.Context) (pg.Snapshot, error)                   { return pg.Snapshot{}, pgxErr }
-func (failing) Terminate(context.Context, int) (bool, error)                    { return false, pgxErr }
-func (failing) Cancel(context.Context, int) (bool, error)                       { return false, pgxErr }
+func (failing) Signal(context.Context, pg.Signal, pg.Target) (bool, error)      { return false, pgxErr }
+func (failing) Failover(context.Context, string) (rds.Instance, error)          { return rds.Instance{}, pgxErr }
 func (failing) Describe(context.Context, string) (rds.Instance, error)          { return rds.Instance{}, pgxErr }
 
 // start runs a pane's Init fetches and hands it their answers, and what

@@ -426,23 +426,39 @@ func (h *helpModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 }
 
 // lines renders every section's bindings, one binding a line, its
-// description wrapped to avail cells (a narrow screen reads it all).
+// description wrapped to avail cells (a narrow screen reads it all). A
+// binding an earlier section listed already (the movement keys every list
+// shares) is said once: later sections note it in one line.
 func (h *helpModal) lines(avail int) [][]string {
 	var out [][]string
+	seen := map[string]bool{}
 	for _, s := range h.sections {
 		sec := []string{h.st.Help.Section.Render(sanitize.Line(s.title))}
 		kw := 0
 		var all []key.Binding
+		var again []string
 		for _, col := range s.keys.FullHelp() {
 			for _, b := range col {
-				if b.Enabled() {
-					all = append(all, b)
-					kw = max(kw, ansi.StringWidth(b.Help().Key))
+				if !b.Enabled() {
+					continue
 				}
+				id := b.Help().Key + "\x00" + b.Help().Desc
+				if seen[id] {
+					again = append(again, b.Help().Key)
+					continue
+				}
+				seen[id] = true
+				all = append(all, b)
+				kw = max(kw, ansi.StringWidth(b.Help().Key))
 			}
 		}
-		if len(all) == 0 {
+		if len(all) == 0 && len(again) == 0 {
 			sec = append(sec, h.st.Muted.Render("(no keys of its own yet)"))
+		}
+		if len(again) > 0 {
+			for _, l := range wrapLines(sanitize.Line(strings.Join(again, " ")+" as above"), max(avail, 10)) {
+				sec = append(sec, h.st.Muted.Render(l))
+			}
 		}
 		for _, b := range all {
 			desc := wrapLines(sanitize.Line(b.Help().Desc), max(avail-kw-2, 10))

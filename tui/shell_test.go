@@ -212,7 +212,7 @@ func TestGrid160x48(t *testing.T) {
 	tm := start(t, newShell(t, common.Mode{}), 160, 48)
 	v := final(t, tm).View()
 	checkFits(t, v, 160, 48)
-	for _, want := range []string{"1 Pods", "2 Error rate", "3 Slow queries", "4 Escalation", "5 Runbooks", "6 Timeline", "DRILL", "CrashLoopBackOff", "blocked by [4100]"} {
+	for _, want := range []string{"1 Pods", "2 Error rate", "3 Slow queries", "4 Escalation", "5 Runbooks", "6 Timeline", "DRILL", "CrashLoopBackOff", "⛔ 4100"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("grid view lacks %q", want)
 		}

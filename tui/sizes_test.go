@@ -299,6 +299,8 @@ func TestSizesPaletteSelectionStaysVisible(t *testing.T) {
 	}})
 	m := f.model
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
+	// Focused, the offering pane's actions come first.
+	drive(m, key(fmt.Sprint(m.Panes())))
 	drive(m, key(":"))
 	for _, s := range sizes {
 		w, h := s[0], s[1]

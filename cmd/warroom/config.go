@@ -61,6 +61,13 @@ type Config struct {
 	Health   []HealthConfig `yaml:"health"`
 	Postgres struct {
 		DSN string `yaml:"dsn"`
+		// IAMAuth signs in with an RDS IAM auth token (from the AWS
+		// credential chain, rds.region/rds.profile) instead of a password.
+		IAMAuth bool `yaml:"iam_auth"`
+		// StatementTimeout and LockTimeout bound the console's own
+		// queries (0: 5s and 2s).
+		StatementTimeout time.Duration `yaml:"statement_timeout"`
+		LockTimeout      time.Duration `yaml:"lock_timeout"`
 	} `yaml:"postgres"`
 	RDS struct {
 		Instance string `yaml:"instance"`
@@ -343,6 +350,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RDS.Instance != "" && c.RDS.Region == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" && c.RDS.Profile == "" {
 		return configErrorf("rds.region: an RDS instance needs a region (--region, rds.region or AWS_REGION)")
+	}
+	if c.Postgres.IAMAuth && c.RDS.Region == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" && c.RDS.Profile == "" {
+		return configErrorf("postgres.iam_auth: an IAM auth token needs a region (--region, rds.region or AWS_REGION)")
+	}
+	if c.Postgres.StatementTimeout < 0 || c.Postgres.LockTimeout < 0 {
+		return configErrorf("postgres.statement_timeout, lock_timeout: a duration (e.g. 5s), not negative")
 	}
 	for _, p := range c.Runbooks {
 		if _, err := os.Stat(p); err != nil {

@@ -84,7 +84,17 @@ func console(cfg Config, sys sys, stdout, stderr io.Writer) error {
 		b.prom = p
 	}
 	if dsn, ok := cfg.PostgresDSN(); ok {
-		p, err := pg.New(dsn)
+		o := pg.Options{DSN: dsn, StatementTimeout: cfg.Postgres.StatementTimeout, LockTimeout: cfg.Postgres.LockTimeout}
+		if cfg.Postgres.IAMAuth {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			aws, err := rds.LoadConfig(ctx, cfg.RDS.Region, cfg.RDS.Profile)
+			cancel()
+			if err != nil {
+				return configErrorf("postgres.iam_auth: %s", err)
+			}
+			o.IAM = &pg.IAMAuth{Region: aws.Region, Credentials: aws.Credentials}
+		}
+		p, err := pg.NewWithOptions(context.Background(), o)
 		if err != nil {
 			return configErrorf("%s", prefixed("postgres", err))
 		}

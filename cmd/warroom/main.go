@@ -117,6 +117,7 @@ type flags struct {
 	namespace  string
 	prometheus string
 	postgres   string
+	pgIAM      bool
 	rdsInst    string
 	region     string
 	profile    string
@@ -150,6 +151,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.promInsecure, "prometheus-insecure", false, "do not verify Prometheus' certificate (prometheus.insecure_skip_verify)")
 	fs.StringArrayVar(&f.health, "health", nil, "a health check NAME=URL, e.g. api=https://api.example.com/health; repeatable (health)")
 	fs.StringVar(&f.postgres, "postgres", "", "PostgreSQL DSN (postgres.dsn; else $DATABASE_URL, else libpq PG* variables)")
+	fs.BoolVar(&f.pgIAM, "postgres-iam", false, "sign in to PostgreSQL with an RDS IAM auth token (postgres.iam_auth; AWS credential chain, --region, --profile)")
 	fs.StringVar(&f.rdsInst, "rds-instance", "", "RDS DB instance identifier (rds.instance)")
 	fs.StringVar(&f.region, "region", "", "AWS region for RDS (rds.region; else $AWS_REGION)")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared-config profile (rds.profile)")
@@ -191,6 +193,7 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 		}
 	})
 	set("postgres", func() { c.Postgres.DSN = f.postgres })
+	set("postgres-iam", func() { c.Postgres.IAMAuth = f.pgIAM })
 	set("rds-instance", func() { c.RDS.Instance = f.rdsInst })
 	set("region", func() { c.RDS.Region = f.region })
 	set("profile", func() { c.RDS.Profile = f.profile })

@@ -79,6 +79,8 @@ type Scenario struct {
 	extra   map[string]Revision // ReplicaSets the drill's controller made (restarts), by name
 	killed  map[int]time.Time   // pg_terminate_backend, by pid
 	stopped map[int]time.Time   // pg_cancel_backend, by pid
+	// failovers are the RDS reboots with failover, in time order.
+	failovers []time.Time
 }
 
 type podState struct {
@@ -633,20 +635,79 @@ func (p pgProbe) Activity(ctx context.Context) (pg.Snapshot, error) {
 	defer s.mu.Unlock()
 	now := s.Now()
 	st := s.story.Postgres
-	var ss []pg.Session
+	snap := pg.Snapshot{At: now, Connections: s.connections(now), MaxConnections: st.MaxConnections}
+	busy := 0
 	for _, x := range st.Sessions {
-		if sess, ok := s.session(x, now); ok {
-			ss = append(ss, sess)
+		sess, ok := s.session(x, now)
+		if !ok {
+			continue
 		}
+		switch sess.State {
+		case "idle":
+			continue
+		case "idle in transaction":
+			snap.Counts.IdleInTxn++
+		default:
+			snap.Counts.Active++
+		}
+		if sess.WaitsOnLock() {
+			snap.Counts.Waiting++
+		}
+		busy++
+		if sess.XminAge > snap.OldestXminAge {
+			snap.OldestXminAge, snap.OldestXminPID = sess.XminAge, sess.PID
+		}
+		snap.Sessions = append(snap.Sessions, sess)
 	}
-	sort.SliceStable(ss, func(i, j int) bool { return ss[i].QueryStart.Before(ss[j].QueryStart) })
-	return pg.Snapshot{At: now, Sessions: ss, Connections: s.connections(now), MaxConnections: st.MaxConnections}, ctx.Err()
+	snap.Counts.Idle = max(snap.Connections-busy, 0)
+	sort.SliceStable(snap.Sessions, func(i, j int) bool { return snap.Sessions[i].QueryStart.Before(snap.Sessions[j].QueryStart) })
+	snap.Stats = s.stats(now)
+	return snap, ctx.Err()
 }
 
-func (p pgProbe) Terminate(ctx context.Context, pid int) (bool, error) {
-	return p.s.Terminate(ctx, pid)
+// The drill database's throughput: what pg_stat_database's counters grow
+// by each second.
+const (
+	drillTPS       = 380
+	drillHitPerSec = 45000
+	drillRdPerSec  = 700
+	drillGrowth    = 12 << 10 // bytes per second
+)
+
+// stats are pg_stat_database's counters at now: steady growth from a
+// base, so the pane's rates are the constants above.
+func (s *Scenario) stats(now time.Time) pg.Stats {
+	e := max(now.Sub(s.Start.Add(-time.Hour)).Seconds(), 0)
+	return pg.Stats{
+		Xacts:   91_000_000 + int64(e*drillTPS),
+		BlksHit: 2_400_000_000 + int64(e*drillHitPerSec),
+		BlksRd:  31_000_000 + int64(e*drillRdPerSec),
+		Bytes:   48<<30 + int64(e*drillGrowth),
+	}
 }
-func (p pgProbe) Cancel(ctx context.Context, pid int) (bool, error) { return p.s.Cancel(ctx, pid) }
+
+// Signal is pg_cancel_backend / pg_terminate_backend with the probe's
+// re-check: only if pid is still the same backend and, with OlderThan,
+// still busy with a query older than that.
+func (p pgProbe) Signal(ctx context.Context, sig pg.Signal, t pg.Target) (bool, error) {
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.Now()
+	sess, ok := s.find(t.PID, now)
+	switch {
+	case !ok:
+		return false, ctx.Err()
+	case !t.BackendStart.IsZero() && !t.BackendStart.Equal(sess.BackendStart):
+		return false, ctx.Err()
+	case t.OlderThan > 0 && (sess.State == "idle" || sess.QueryStart.IsZero() || now.Sub(sess.QueryStart) <= t.OlderThan):
+		return false, ctx.Err()
+	}
+	if sig == pg.Terminate {
+		return s.terminateAt(t.PID, now), ctx.Err()
+	}
+	return s.cancelAt(t.PID, now), ctx.Err()
+}
 
 // Terminate is pg_terminate_backend(pid) at s.Now(): false if pid is not a
 // backend of the story at that time. Terminating the idle-in-transaction
@@ -712,7 +773,14 @@ func (s *Scenario) session(x PGSession, now time.Time) (pg.Session, bool) {
 	if s.gone(x.PID, now) {
 		return pg.Session{}, false
 	}
-	out := pg.Session{PID: x.PID, User: x.User, Database: s.story.Postgres.Database, App: x.App, Query: x.Query, QueryStart: qs}
+	client := x.Client
+	if client == "" {
+		client = fmt.Sprintf("10.42.%d.%d", x.PID/250%250, x.PID%250)
+	}
+	// The pool opened its connections well before the incident.
+	bs := s.Start.Add(-40*time.Minute - time.Duration(x.PID%17)*time.Minute)
+	out := pg.Session{PID: x.PID, User: x.User, Database: s.story.Postgres.Database, App: x.App, Client: client,
+		Query: x.Query, QueryStart: qs, BackendStart: bs}
 	switch x.Role {
 	case RoleBlocker:
 		out.State, out.XactStart = "idle in transaction", qs
@@ -723,12 +791,23 @@ func (s *Scenario) session(x PGSession, now time.Time) (pg.Session, bool) {
 		if now.Before(qs) || s.gone(b, now) {
 			return pg.Session{}, false // not issued yet, or finished once the lock was released
 		}
-		out.State, out.WaitEvent, out.BlockedBy, out.XactStart = "active", x.WaitEvent, []int{b}, qs
+		// It waits on the session it queued behind while that one is
+		// there; else on the blocker itself.
+		behind := b
+		if x.Behind != 0 && !s.gone(x.Behind, now) {
+			if _, ok := s.find(x.Behind, now); ok {
+				behind = x.Behind
+			}
+		}
+		out.State, out.WaitEvent, out.BlockedBy, out.XactStart, out.Lock = "active", x.WaitEvent, []int{behind}, qs, x.Lock
 	default:
 		out.State, out.WaitEvent, out.XactStart = "active", x.WaitEvent, qs
 	}
+	if !out.XactStart.IsZero() && now.After(out.XactStart) {
+		out.XminAge = int64(now.Sub(out.XactStart).Seconds()*drillTPS) + 1
+	}
 	if t, ok := s.stopped[x.PID]; ok && !t.After(now) && out.State == "active" {
-		out.State, out.WaitEvent, out.BlockedBy, out.XactStart = "idle", "", nil, time.Time{}
+		out.State, out.WaitEvent, out.BlockedBy, out.XactStart, out.Lock, out.XminAge = "idle", "", nil, time.Time{}, "", 0
 	}
 	return out, true
 }
@@ -764,12 +843,75 @@ func (s *Scenario) connections(now time.Time) int {
 
 // ---- RDS ------------------------------------------------------------------------
 
-// RDS is the drill's rds.Probe.
-func (s *Scenario) RDS() rds.Probe { return rdsProbe{} }
+// RDS is the drill's rds.Probe: a Multi-AZ instance with a pending
+// maintenance action and the incident's events; a reboot with failover
+// shows "rebooting" for FailoverTook, then the AZs swapped.
+func (s *Scenario) RDS() rds.Probe { return rdsProbe{s: s} }
 
-type rdsProbe struct{}
+// FailoverTook is how long the drill's reboot with failover takes.
+const FailoverTook = 40 * time.Second
 
-func (rdsProbe) Describe(ctx context.Context, id string) (rds.Instance, error) {
-	return rds.Instance{ID: id, Status: "available", Engine: "postgres", EngineVersion: "15.8", Class: "db.r6g.xlarge",
-		MultiAZ: true, AZ: "eu-west-1a", SecondaryAZ: "eu-west-1b", Endpoint: id + ".drill.internal", Port: 5432}, ctx.Err()
+type rdsProbe struct{ s *Scenario }
+
+func (p rdsProbe) Describe(ctx context.Context, id string) (rds.Instance, error) {
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.instance(id, s.Now()), ctx.Err()
+}
+
+func (p rdsProbe) Failover(ctx context.Context, id string) (rds.Instance, error) {
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return rds.Instance{}, err
+	}
+	now := s.Now()
+	if id != InstanceID {
+		return rds.Instance{}, fmt.Errorf("DBInstanceNotFound: DBInstance %s not found", id)
+	}
+	if in := s.instance(id, now); in.Status != "available" {
+		return rds.Instance{}, fmt.Errorf("InvalidDBInstanceState: Instance %s is not in available state (it is %s)", id, in.Status)
+	}
+	s.failoverAt(now)
+	return s.instance(id, now), nil
+}
+
+func (s *Scenario) failoverAt(at time.Time) {
+	s.failovers = append(s.failovers, at)
+}
+
+// instance is the drill's RDS instance at now.
+func (s *Scenario) instance(id string, now time.Time) rds.Instance {
+	in := rds.Instance{ID: id, Status: "available", Engine: "postgres", EngineVersion: "15.8", Class: "db.r6g.xlarge",
+		MultiAZ: true, AZ: "eu-west-1a", SecondaryAZ: "eu-west-1b", Endpoint: id + ".drill.internal", Port: 5432,
+		AllocatedGiB: 500, MaxAllocatedGiB: 1000, StorageType: "gp3", IOPS: 12000,
+		Maintenance: []rds.Maintenance{{Action: "system-update", Description: "New Operating System update is available",
+			AutoAppliedAfter: s.Start.Add(9 * 24 * time.Hour).Truncate(time.Hour), OptInStatus: "next-maintenance"}}}
+	ev := func(at time.Time, msg string, cat ...string) {
+		if !at.After(now) && now.Sub(at) <= time.Hour {
+			in.Events = append([]rds.Event{{At: at, Message: msg, Categories: cat}}, in.Events...)
+		}
+	}
+	ev(s.Start.Add(-50*time.Minute), "Backing up DB instance", "backup")
+	ev(s.Start.Add(-48*time.Minute), "Finished DB Instance backup", "backup")
+	ev(s.Start.Add(s.story.Postgres.SurgeAt+30*time.Second), "The number of connections is approaching max_connections", "notification")
+	for _, t := range s.failovers {
+		if t.After(now) {
+			continue
+		}
+		ev(t, "Multi-AZ instance failover started.", "failover")
+		ev(t.Add(2*time.Second), "DB instance restarted", "availability")
+		if now.Sub(t) < FailoverTook {
+			in.Status = "rebooting"
+		} else {
+			in.AZ, in.SecondaryAZ = in.SecondaryAZ, in.AZ
+			ev(t.Add(FailoverTook), "Multi-AZ instance failover completed.", "failover")
+		}
+	}
+	if len(in.Events) > 20 {
+		in.Events = in.Events[:20]
+	}
+	return in
 }

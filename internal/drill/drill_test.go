@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -64,14 +65,24 @@ func TestStoryUnfoldsOnTheScenarioClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocked := 0
+	// A three-level chain, as PostgreSQL shows it: 4242 waits on the
+	// blocker's transaction, 4257 on 4242 for the row's tuple lock.
+	behind := map[int][]int{}
 	for _, s := range snap.Sessions {
-		if len(s.BlockedBy) == 1 && s.BlockedBy[0] == 4100 {
-			blocked++
+		behind[s.PID] = s.BlockedBy
+		if s.State == "idle" {
+			t.Errorf("pid %d is idle: the snapshot lists non-idle sessions only", s.PID)
 		}
 	}
-	if blocked != 2 || snap.Connections < 90 || snap.MaxConnections != 100 {
-		t.Errorf("after 2m: %d blocked behind 4100, %d/%d connections", blocked, snap.Connections, snap.MaxConnections)
+	if fmt.Sprint(behind[4242]) != "[4100]" || fmt.Sprint(behind[4257]) != "[4242]" || len(behind[4100]) != 0 {
+		t.Errorf("after 2m: chain %v, want 4242 behind 4100 and 4257 behind 4242", behind)
+	}
+	if snap.Connections < 90 || snap.MaxConnections != 100 || snap.Counts.Waiting != 2 || snap.Counts.IdleInTxn != 1 ||
+		snap.Counts.Idle != snap.Connections-len(snap.Sessions) {
+		t.Errorf("after 2m: %d/%d connections, counts %+v with %d busy", snap.Connections, snap.MaxConnections, snap.Counts, len(snap.Sessions))
+	}
+	if snap.OldestXminPID != 4100 || snap.OldestXminAge <= 0 {
+		t.Errorf("oldest xmin: pid %d age %d, want the blocker's", snap.OldestXminPID, snap.OldestXminAge)
 	}
 }
 

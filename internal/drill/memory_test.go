@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
 )
 
@@ -39,7 +40,7 @@ func TestRecordedActionsStayBoundedOverALongDrill(t *testing.T) {
 				t.Fatal(err)
 			}
 		case 300:
-			if _, err := sc.PG().Terminate(ctx, 4100); err != nil {
+			if _, err := sc.PG().Signal(ctx, pg.Terminate, pg.Target{PID: 4100}); err != nil {
 				t.Fatal(err)
 			}
 		}

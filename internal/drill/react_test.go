@@ -13,6 +13,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes/kube"
+	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
 )
 
@@ -191,13 +192,13 @@ func TestTerminateTheBlockerClearsTheLockChain(t *testing.T) {
 	}
 	conns := snap.Connections
 
-	if ok, err := sc.PG().Terminate(ctx, 4100); !ok || err != nil {
+	if ok, err := sc.PG().Signal(ctx, pg.Terminate, pg.Target{PID: 4100}); !ok || err != nil {
 		t.Fatalf("Terminate(4100) = %v, %v", ok, err)
 	}
-	if ok, _ := sc.PG().Terminate(ctx, 4100); ok {
+	if ok, _ := sc.PG().Signal(ctx, pg.Terminate, pg.Target{PID: 4100}); ok {
 		t.Error("terminating 4100 twice: the second time it is no backend")
 	}
-	if ok, _ := sc.PG().Terminate(ctx, 999); ok {
+	if ok, _ := sc.PG().Signal(ctx, pg.Terminate, pg.Target{PID: 999}); ok {
 		t.Error("Terminate(999): not a backend, want false")
 	}
 	c.Set(t0.Add(3 * time.Minute))
@@ -215,7 +216,7 @@ func TestTerminateTheBlockerClearsTheLockChain(t *testing.T) {
 	}
 
 	// Cancel stops the long query; the session stays, idle.
-	if ok, err := sc.PG().Cancel(ctx, 4188); !ok || err != nil {
+	if ok, err := sc.PG().Signal(ctx, pg.Cancel, pg.Target{PID: 4188}); !ok || err != nil {
 		t.Fatalf("Cancel(4188) = %v, %v", ok, err)
 	}
 	snap, _ = sc.PG().Activity(ctx)
@@ -257,7 +258,7 @@ func TestReplayGivesTheStateOfTheLiveDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Set(killAt)
-	if ok, _ := live.PG().Terminate(ctx, 4100); !ok {
+	if ok, _ := live.PG().Signal(ctx, pg.Terminate, pg.Target{PID: 4100}); !ok {
 		t.Fatal("terminate")
 	}
 	c.Set(end)
@@ -305,11 +306,16 @@ func TestTargetsRoundTrip(t *testing.T) {
 			t.Errorf("ParseKubeTarget(%q) ok", bad)
 		}
 	}
-	if pid, ok := ParsePIDTarget(PIDTarget(4100)); !ok || pid != 4100 {
-		t.Errorf("pid target: %d %v", pid, ok)
+	if pids, ok := ParsePIDTarget(PIDTarget(4100)); !ok || len(pids) != 1 || pids[0] != 4100 {
+		t.Errorf("pid target: %v %v", pids, ok)
 	}
-	if _, ok := ParsePIDTarget("pid x"); ok {
-		t.Error(`ParsePIDTarget("pid x") ok`)
+	if pids, ok := ParsePIDTarget(PIDTarget(4100, 4242)); !ok || len(pids) != 2 || pids[1] != 4242 {
+		t.Errorf("pids target %q: %v %v", PIDTarget(4100, 4242), pids, ok)
+	}
+	for _, bad := range []string{"pid x", "pids ", "pid 4100,", "rds x", "pid -1"} {
+		if _, ok := ParsePIDTarget(bad); ok {
+			t.Errorf("ParsePIDTarget(%q) ok", bad)
+		}
 	}
 }
 
@@ -488,5 +494,96 @@ func TestScriptResolutionIDIsThePanes(t *testing.T) {
 	}
 	if fired == "" || resolved == "" || resolved != incident.ResolvedID(fired) {
 		t.Fatalf("fired %q, resolved %q, want %q", fired, resolved, incident.ResolvedID(fired))
+	}
+}
+
+// Signal re-checks its target as the real statement does: another backend
+// under the same pid, or a query younger than OlderThan, is not hit.
+func TestSignalRechecksItsTarget(t *testing.T) {
+	c := &clock{t: t0.Add(2 * time.Minute)}
+	sc := New(t0, c.Now)
+	ctx := context.Background()
+	snap, _ := sc.PG().Activity(ctx)
+	byPID := map[int]pg.Session{}
+	for _, s := range snap.Sessions {
+		byPID[s.PID] = s
+	}
+	long := byPID[4188] // running 5 min at t0+2m
+	if long.BackendStart.IsZero() {
+		t.Fatal("no backend start")
+	}
+	wrong := long.Target()
+	wrong.BackendStart = wrong.BackendStart.Add(time.Second)
+	if ok, _ := sc.PG().Signal(ctx, pg.Terminate, wrong); ok {
+		t.Error("terminated another backend under the same pid")
+	}
+	young := byPID[4242].Target() // its query is 75 s old
+	young.OlderThan = 5 * time.Minute
+	if ok, _ := sc.PG().Signal(ctx, pg.Terminate, young); ok {
+		t.Error("terminated a query younger than OlderThan")
+	}
+	old := long.Target()
+	old.OlderThan = 4 * time.Minute
+	if ok, err := sc.PG().Signal(ctx, pg.Terminate, old); !ok || err != nil {
+		t.Fatalf("older-than terminate of 4188 = %v, %v", ok, err)
+	}
+	// The middle of the chain goes: 4257 waits on the blocker itself.
+	if ok, _ := sc.PG().Signal(ctx, pg.Terminate, byPID[4242].Target()); !ok {
+		t.Fatal("4242 not terminated")
+	}
+	snap, _ = sc.PG().Activity(ctx)
+	for _, s := range snap.Sessions {
+		switch s.PID {
+		case 4188, 4242:
+			t.Errorf("%d still listed", s.PID)
+		case 4257:
+			if fmt.Sprint(s.BlockedBy) != "[4100]" {
+				t.Errorf("4257 blocked by %v, want [4100] once 4242 is gone", s.BlockedBy)
+			}
+		}
+	}
+}
+
+func TestFailoverSwapsTheAZsAfterRebooting(t *testing.T) {
+	c := &clock{t: t0.Add(time.Minute)}
+	sc := New(t0, c.Now)
+	ctx := context.Background()
+	before, err := sc.RDS().Describe(ctx, InstanceID)
+	if err != nil || before.Status != "available" || !before.MultiAZ || len(before.Maintenance) != 1 || len(before.Events) == 0 {
+		t.Fatalf("before: %+v, %v", before, err)
+	}
+	got, err := sc.RDS().Failover(ctx, InstanceID)
+	if err != nil || got.Status != "rebooting" || got.AZ != before.AZ {
+		t.Fatalf("failover: %+v, %v", got, err)
+	}
+	if _, err := sc.RDS().Failover(ctx, InstanceID); err == nil || !strings.Contains(err.Error(), "not in available state") {
+		t.Errorf("a second failover while rebooting: %v", err)
+	}
+	c.Set(t0.Add(time.Minute + FailoverTook + time.Second))
+	after, _ := sc.RDS().Describe(ctx, InstanceID)
+	if after.Status != "available" || after.AZ != before.SecondaryAZ || after.SecondaryAZ != before.AZ {
+		t.Errorf("after: %s %s→%s, want available %s→%s", after.Status, after.AZ, after.SecondaryAZ, before.SecondaryAZ, before.AZ)
+	}
+	if !strings.Contains(after.Events[0].Message, "failover completed") {
+		t.Errorf("newest event %q", after.Events[0].Message)
+	}
+	if _, err := sc.RDS().Failover(ctx, "other"); err == nil {
+		t.Error("failover of an unknown instance")
+	}
+	// A journal's failover and multi-pid terminate replay.
+	re := New(t0, c.Now)
+	re.Replay([]incident.Event{
+		finished(t0.Add(time.Minute), incident.ActionFields{Op: OpFailover, Target: "rds " + InstanceID}),
+		finished(t0.Add(70*time.Second), incident.ActionFields{Op: OpTerminate, Target: PIDTarget(4188, 4213)}),
+	})
+	in, _ := re.RDS().Describe(ctx, InstanceID)
+	if in.AZ != before.SecondaryAZ {
+		t.Errorf("replayed failover: AZ %s", in.AZ)
+	}
+	snap, _ := re.PG().Activity(ctx)
+	for _, s := range snap.Sessions {
+		if s.PID == 4188 || s.PID == 4213 {
+			t.Errorf("replayed terminate: %d still listed", s.PID)
+		}
 	}
 }

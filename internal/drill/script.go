@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/probes/pg"
+	"github.com/warroom-dev/warroom/probes/rds"
 )
 
 // ---- Timeline script -----------------------------------------------------------
@@ -79,7 +79,8 @@ const (
 	OpScale          = kube.OpScale          // Target: KubeTarget("deployment", ns, name); Lines: … --replicas=N
 	OpDeletePod      = kube.OpDeletePod      // Target: KubeTarget("pod", ns, name)
 	OpTerminate      = pg.OpTerminate        // Target: PIDTarget(pid)
-	OpCancel         = pg.OpCancel           // Target: PIDTarget(pid)
+	OpCancel         = pg.OpCancel           // Target: PIDTarget(pid), or several
+	OpFailover       = rds.OpFailover        // Target: "rds <instance>"
 )
 
 // KubeTarget is an action's target for a namespaced object, e.g.
@@ -89,18 +90,12 @@ func KubeTarget(kind, ns, name string) string { return kube.Target(kind, ns, nam
 // ParseKubeTarget is the inverse of KubeTarget.
 func ParseKubeTarget(target string) (kind, ns, name string, ok bool) { return kube.ParseTarget(target) }
 
-// PIDTarget is the Target of a backend signal action: "pid 4100".
-func PIDTarget(pid int) string { return "pid " + strconv.Itoa(pid) }
+// PIDTarget is the Target of a backend signal action: "pid 4100", or
+// "pids 4100, 4242" for several (pg.PIDsText).
+func PIDTarget(pids ...int) string { return pg.PIDsText(pids...) }
 
 // ParsePIDTarget is the inverse of PIDTarget.
-func ParsePIDTarget(target string) (int, bool) {
-	n, ok := strings.CutPrefix(target, "pid ")
-	if !ok {
-		return 0, false
-	}
-	pid, err := strconv.Atoi(n)
-	return pid, err == nil && pid > 0
-}
+func ParsePIDTarget(target string) ([]int, bool) { return pg.ParsePIDsText(target) }
 
 // Replay re-applies the drill actions a journal records as done — events
 // of kind action, phase finished (only executed actions finish), without
@@ -142,12 +137,18 @@ func (s *Scenario) Replay(events []incident.Event) {
 				_, _ = s.deleteAt(ctx, ns, name, "", ev.Time)
 			}
 		case OpTerminate:
-			if pid, ok := ParsePIDTarget(a.Target); ok {
+			pids, _ := ParsePIDTarget(a.Target)
+			for _, pid := range pids {
 				s.terminateAt(pid, ev.Time)
 			}
 		case OpCancel:
-			if pid, ok := ParsePIDTarget(a.Target); ok {
+			pids, _ := ParsePIDTarget(a.Target)
+			for _, pid := range pids {
 				s.cancelAt(pid, ev.Time)
+			}
+		case OpFailover:
+			if a.Target == "rds "+InstanceID {
+				s.failoverAt(ev.Time)
 			}
 		}
 	}

@@ -123,6 +123,12 @@ type PGSession struct {
 	Query     string
 	Start     time.Duration // when the query (and, for the blocker, the transaction) started
 	WaitEvent string        // for active sessions
+	// Behind is the pid a blocked session waits on directly (0: the
+	// story's blocker). 4257 queues behind 4242 for the row's tuple lock,
+	// as PostgreSQL does: a three-level chain.
+	Behind int
+	Lock   string // the ungranted lock a blocked session waits for
+	Client string // client_addr
 }
 
 // Alert is one alert the story fires (or resolves).
@@ -194,9 +200,9 @@ func NewStory() Story {
 					Query: "SELECT a.id, a.status, pg_sleep(1800) FROM agent_runs a WHERE a.id = 88411 /* tool-call audit scan */", Start: -3 * time.Minute},
 				{PID: 4213, Role: RoleLong, User: "worker", App: "worker", WaitEvent: "Timeout:PgSleep",
 					Query: "SELECT count(*), pg_sleep(3600) FROM request_logs WHERE created_at > now() - interval '1 hour' /* usage rollup */", Start: -95 * time.Second},
-				{PID: 4242, Role: RoleBlocked, User: "api", App: "api", WaitEvent: "Lock:transactionid",
+				{PID: 4242, Role: RoleBlocked, User: "api", App: "api", WaitEvent: "Lock:transactionid", Lock: "transactionid ShareLock",
 					Query: "UPDATE agent_runs SET status = 'failed' WHERE id = 88412", Start: 45 * time.Second},
-				{PID: 4257, Role: RoleBlocked, User: "worker", App: "worker", WaitEvent: "Lock:transactionid",
+				{PID: 4257, Role: RoleBlocked, User: "worker", App: "worker", WaitEvent: "Lock:tuple", Lock: "tuple ExclusiveLock on public.agent_runs", Behind: 4242,
 					Query: "DELETE FROM agent_runs WHERE id = 88412", Start: 50 * time.Second},
 				{PID: 5000, Role: RoleIdle, User: "api", App: "api", Query: "COMMIT"},
 				{PID: 5001, Role: RoleIdle, User: "api", App: "api", Query: "COMMIT", Start: -1 * time.Second},

@@ -1,19 +1,26 @@
-// Package queries is the slow-queries pane: pg_stat_activity by duration,
-// connections against max_connections, who blocks whom, and the RDS
-// instance's status. (Cancel/terminate and failover come with the
-// slow-queries issue.)
+// Package queries is the slow-queries pane, the playbook's "Database
+// Connection Issues" runbook live: the non-idle sessions of
+// pg_stat_activity longest first, connections against max_connections,
+// per-state counts, the longest transaction and the oldest xmin, the
+// server's rates (transactions/s, cache hit, size growth); who blocks whom
+// as a tree whose roots are the sessions to act on; a session's detail;
+// cancel and terminate of the selected or marked sessions and "terminate
+// every query older than N" through the shell's one action path; and the
+// RDS instance (status, storage, maintenance, events) with a reboot with
+// failover.
+//
+// The probes are read in tea.Cmds (probes.Feed); what the view draws is
+// derived once per snapshot (rows, tree, rates), never per frame.
 package queries
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/rds"
@@ -24,22 +31,146 @@ import (
 type Config struct {
 	Refresh     time.Duration
 	RDSInstance string
+	// RDSRefresh is how often the instance is described (default: five
+	// refreshes, at least 15 s: RDS throttles describe calls).
+	RDSRefresh time.Duration
 }
 
-// KeyMap is the pane's bindings.
+// KeyMap is the pane's bindings (pg_activity's where they do not clash
+// with the console's own).
 type KeyMap struct {
 	common.NavKeys
+	Open, Back, Mark, Unmark key.Binding
+	Cancel, Terminate, Older key.Binding
+	Mode, Pause, Tree        key.Binding
+	Instance, Failover       key.Binding
 }
+
+// DefaultKeyMap returns the pane's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		NavKeys:   common.DefaultNavKeys(),
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "session detail")),
+		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Mark:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark/unmark session")),
+		Unmark:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear marks")),
+		Cancel:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel query (selected or marked)")),
+		Terminate: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "terminate backend (selected or marked)")),
+		Older:     key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "terminate every query older than N min")),
+		Mode:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "duration: query/transaction/backend")),
+		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume refresh")),
+		Tree:      key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "blocking tree / all sessions")),
+		Instance:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "RDS instance & events")),
+		Failover:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "RDS reboot with failover")),
+	}
+}
+
+// Mode is what a session's duration is measured from.
+type Mode int
+
+const (
+	// ByQuery: since the query started (an idle-in-transaction session:
+	// since its transaction started, the age that matters).
+	ByQuery Mode = iota
+	// ByXact: since the transaction started.
+	ByXact
+	// ByBackend: since the connection was made.
+	ByBackend
+)
+
+func (d Mode) String() string {
+	switch d {
+	case ByXact:
+		return "transaction"
+	case ByBackend:
+		return "backend"
+	}
+	return "query"
+}
+
+// Since is when s's duration starts in mode d (zero: none).
+func (d Mode) Since(s *pg.Session) time.Time {
+	switch d {
+	case ByXact:
+		return s.XactStart
+	case ByBackend:
+		return s.BackendStart
+	}
+	if isIdleTxn(s.State) && !s.XactStart.IsZero() {
+		return s.XactStart
+	}
+	return s.QueryStart
+}
+
+func isIdleTxn(state string) bool {
+	return state == "idle in transaction" || state == "idle in transaction (aborted)"
+}
+
+// The playbook's lines: a query over a second is slow, one over five
+// minutes is the runbook's "kill long-running queries" case.
+const (
+	SlowAfter = time.Second
+	LongAfter = 5 * time.Minute
+)
+
+// view is what the pane shows.
+type view int
+
+const (
+	viewList view = iota // the sessions, or the blocking tree (tree)
+	viewDetail
+	viewInstance
+)
+
+const tag = "queries"
 
 // Model is the slow-queries pane.
 type Model struct {
-	c      common.Common
-	cfg    Config
-	keys   KeyMap
-	pg     *probes.Feed[pg.Snapshot]
-	rds    *probes.Feed[rds.Instance]
+	c     common.Common
+	cfg   Config
+	keys  KeyMap
+	probe pg.Probe
+	rdsP  rds.Probe
+
+	pg  *probes.Feed[pg.Snapshot]
+	rds *probes.Feed[rds.Instance]
+
+	// shown is the snapshot drawn: the feed's latest, or the one frozen
+	// by pause.
+	shown  pg.Snapshot
+	have   bool
+	paused bool
+	seenAt time.Time // At of the last snapshot taken from the feed
+	// latestStats are that snapshot's counters, for the next rates.
+	latestStats pg.Stats
+	rates       rates
+
+	mode   Mode
+	view   view
+	tree   bool // the list is the blocking tree
+	back   view // where esc returns from the detail
+	rows   []row
+	roots  int // root blockers in the snapshot
 	cursor common.Cursor
-	w, h   int
+	// sel is the selected session (pid and backend start), kept across
+	// refreshes; selGone: it ended, and nothing is selected until the
+	// cursor moves, so a destructive key cannot hit its neighbour.
+	sel     pg.Target
+	selGone bool
+	marked  map[int]pg.Target
+	// detail is the session opened with enter, as last seen.
+	detail     pg.Session
+	detailGone bool
+	detailAt   time.Time     // the snapshot it was last seen in
+	scroll     common.Cursor // the detail's and the instance view's first line
+
+	// lastAct is the outcome of this pane's last action, shown in place
+	// (PostgreSQL's refusal stays until the next action).
+	lastAct    string
+	lastActErr bool
+
+	paint paints // Warn and Bad, for the table's cells
+	w, h  int
 }
 
 // New makes the pane; nil probes mean not configured.
@@ -53,25 +184,83 @@ func New(c common.Common, pgProbe pg.Probe, rdsProbe rds.Probe, cfg Config) *Mod
 		id := cfg.RDSInstance
 		fetchRDS = func(ctx context.Context) (rds.Instance, error) { return rdsProbe.Describe(ctx, id) }
 	}
-	rdsRefresh := max(cfg.Refresh*5, 10*time.Second)
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = 2 * time.Second
+	}
+	rdsRefresh := cfg.RDSRefresh
+	if rdsRefresh <= 0 {
+		rdsRefresh = max(cfg.Refresh*5, 15*time.Second)
+	}
 	m := &Model{
-		c: c, cfg: cfg, keys: KeyMap{NavKeys: common.DefaultNavKeys()},
-		pg:  probes.NewFeed("queries.pg", cfg.Refresh, c.Now, fetchPG, "set --postgres, DATABASE_URL or postgres.dsn"),
-		rds: probes.NewFeed("queries.rds", rdsRefresh, c.Now, fetchRDS, "set --rds-instance or rds.instance"),
+		c: c, cfg: cfg, keys: DefaultKeyMap(), probe: pgProbe, rdsP: rdsProbe,
+		pg:     probes.NewFeed("queries.pg", cfg.Refresh, c.Now, fetchPG, "set --postgres, DATABASE_URL or postgres.dsn"),
+		rds:    probes.NewFeed("queries.rds", rdsRefresh, c.Now, fetchRDS, "set --rds-instance or rds.instance"),
+		marked: map[int]pg.Target{},
 	}
 	m.pg.OnChange = c.ProbeEvents("postgres")
 	m.rds.OnChange = c.ProbeEvents("rds")
+	m.paint = paints{warn: newPaint(c.Styles.Warn), bad: newPaint(c.Styles.Bad)}
+	m.syncKeys()
 	return m
 }
 
-func (m *Model) Title() string            { return "Slow queries" }
-func (m *Model) Init() tea.Cmd            { return tea.Batch(m.pg.Start(), m.rds.Start()) }
-func (m *Model) SetSize(w, h int)         { m.w, m.h = w, h }
-func (m *Model) Capturing() bool          { return false }
-func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Up, m.keys.Down} }
-func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.keys.NavKeys.Bindings()}
+// Title names the pane and what it shows.
+func (m *Model) Title() string {
+	t := "Slow queries"
+	if m.tree {
+		t += " · blocking tree"
+	}
+	switch m.view {
+	case viewDetail:
+		t += fmt.Sprintf(" · pid %d", m.detail.PID)
+	case viewInstance:
+		t += " · RDS " + m.cfg.RDSInstance
+	}
+	if m.paused {
+		t += " · paused"
+	}
+	return t
 }
+
+func (m *Model) Init() tea.Cmd    { return tea.Batch(m.pg.Start(), m.rds.Start()) }
+func (m *Model) SetSize(w, h int) { m.w, m.h = w, h }
+func (m *Model) Capturing() bool  { return false }
+
+// ShortHelp is the footer's hint.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.view == viewDetail || m.view == viewInstance {
+		return []key.Binding{m.keys.Back, m.keys.Cancel, m.keys.Terminate}
+	}
+	return []key.Binding{m.keys.Open, m.keys.Mark, m.keys.Terminate, m.keys.Tree, m.keys.Pause}
+}
+
+// FullHelp is every binding, for ?.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.keys
+	return [][]key.Binding{
+		k.NavKeys.Bindings(),
+		{k.Open, k.Back, k.Mark, k.Unmark, k.Tree},
+		{k.Cancel, k.Terminate, k.Older, k.Mode, k.Pause},
+		{k.Instance, k.Failover},
+	}
+}
+
+// syncKeys enables what applies now, so help shows only what works.
+func (m *Model) syncKeys() {
+	pgOn := m.probe != nil
+	m.keys.Cancel.SetEnabled(pgOn)
+	m.keys.Terminate.SetEnabled(pgOn)
+	m.keys.Older.SetEnabled(pgOn && m.view != viewInstance)
+	m.keys.Mark.SetEnabled(pgOn && (!m.tree || m.tree))
+	m.keys.Unmark.SetEnabled(len(m.marked) > 0 && (!m.tree || m.tree))
+	m.keys.Back.SetEnabled(m.view == viewDetail || m.view == viewInstance)
+	m.keys.Open.SetEnabled(pgOn && (!m.tree || m.tree))
+	rdsOn := m.rds.Configured()
+	m.keys.Instance.SetEnabled(rdsOn)
+	m.keys.Failover.SetEnabled(rdsOn)
+}
+
+// Backends are the status bar's dots.
 func (m *Model) Backends() []common.Backend {
 	bs := []common.Backend{{Name: "pg", State: m.pg.State}}
 	if m.rds.Configured() {
@@ -80,152 +269,149 @@ func (m *Model) Backends() []common.Backend {
 	return bs
 }
 
-// Update handles keys and this pane's poll results.
+// Update handles keys, this pane's poll results and its actions' outcomes.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	if r, isRes := msg.(probes.Result[pg.Snapshot]); isRes && r.Tag == m.pg.Tag {
+		fresh := r.Gen == m.pg.Gen && r.Err == nil
+		_, cmd := m.pg.Update(msg)
+		if fresh {
+			m.take(m.pg.Data)
+		}
+		return m, cmd
+	}
 	if ok, cmd := m.pg.Update(msg); ok {
 		return m, cmd
 	}
 	if ok, cmd := m.rds.Update(msg); ok {
 		return m, cmd
 	}
-	if k, ok := msg.(tea.KeyMsg); ok {
-		m.cursor.Handle(k, m.keys.NavKeys, len(m.busy()), m.rows())
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		cmd := m.key(msg)
+		m.syncKeys()
+		return m, cmd
+	case common.ActionDoneMsg:
+		if msg.Tag != tag {
+			return m, nil
+		}
+		m.actionDone(msg)
+		// Read again now: the list shows what the action changed.
+		var cmds []tea.Cmd
+		if msg.Executed && m.pg.Configured() && (msg.Op == pg.OpTerminate || msg.Op == pg.OpCancel) {
+			cmds = append(cmds, m.pg.Restart(nil))
+		}
+		if msg.Executed && m.rds.Configured() && msg.Op == rds.OpFailover {
+			cmds = append(cmds, m.rds.Restart(nil))
+		}
+		return m, tea.Batch(cmds...)
 	}
 	return m, nil
 }
 
-func (m *Model) rows() int {
-	r := m.h - 3
-	if m.rds.Configured() {
-		r--
+// take is a new snapshot from the feed: rates against the previous one,
+// then (unless paused) the rows.
+func (m *Model) take(s pg.Snapshot) {
+	m.rates.update(m.latestStats, m.seenAt, s.Stats, s.At)
+	m.latestStats, m.seenAt = s.Stats, s.At
+	if m.paused {
+		return
 	}
-	return max(r, 1)
+	m.shown, m.have = s, true
+	m.rebuild()
 }
 
-// busy is every session that is not plain idle, longest first (the probe
-// orders by start time).
-func (m *Model) busy() []pg.Session {
-	var out []pg.Session
-	for _, s := range m.pg.Data.Sessions {
-		if s.State != "idle" {
-			out = append(out, s)
-		}
+func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	switch m.view {
+	case viewDetail:
+		return m.detailKey(k)
+	case viewInstance:
+		return m.instanceKey(k)
 	}
-	return out
+	switch {
+	case key.Matches(k, m.keys.Open):
+		s, ok := m.selected()
+		if !ok {
+			return nil
+		}
+		m.detail, m.detailGone, m.detailAt = *s, false, m.shown.At
+		m.back, m.view = m.view, viewDetail
+		m.scroll = common.Cursor{}
+		return nil
+	case key.Matches(k, m.keys.Mark):
+		s, ok := m.selected()
+		if !ok {
+			return nil
+		}
+		if _, on := m.marked[s.PID]; on {
+			delete(m.marked, s.PID)
+		} else {
+			m.marked[s.PID] = s.Target()
+		}
+		m.cursor.Pos++ // as pg_activity: mark and move on
+		m.cursor.Clamp(len(m.rows), m.listRows())
+		m.selectAtCursor()
+		return nil
+	case key.Matches(k, m.keys.Unmark):
+		clear(m.marked)
+		return nil
+	case key.Matches(k, m.keys.Tree):
+		m.tree = !m.tree
+		m.rebuild()
+		return nil
+	case key.Matches(k, m.keys.Mode):
+		m.mode = (m.mode + 1) % 3
+		m.rebuild()
+		return common.Flash("duration since "+m.mode.String()+" start", false)
+	case key.Matches(k, m.keys.Pause):
+		return m.togglePause()
+	case key.Matches(k, m.keys.Cancel):
+		return m.signalKey(pg.Cancel)
+	case key.Matches(k, m.keys.Terminate):
+		return m.signalKey(pg.Terminate)
+	case key.Matches(k, m.keys.Older):
+		return m.olderInput()
+	case key.Matches(k, m.keys.Instance):
+		m.back, m.view = m.view, viewInstance
+		m.scroll = common.Cursor{}
+		return nil
+	case key.Matches(k, m.keys.Failover):
+		return m.failoverKey()
+	}
+	if m.cursor.Handle(k, m.keys.NavKeys, len(m.rows), m.listRows()) {
+		m.selectAtCursor()
+	}
+	return nil
 }
 
-// View renders connections, then the sessions.
-func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
-
-func (m *Model) view() string {
-	st := m.c.Styles
-	now := m.c.Now()
-	var b strings.Builder
-	b.WriteString(common.StateLineFit(st, m.pg.State, now, 3*m.pg.Interval, m.w) + "\n")
-	if m.rds.Configured() {
-		b.WriteString(m.rdsLine(now) + "\n")
+func (m *Model) togglePause() tea.Cmd {
+	m.paused = !m.paused
+	if m.paused {
+		return common.Flash("refresh paused: p resumes", false)
 	}
-	if m.pg.State.LastOK.IsZero() {
-		b.WriteString(common.FailureDetail(m.c.Styles, m.pg.State, m.w, max(m.h-2, 1)))
-		return b.String() // no data yet: say nothing rather than "0 sessions"
+	if !m.seenAt.IsZero() && !m.seenAt.Equal(m.shown.At) {
+		m.shown, m.have = m.pg.Data, true
+		m.rebuild()
 	}
-	snap := m.pg.Data
-	sessions := m.busy()
-	if snap.MaxConnections > 0 {
-		conn := fmt.Sprintf("connections %d/%d", snap.Connections, snap.MaxConnections)
-		switch ratio := float64(snap.Connections) / float64(snap.MaxConnections); {
-		case ratio >= 0.9:
-			conn = st.Bad.Render(conn + " — pool nearly exhausted")
-		case ratio >= 0.75:
-			conn = st.Warn.Render(conn)
-		}
-		blocked := 0
-		for _, s := range sessions {
-			if len(s.BlockedBy) > 0 {
-				blocked++
-			}
-		}
-		line := conn + st.Muted.Render(fmt.Sprintf(" · %d busy", len(sessions)))
-		if blocked > 0 {
-			line += " · " + st.Bad.Render(fmt.Sprintf("%d blocked", blocked))
-		}
-		b.WriteString(line + "\n")
-	}
-	const pidW, durW, stateW = 7, 8, 10
-	queryW := max(m.w-pidW-durW-stateW-3, 10)
-	b.WriteString(st.Table.Header.Render(common.PadLeft("PID", pidW)+" "+common.PadLeft("DURATION", durW)+" "+
-		common.Pad("STATE", stateW)+" "+common.Pad("QUERY", queryW)) + "\n")
-	cur := m.cursor // a copy: drawing never moves the cursor
-	start, end := cur.Window(len(sessions), m.rows())
-	at := snap.At
-	if at.IsZero() {
-		at = now
-	}
-	for i := start; i < end; i++ {
-		s := sessions[i]
-		since := s.QueryStart
-		if s.State == "idle in transaction" && !s.XactStart.IsZero() {
-			since = s.XactStart
-		}
-		dur := "-"
-		if !since.IsZero() {
-			dur = common.Duration(at.Sub(since))
-		}
-		state := shortState(s.State)
-		q := sanitize.Line(s.Query)
-		if len(s.BlockedBy) > 0 {
-			q = fmt.Sprintf("⛔ blocked by %v · %s", s.BlockedBy, q)
-		}
-		line := common.PadLeft(fmt.Sprint(s.PID), pidW) + " " + common.PadLeft(dur, durW) + " " +
-			common.Pad(state, stateW) + " " + common.Pad(q, queryW)
-		switch {
-		case i == cur.Pos:
-			line = st.Table.Selected.Render(line)
-		case len(s.BlockedBy) > 0:
-			line = st.Bad.Render(line)
-		case s.State == "idle in transaction":
-			line = st.Warn.Render(line)
-		}
-		b.WriteString(line + "\n")
-	}
-	if len(sessions) == 0 && m.pg.State.Status == probes.OK {
-		b.WriteString(st.Muted.Render("no active sessions") + "\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
+	return common.Flash("refresh resumed", false)
 }
 
-func (m *Model) rdsLine(now time.Time) string {
-	st := m.c.Styles
-	if m.rds.State.Status != probes.OK && m.rds.State.LastOK.IsZero() {
-		return "RDS " + common.StateLineFit(st, m.rds.State, now, 3*m.rds.Interval, max(m.w-4, 0))
+// selectAtCursor makes the row under the cursor the selection.
+func (m *Model) selectAtCursor() {
+	m.selGone = false
+	if m.cursor.Pos < len(m.rows) {
+		if s := m.rows[m.cursor.Pos].s; s != nil {
+			m.sel = s.Target()
+			return
+		}
 	}
-	in := m.rds.Data
-	status := sanitize.Line(in.Status)
-	if status == "available" {
-		status = st.OK.Render(status)
-	} else {
-		status = st.Warn.Render(status)
-	}
-	az := sanitize.Line(in.AZ)
-	if in.MultiAZ {
-		az += "→" + sanitize.Line(in.SecondaryAZ)
-	}
-	line := fmt.Sprintf("%s %s · %s %s · %s", sanitize.Line(in.ID), status, sanitize.Line(in.Engine), sanitize.Line(in.EngineVersion), az)
-	if m.rds.State.Status == probes.Failing {
-		// The age before the status it qualifies: a narrow pane cuts the
-		// tail, and a stale "available" must not read as current.
-		return common.Truncate("RDS "+st.Bad.Render("stale · "+m.rds.State.DataAge(now))+" · "+line+" · "+
-			st.Bad.Render(probes.ErrorText(m.rds.State.LastErr)), m.w)
-	}
-	return common.Truncate("RDS "+line, m.w)
+	m.sel = pg.Target{}
 }
 
-func shortState(s string) string {
-	switch s {
-	case "idle in transaction":
-		return "idle-txn"
-	case "idle in transaction (aborted)":
-		return "idle-abrt"
+// selected is the selected session, if it is still there.
+func (m *Model) selected() (*pg.Session, bool) {
+	if m.selGone || m.cursor.Pos >= len(m.rows) {
+		return nil, false
 	}
-	return sanitize.Line(s)
+	s := m.rows[m.cursor.Pos].s
+	return s, s != nil
 }

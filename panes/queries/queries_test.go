@@ -143,3 +143,4 @@ func TestStaleRDSStatusShowsItsAgeFirst(t *testing.T) {
 type fakeRDS struct{}
 
 func (fakeRDS) Describe(context.Context, string) (rds.Instance, error) { return rds.Instance{}, nil }
+func (fakeRDS) Failover(context.Context, string) (rds.Instance, error) { return rds.Instance{}, nil }

@@ -17,26 +17,55 @@ func Truncate(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
+	if len(s) <= width {
+		// Never wider than its bytes: a rune takes a byte per cell it
+		// fills or more, an escape sequence fills none.
+		return s
+	}
+	if plainASCII(s) {
+		// One cell a byte: no grapheme segmentation (a long query text
+		// in every visible row would cost the frame its budget).
+		return s[:width-1] + "…"
+	}
 	if ansi.StringWidth(s) <= width {
 		return s
 	}
 	return ansi.Truncate(s, width, "…")
 }
 
+// plainASCII reports whether s is printable ASCII only (no escape, no
+// control, nothing wide).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// cellWidth is s's width in cells.
+func cellWidth(s string) int {
+	if plainASCII(s) {
+		return len(s)
+	}
+	return ansi.StringWidth(s)
+}
+
 // Pad truncates or right-pads s to exactly width cells.
-func Pad(s string, width int) string {
-	s = Truncate(s, width)
-	if w := ansi.StringWidth(s); w < width {
-		s += strings.Repeat(" ", width-w)
+func Pad(s string, w int) string {
+	s = Truncate(s, w)
+	if n := cellWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
 	}
 	return s
 }
 
 // PadLeft truncates or left-pads s to exactly width cells.
-func PadLeft(s string, width int) string {
-	s = Truncate(s, width)
-	if w := ansi.StringWidth(s); w < width {
-		s = strings.Repeat(" ", width-w) + s
+func PadLeft(s string, w int) string {
+	s = Truncate(s, w)
+	if n := cellWidth(s); n < w {
+		s = strings.Repeat(" ", w-n) + s
 	}
 	return s
 }
