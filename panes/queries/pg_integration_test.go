@@ -51,11 +51,21 @@ func TestPaneTerminatesTheRootBlockerOnRealPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 2)
-	w1 := open("pane-it-w1")
+	w1, w2 := open("pane-it-w1"), open("pane-it-w2")
+	pending := 0
+	// The writers end before their connections close (cleanups run last
+	// registered first), whatever the test's outcome.
+	t.Cleanup(func() {
+		cancel()
+		for ; pending > 0; pending-- {
+			<-done
+		}
+	})
+	pending++
 	go func() { _, err := w1.Exec(ctx, "UPDATE "+table+" SET v = 2 WHERE id = 1"); done <- err }()
 	// The second writer queues behind the first (the row's tuple lock).
 	time.Sleep(200 * time.Millisecond)
-	w2 := open("pane-it-w2")
+	pending++
 	go func() { _, err := w2.Exec(ctx, "UPDATE "+table+" SET v = 3 WHERE id = 1"); done <- err }()
 
 	probe, err := pg.New(dsn)
@@ -116,6 +126,7 @@ func TestPaneTerminatesTheRootBlockerOnRealPostgres(t *testing.T) {
 	for range 2 {
 		select {
 		case err := <-done:
+			pending--
 			if err != nil {
 				t.Errorf("a waiter failed: %v", err)
 			}

@@ -253,7 +253,12 @@ func TestOtherRolesBackendsAreCountedWhenHidden(t *testing.T) {
 	u.User = url.UserPassword(other, "pw")
 	otherConn := connect(t, u.String(), "it-other-"+id)
 	otherPID := backendPID(t, otherConn)
-	go func() { _, _ = otherConn.Exec(ctx, "SELECT pg_sleep(30)") }()
+	sleepCtx, stop := context.WithCancel(ctx)
+	slept := make(chan struct{})
+	go func() { _, _ = otherConn.Exec(sleepCtx, "SELECT pg_sleep(30)"); close(slept) }()
+	// Before the connection's own cleanup closes it (cleanups run last
+	// registered first): the query ends, then the connection closes.
+	t.Cleanup(func() { stop(); <-slept })
 
 	u.User = url.UserPassword(weak, "pw")
 	p := newProbe(t, u.String())
