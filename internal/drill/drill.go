@@ -634,6 +634,9 @@ func (p pgProbe) Activity(ctx context.Context) (pg.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
+	if err := s.unreachable(now); err != nil {
+		return pg.Snapshot{}, err
+	}
 	st := s.story.Postgres
 	snap := pg.Snapshot{At: now, Connections: s.connections(now), MaxConnections: st.MaxConnections}
 	busy := 0
@@ -694,19 +697,49 @@ func (p pgProbe) Signal(ctx context.Context, sig pg.Signal, t pg.Target) (bool, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
-	sess, ok := s.find(t.PID, now)
+	if err := s.unreachable(now); err != nil {
+		return false, err
+	}
+	return s.signalAt(sig, t, now), ctx.Err()
+}
+
+// signalAt is the probe's statement at time at: the signal goes only if
+// pid is still that backend and, with OlderThan, still active with a
+// query older than that.
+func (s *Scenario) signalAt(sig pg.Signal, t pg.Target, at time.Time) bool {
+	sess, ok := s.find(t.PID, at)
 	switch {
 	case !ok:
-		return false, ctx.Err()
+		return false
 	case !t.BackendStart.IsZero() && !t.BackendStart.Equal(sess.BackendStart):
-		return false, ctx.Err()
-	case t.OlderThan > 0 && (sess.State == "idle" || sess.QueryStart.IsZero() || now.Sub(sess.QueryStart) <= t.OlderThan):
-		return false, ctx.Err()
+		return false
+	case t.OlderThan > 0 && (sess.State != "active" || sess.QueryStart.IsZero() || at.Sub(sess.QueryStart) <= t.OlderThan):
+		return false
 	}
 	if sig == pg.Terminate {
-		return s.terminateAt(t.PID, now), ctx.Err()
+		return s.terminateAt(t.PID, at)
 	}
-	return s.cancelAt(t.PID, now), ctx.Err()
+	return s.cancelAt(t.PID, at)
+}
+
+// unreachable is the error of a read or signal during an RDS failover.
+func (s *Scenario) unreachable(now time.Time) error {
+	for _, f := range s.failovers {
+		if !f.After(now) && now.Sub(f) < FailoverTook {
+			return fmt.Errorf("dial tcp %s:5432: connect: connection refused (the drill's RDS failover is in progress)", InstanceID+".drill.internal")
+		}
+	}
+	return nil
+}
+
+// failedOverBy is the first failover at or before now.
+func (s *Scenario) failedOverBy(now time.Time) (time.Time, bool) {
+	for _, f := range s.failovers {
+		if !f.After(now) {
+			return f, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Terminate is pg_terminate_backend(pid) at s.Now(): false if pid is not a
@@ -762,7 +795,12 @@ func (s *Scenario) blocker() int {
 }
 
 // gone reports whether pid was terminated at or before now.
+// A failover ends every session of the story (they all began before it,
+// or wait on one that did).
 func (s *Scenario) gone(pid int, now time.Time) bool {
+	if _, ok := s.failedOverBy(now); ok {
+		return true
+	}
 	t, ok := s.killed[pid]
 	return ok && !t.After(now)
 }
@@ -795,7 +833,9 @@ func (s *Scenario) session(x PGSession, now time.Time) (pg.Session, bool) {
 		// there; else on the blocker itself.
 		behind := b
 		if x.Behind != 0 && !s.gone(x.Behind, now) {
-			if _, ok := s.find(x.Behind, now); ok {
+			// Only while that one still waits: a cancelled 4242 holds
+			// no tuple lock, and 4257 waits on the blocker itself.
+			if ahead, ok := s.find(x.Behind, now); ok && len(ahead.BlockedBy) > 0 {
 				behind = x.Behind
 			}
 		}
@@ -832,7 +872,13 @@ func (s *Scenario) connections(now time.Time) int {
 		}
 		n--
 	}
-	if t, ok := s.killed[b]; ok && !t.After(now) {
+	t, ok := s.killed[b]
+	if f, failed := s.failedOverBy(now); failed && (!ok || f.Before(t) || t.After(now)) {
+		// Every connection dropped; the pool reconnects, without the
+		// blocker's pile-up.
+		t, ok = f, true
+	}
+	if ok && !t.After(now) {
 		from := surge(t) - 1
 		const drain = 30 * time.Second
 		f := min(float64(now.Sub(t))/float64(drain), 1)

@@ -559,7 +559,16 @@ func TestFailoverSwapsTheAZsAfterRebooting(t *testing.T) {
 	if _, err := sc.RDS().Failover(ctx, InstanceID); err == nil || !strings.Contains(err.Error(), "not in available state") {
 		t.Errorf("a second failover while rebooting: %v", err)
 	}
+	// While it fails over, the database is unreachable.
+	if _, err := sc.PG().Activity(ctx); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("postgres during the failover: %v", err)
+	}
 	c.Set(t0.Add(time.Minute + FailoverTook + time.Second))
+	// Every session dropped; the pool reconnected without the pile-up.
+	snap, err := sc.PG().Activity(ctx)
+	if err != nil || len(snap.Sessions) != 0 || snap.Connections >= 92 {
+		t.Errorf("postgres after the failover: %d sessions, %d connections, %v", len(snap.Sessions), snap.Connections, err)
+	}
 	after, _ := sc.RDS().Describe(ctx, InstanceID)
 	if after.Status != "available" || after.AZ != before.SecondaryAZ || after.SecondaryAZ != before.AZ {
 		t.Errorf("after: %s %s→%s, want available %s→%s", after.Status, after.AZ, after.SecondaryAZ, before.SecondaryAZ, before.AZ)
@@ -580,10 +589,43 @@ func TestFailoverSwapsTheAZsAfterRebooting(t *testing.T) {
 	if in.AZ != before.SecondaryAZ {
 		t.Errorf("replayed failover: AZ %s", in.AZ)
 	}
-	snap, _ := re.PG().Activity(ctx)
+	if got, _ := re.RDS().Describe(ctx, InstanceID); got.Status != "available" {
+		t.Errorf("replayed failover: %s", got.Status)
+	}
+}
+
+// Replay applies a signal's re-check as it ran: "older than" does not end
+// in the replay what it did not end live.
+func TestReplayRechecksOlderThan(t *testing.T) {
+	at := t0.Add(70 * time.Second)
+	c := &clock{t: at}
+	re := New(t0, c.Now)
+	// 4188's query is 4m10s old at t0+70s, 4213's 2m45s.
+	re.Replay([]incident.Event{finished(at, incident.ActionFields{Op: OpTerminate, Target: PIDTarget(4188, 4213),
+		Lines: []string{"SELECT …", "  -- pid 4188, query older than 3m0s", "  -- pid 4213, query older than 3m0s"}})})
+	snap, _ := re.PG().Activity(context.Background())
+	listed := map[int]bool{}
 	for _, s := range snap.Sessions {
-		if s.PID == 4188 || s.PID == 4213 {
-			t.Errorf("replayed terminate: %d still listed", s.PID)
+		listed[s.PID] = true
+	}
+	if listed[4188] || !listed[4213] {
+		t.Errorf("after the replay: 4188 listed %v (want ended), 4213 listed %v (want kept: younger than 3m)", listed[4188], listed[4213])
+	}
+}
+
+// A cancelled waiter holds no lock: the one queued behind it then waits on
+// the blocker itself.
+func TestCancelledWaiterLeavesTheQueue(t *testing.T) {
+	c := &clock{t: t0.Add(2 * time.Minute)}
+	sc := New(t0, c.Now)
+	ctx := context.Background()
+	if ok, err := sc.PG().Signal(ctx, pg.Cancel, pg.Target{PID: 4242}); !ok || err != nil {
+		t.Fatalf("cancel 4242: %v, %v", ok, err)
+	}
+	snap, _ := sc.PG().Activity(ctx)
+	for _, s := range snap.Sessions {
+		if s.PID == 4257 && fmt.Sprint(s.BlockedBy) != "[4100]" {
+			t.Errorf("4257 blocked by %v after 4242 was cancelled, want [4100]", s.BlockedBy)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/warroom-dev/warroom/incident"
@@ -136,15 +137,17 @@ func (s *Scenario) Replay(events []incident.Event) {
 			if kind, ns, name, ok := ParseKubeTarget(a.Target); ok && kind == "pod" {
 				_, _ = s.deleteAt(ctx, ns, name, "", ev.Time)
 			}
-		case OpTerminate:
-			pids, _ := ParsePIDTarget(a.Target)
-			for _, pid := range pids {
-				s.terminateAt(pid, ev.Time)
+		case OpTerminate, OpCancel:
+			// The same statement again, at the same time, with the same
+			// re-check: what did not match then does not now.
+			sig := pg.Terminate
+			if a.Op == OpCancel {
+				sig = pg.Cancel
 			}
-		case OpCancel:
 			pids, _ := ParsePIDTarget(a.Target)
+			older := olderThanOf(a.Lines)
 			for _, pid := range pids {
-				s.cancelAt(pid, ev.Time)
+				s.signalAt(sig, pg.Target{PID: pid, OlderThan: older}, ev.Time)
 			}
 		case OpFailover:
 			if a.Target == "rds "+InstanceID {
@@ -152,4 +155,17 @@ func (s *Scenario) Replay(events []incident.Event) {
 			}
 		}
 	}
+}
+
+// olderThanOf is the "query older than D" of a signal action's lines
+// (the pane writes it there, per pid); 0 if none.
+func olderThanOf(lines []string) time.Duration {
+	for _, l := range lines {
+		if _, rest, ok := strings.Cut(l, "query older than "); ok {
+			if d, err := time.ParseDuration(strings.TrimSpace(rest)); err == nil {
+				return d
+			}
+		}
+	}
+	return 0
 }

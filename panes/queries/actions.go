@@ -67,18 +67,21 @@ func (m *Model) sessionLine(s *pg.Session) string {
 // backend (pid and backend start) so a pid reused in between is not hit.
 func (m *Model) signalAction(sig pg.Signal, ss []pg.Session) common.Action {
 	probe := m.probe
-	tr := buildTree(m.shown.Sessions, identity(len(m.shown.Sessions)))
 	targets := make([]pg.Target, len(ss))
 	pids := make([]int, len(ss))
+	for i := range ss {
+		targets[i], pids[i] = ss[i].Target(), ss[i].PID
+	}
 	var impact []string
 	freed := 0
+	if sig == pg.Terminate {
+		freed = m.tr.frees(pids)
+	}
 	for i := range ss {
 		s := &ss[i]
-		targets[i], pids[i] = s.Target(), s.PID
 		l := m.sessionLine(s)
-		if n := tr.blocks[s.PID]; n > 0 {
-			l += fmt.Sprintf(" — it blocks %d session(s)", n)
-			freed += n
+		if n := m.tr.blocks[s.PID]; n > 0 {
+			l += fmt.Sprintf(" — %d session(s) wait behind it", n)
 		}
 		impact = append(impact, l)
 		if sig == pg.Cancel && isIdleTxn(s.State) {
@@ -93,11 +96,21 @@ func (m *Model) signalAction(sig pg.Signal, ss []pg.Session) common.Action {
 	if len(ss) > 1 {
 		title = fmt.Sprintf("%s %d backends", verb, len(ss))
 	}
-	if sig == pg.Terminate && freed > 0 {
+	held := 0
+	for _, p := range pids {
+		held += m.tr.blocks[p]
+	}
+	switch {
+	case sig == pg.Terminate && freed > 0:
 		if len(ss) == 1 {
 			title = fmt.Sprintf("Terminate the blocker, backend %d: frees %d session(s)", pids[0], freed)
 		}
-		impact = append([]string{fmt.Sprintf("terminating it frees %d session(s) waiting on its locks", freed)}, impact...)
+		impact = append([]string{fmt.Sprintf("frees %d session(s) that wait only on what it ends", freed)}, impact...)
+	case sig == pg.Terminate && held > 0:
+		// They wait on others too, directly or up the chain (two reads
+		// ahead of an ALTER, a queue behind a root): maybe freed, maybe
+		// not. Say what is known.
+		impact = append([]string{fmt.Sprintf("%d session(s) wait behind it, but also on other sessions up the chain: ending it alone may not free them — the root blockers (b) are what to end", held)}, impact...)
 	}
 	impact = append(impact, "each: "+noun+"; a pid that has ended or was reused in between is not signalled")
 	return common.Action{
@@ -190,7 +203,7 @@ func (m *Model) olderInput() tea.Cmd {
 		return common.Flash("no sessions read yet", true)
 	}
 	return common.Input(common.InputRequest{
-		Title: "Terminate every non-idle query running longer than N minutes",
+		Title: "Terminate every active query running longer than N minutes",
 		Fields: []common.Field{{Name: "minutes", Label: "Minutes", Default: strconv.Itoa(int(LongAfter / time.Minute)), MaxLen: 4,
 			Validate: func(s string) error { _, err := parseMinutes(s); return err }}},
 		OnSubmit: func(v map[string]string) tea.Cmd {
@@ -218,12 +231,12 @@ func (m *Model) olderThan(d time.Duration) tea.Cmd {
 	at := m.at()
 	var ss []pg.Session
 	for _, s := range m.shown.Sessions {
-		if s.State != "idle" && !s.QueryStart.IsZero() && at.Sub(s.QueryStart) > d {
+		if s.State == "active" && !s.QueryStart.IsZero() && at.Sub(s.QueryStart) > d {
 			ss = append(ss, s)
 		}
 	}
 	if len(ss) == 0 {
-		return common.Flash(fmt.Sprintf("no non-idle query has run longer than %s", d), false)
+		return common.Flash(fmt.Sprintf("no active query has run longer than %s", d), false)
 	}
 	slices.SortFunc(ss, func(a, b pg.Session) int { return a.QueryStart.Compare(b.QueryStart) })
 	a := m.signalAction(pg.Terminate, ss)
@@ -233,11 +246,12 @@ func (m *Model) olderThan(d time.Duration) tea.Cmd {
 		targets[i].OlderThan = d
 	}
 	probe := m.probe
-	a.Title = fmt.Sprintf("Terminate %d backend(s) whose query has run longer than %s", len(ss), d)
+	a.Title = fmt.Sprintf("Terminate %d backend(s) whose active query has run longer than %s", len(ss), d)
 	a.Lines = signalLines(pg.Terminate, targets)
 	a.Impact = append([]string{
-		fmt.Sprintf("exactly these %d, as read at %s; each is re-checked (same backend, not idle, query older than %s) by the statement that ends it", len(ss), at.Local().Format("15:04:05"), d),
+		fmt.Sprintf("exactly these %d, as read at %s; each is re-checked (same backend, still active, query older than %s) by the statement that ends it", len(ss), at.Local().Format("15:04:05"), d),
 		"(the playbook's `WHERE duration > interval '5 minutes'` names no column of pg_stat_activity: this statement is the one that works)",
+		"idle-in-transaction sessions are not included: their last query has finished (K on one ends it)",
 	}, a.Impact...)
 	a.Run = func(ctx context.Context, progress func(string)) common.Outcome {
 		return runSignals(ctx, probe, pg.Terminate, targets, progress)

@@ -101,8 +101,14 @@ func (m *Model) detailLines() []string {
 		}
 		out = append(out, wrap(st.Bad.Render(l), m.w)...)
 	}
-	if n, kids := m.blockedBehind(s.PID); n > 0 {
-		out = append(out, wrap(st.Bad.Render(fmt.Sprintf("blocks %d session(s) (%s): terminating it frees them", n, pidList(kids, 20))), m.w)...)
+	if n := m.tr.blocks[s.PID]; n > 0 {
+		l := fmt.Sprintf("%d session(s) wait behind it", n)
+		if f := m.tr.frees([]int{s.PID}); f > 0 {
+			l += fmt.Sprintf("; terminating it frees %d", f)
+		} else {
+			l += "; they also wait on others up the chain: terminating it alone may not free them"
+		}
+		out = append(out, wrap(st.Bad.Render(l), m.w)...)
 	}
 	out = append(out, "", st.Muted.Render("query:"))
 	q := sanitize.Text(s.Query)
@@ -114,13 +120,6 @@ func (m *Model) detailLines() []string {
 	}
 	out = append(out, "", st.Muted.Render("c cancel its query · K terminate it · esc back"))
 	return out
-}
-
-// blockedBehind is how many sessions wait behind pid (transitively) and
-// the pids waiting on it directly.
-func (m *Model) blockedBehind(pid int) (int, []int) {
-	tr := buildTree(m.shown.Sessions, identity(len(m.shown.Sessions)))
-	return tr.blocks[pid], tr.children[pid]
 }
 
 func identity(n int) []int {

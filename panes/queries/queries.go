@@ -21,6 +21,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/rds"
@@ -141,8 +142,10 @@ type Model struct {
 	have   bool
 	paused bool
 	seenAt time.Time // At of the last snapshot taken from the feed
-	// latestStats are that snapshot's counters, for the next rates.
+	// latestStats are that snapshot's counters, for the next rates;
+	// latestRates the rates up to it (rates: those of the shown one).
 	latestStats pg.Stats
+	latestRates rates
 	rates       rates
 
 	mode   Mode
@@ -150,7 +153,7 @@ type Model struct {
 	tree   bool // the list is the blocking tree
 	back   view // where esc returns from the detail
 	rows   []row
-	roots  int // root blockers in the snapshot
+	tr     tree // who blocks whom in the shown snapshot
 	cursor common.Cursor
 	// sel is the selected session (pid and backend start), kept across
 	// refreshes; selGone: it ended, and nothing is selected until the
@@ -177,7 +180,15 @@ type Model struct {
 func New(c common.Common, pgProbe pg.Probe, rdsProbe rds.Probe, cfg Config) *Model {
 	var fetchPG func(context.Context) (pg.Snapshot, error)
 	if pgProbe != nil {
-		fetchPG = pgProbe.Activity
+		fetchPG = func(ctx context.Context) (pg.Snapshot, error) {
+			s, err := pgProbe.Activity(ctx)
+			// Off the UI goroutine: a query may carry a password
+			// (ALTER ROLE … PASSWORD '…'); the screen is shared.
+			for i := range s.Sessions {
+				s.Sessions[i].Query = incident.Redact(s.Sessions[i].Query)
+			}
+			return s, err
+		}
 	}
 	var fetchRDS func(context.Context) (rds.Instance, error)
 	if rdsProbe != nil && cfg.RDSInstance != "" {
@@ -294,9 +305,14 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		if msg.Tag != tag {
 			return m, nil
 		}
-		m.actionDone(msg)
-		// Read again now: the list shows what the action changed.
 		var cmds []tea.Cmd
+		m.actionDone(msg)
+		if msg.Executed && m.paused {
+			// A frozen list would still show what was just ended.
+			m.resume()
+			cmds = append(cmds, common.Flash("refresh resumed to show the action's effect", false))
+		}
+		// Read again now: the list shows what the action changed.
 		if msg.Executed && m.pg.Configured() && (msg.Op == pg.OpTerminate || msg.Op == pg.OpCancel) {
 			cmds = append(cmds, m.pg.Restart(nil))
 		}
@@ -311,13 +327,13 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 // take is a new snapshot from the feed: rates against the previous one,
 // then (unless paused) the rows.
 func (m *Model) take(s pg.Snapshot) {
-	m.rates.update(m.latestStats, m.seenAt, s.Stats, s.At)
+	m.latestRates.update(m.latestStats, m.seenAt, s.Stats, s.At)
 	m.latestStats, m.seenAt = s.Stats, s.At
 	if m.paused {
 		return
 	}
-	m.shown, m.have = s, true
-	m.rebuild()
+	m.shown, m.have, m.rates = s, true, m.latestRates
+	m.rebuild(false)
 }
 
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
@@ -356,11 +372,11 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(k, m.keys.Tree):
 		m.tree = !m.tree
-		m.rebuild()
+		m.rebuild(true)
 		return nil
 	case key.Matches(k, m.keys.Mode):
 		m.mode = (m.mode + 1) % 3
-		m.rebuild()
+		m.rebuild(false)
 		return common.Flash("duration since "+m.mode.String()+" start", false)
 	case key.Matches(k, m.keys.Pause):
 		return m.togglePause()
@@ -388,11 +404,17 @@ func (m *Model) togglePause() tea.Cmd {
 	if m.paused {
 		return common.Flash("refresh paused: p resumes", false)
 	}
-	if !m.seenAt.IsZero() && !m.seenAt.Equal(m.shown.At) {
-		m.shown, m.have = m.pg.Data, true
-		m.rebuild()
-	}
+	m.resume()
 	return common.Flash("refresh resumed", false)
+}
+
+// resume shows the latest snapshot again.
+func (m *Model) resume() {
+	m.paused = false
+	if !m.seenAt.IsZero() && !m.seenAt.Equal(m.shown.At) {
+		m.shown, m.have, m.rates = m.pg.Data, true, m.latestRates
+		m.rebuild(false)
+	}
 }
 
 // selectAtCursor makes the row under the cursor the selection.

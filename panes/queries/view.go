@@ -48,12 +48,19 @@ func (m *Model) header(now time.Time) []string {
 	}
 	snap := &m.shown
 	lines = append(lines, m.connLine(), m.serverLine())
-	if m.roots > 0 {
+	if len(m.tr.roots) > 0 {
 		lines = append(lines, m.blockingLine())
 	}
 	if m.lastAct != "" {
 		if m.lastActErr {
-			lines = append(lines, common.Truncate(st.Bad.Render("✗ "+m.lastAct), m.w))
+			// PostgreSQL's reason is the point: two lines for it.
+			w := wrap("✗ "+m.lastAct, m.w)
+			if len(w) > 2 {
+				w = []string{w[0], common.Truncate(strings.Join(w[1:], " "), m.w)}
+			}
+			for _, l := range w {
+				lines = append(lines, st.Bad.Render(l))
+			}
 		} else {
 			lines = append(lines, common.Truncate(st.OK.Render("✓ "+m.lastAct), m.w))
 		}
@@ -75,8 +82,12 @@ func (m *Model) header(now time.Time) []string {
 }
 
 func (m *Model) stateLine(now time.Time) string {
-	line := common.StateLineFit(m.c.Styles, m.pg.State, now, 3*m.pg.Interval, m.w)
-	return line
+	if m.paused && m.have {
+		// Not "updated 0s ago": what is drawn is the frozen snapshot.
+		return common.Truncate(common.Dot(m.c.Styles, m.pg.State)+" "+m.c.Styles.Warn.Render("paused · data from "+
+			m.shown.At.Local().Format("15:04:05")+" ("+probes.Ago(now, m.shown.At)+")"), m.w)
+	}
+	return common.StateLineFit(m.c.Styles, m.pg.State, now, 3*m.pg.Interval, m.w)
 }
 
 func (m *Model) connLine() string {
@@ -150,9 +161,9 @@ func (m *Model) serverLine() string {
 	} else {
 		parts = append(parts, st.Muted.Render("tps …"))
 	}
-	if snap.Stats.Bytes > 0 {
+	if !snap.Stats.SizeAt.IsZero() {
 		size := "size " + humanBytes(snap.Stats.Bytes)
-		if r.ok {
+		if r.sizeOK {
 			size += fmt.Sprintf(" (%s/s)", signedBytes(r.growth))
 		}
 		parts = append(parts, size)
@@ -162,38 +173,39 @@ func (m *Model) serverLine() string {
 
 func (m *Model) blockingLine() string {
 	st := m.c.Styles
-	// The root that blocks the most first: the one to act on.
+	// The root that holds up the most: the one to act on.
 	best := -1
-	for i, r := range m.rows {
-		if r.blocks > 0 && (!m.tree || r.depth == 0) && (best < 0 || r.blocks > m.rows[best].blocks) {
-			best = i
+	for _, pid := range m.tr.roots {
+		if best < 0 || m.tr.blocks[pid] > m.tr.blocks[best] {
+			best = pid
 		}
 	}
-	if best < 0 {
-		return ""
-	}
-	r := m.rows[best]
+	total := len(m.tr.blockers)
 	var what string
-	if r.s != nil {
-		what = fmt.Sprintf("pid %d (%s %s)", r.pid, sanitize.Line(r.s.State), common.Duration(m.at().Sub(ByQuery.Since(r.s))))
+	if s := m.session(best); s != nil {
+		what = fmt.Sprintf("pid %d (%s %s)", best, sanitize.Line(s.State), common.Duration(m.at().Sub(ByQuery.Since(s))))
 	} else {
-		what = fmt.Sprintf("pid %d (not a client session)", r.pid)
+		what = fmt.Sprintf("pid %d (not listed)", best)
 	}
-	total := 0
-	for i := range m.shown.Sessions {
-		if len(m.shown.Sessions[i].BlockedBy) > 0 {
-			total++
-		}
-	}
-	line := st.Bad.Render(fmt.Sprintf("⛔ %d blocked · %d behind %s", total, r.blocks, what))
-	if m.roots > 1 {
-		line += st.Bad.Render(fmt.Sprintf(" · %d root blockers", m.roots))
+	line := st.Bad.Render(fmt.Sprintf("⛔ %d blocked · %d behind %s", total, m.tr.blocks[best], what))
+	if n := len(m.tr.roots); n > 1 {
+		line += st.Bad.Render(fmt.Sprintf(" · %d root blockers", n))
 	}
 	hint := " · b: tree · K on the root: terminate the blocker"
 	if m.tree {
 		hint = " · K on a root: terminate the blocker"
 	}
 	return common.Truncate(line+st.Muted.Render(hint), m.w)
+}
+
+// session is the shown snapshot's session pid, if listed.
+func (m *Model) session(pid int) *pg.Session {
+	for i := range m.shown.Sessions {
+		if m.shown.Sessions[i].PID == pid {
+			return &m.shown.Sessions[i]
+		}
+	}
+	return nil
 }
 
 // column is one column of the session table.
@@ -209,17 +221,20 @@ type column struct {
 func (m *Model) columns() (cols []column, queryW int) {
 	at := m.at()
 	pidW := 7
+	indent := 0
 	if m.tree {
 		deepest := 0
 		for _, r := range m.rows {
-			deepest = max(deepest, min(r.depth, maxIndent))
+			deepest = max(deepest, r.depth)
 		}
-		pidW += 2*deepest + 3
+		// Never more than a third of the width.
+		indent = min(deepest, maxIndent, max((m.w/3-pidW-3)/2, 1))
+		pidW += 2*indent + 3
 	}
 	pidCell := func(r row) string {
 		p := strconv.Itoa(r.pid)
 		if m.tree {
-			p = treePrefix(r) + p
+			p = treePrefix(r, indent) + p
 		}
 		return p
 	}
@@ -289,7 +304,7 @@ func (m *Model) columns() (cols []column, queryW int) {
 // depth instead.
 const maxIndent = 10
 
-func treePrefix(r row) string {
+func treePrefix(r row, indent int) string {
 	if r.depth == 0 {
 		return ""
 	}
@@ -297,8 +312,9 @@ func treePrefix(r row) string {
 	if r.last {
 		glyph = "└─"
 	}
-	if r.depth > maxIndent {
-		return strings.Repeat("  ", maxIndent-1) + "⋯" + glyph
+	indent = max(indent, 1)
+	if r.depth > indent {
+		return strings.Repeat("  ", indent-1) + "⋯" + glyph
 	}
 	return strings.Repeat("  ", r.depth-1) + glyph
 }
@@ -332,10 +348,20 @@ func (m *Model) listView() string {
 	cur := m.cursor // a copy: drawing never moves the cursor
 	start, end := cur.Window(len(m.rows), m.listRows())
 	at := m.at()
+	// The row is the width exactly when the columns fit; on a pane too
+	// narrow for them, each is cut.
+	need := 1 + queryW
+	for _, c := range cols {
+		need += c.w + 1
+	}
 	for i := start; i < end; i++ {
 		r := m.rows[i]
 		selected := i == cur.Pos && !m.selGone
-		b.WriteString(m.rowLine(r, cols, queryW, at, selected) + "\n")
+		l := m.rowLine(r, cols, queryW, at, selected)
+		if need > m.w {
+			l = common.Truncate(l, m.w)
+		}
+		b.WriteString(l + "\n")
 	}
 	if len(m.rows) == 0 {
 		switch {
@@ -428,11 +454,17 @@ func (m *Model) durPaint(d time.Duration) paint {
 // queryCell is the query, after what the tree knows of the session.
 func (m *Model) queryCell(r row) string {
 	if r.s == nil {
-		return fmt.Sprintf("▲ blocks %d · not a client session shown (autovacuum, replication, or it just ended)", r.blocks)
+		return fmt.Sprintf("▲ blocks %d · not listed: another role's session (grant pg_read_all_stats), a background process, or it just ended", r.blocks)
 	}
 	q := sanitize.Line(r.s.Query)
-	if !m.tree && len(r.s.BlockedBy) > 0 {
+	switch {
+	case !m.tree && len(r.s.BlockedBy) > 0:
 		q = "⛔ " + pidList(r.s.BlockedBy, 3) + " · " + q
+	case m.tree && r.depth > 0:
+		// Drawn under one blocker; the others hold it too.
+		if o := m.tr.others(r.pid, r.parent); len(o) > 0 {
+			q = "⛔ also " + pidList(o, 3) + " · " + q
+		}
 	}
 	if r.blocks > 0 {
 		q = fmt.Sprintf("▲ blocks %d · %s", r.blocks, q)

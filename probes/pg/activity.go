@@ -10,13 +10,15 @@ package pg
 // connections and max_connections (connections include the backends whose
 // details the role may not read: without pg_read_all_stats another role's
 // backend shows its user but no type, state or start; background
-// processes show neither), the oldest backend_xmin of any backend but ours, pg_stat_database's counters summed, and the size of the
-// databases the role may connect to (pg_database_size needs CONNECT). The
-// other rows (kind 1) are the non-idle client sessions, longest-running
-// (oldest query_start) first.
+// processes show neither), the oldest backend_xmin of any backend but
+// ours, and pg_stat_database's counters summed. The other rows (kind 1)
+// are the non-idle client sessions, and the idle ones that block another
+// (a session-level advisory lock held by an idle migration tool),
+// longest-running (oldest query_start) first. The size of the databases
+// is read apart, every SizeEvery (SizeSQL).
 //
 // The lock manager is touched only for sessions that wait on a lock:
-// pg_blocking_pids() sits in a CASE on wait_event_type = 'Lock', and the
+// pg_blocking_pids() is called once for each of them (CTE b), and the
 // pg_locks scan (CTE w, for the ungranted lock each waiter asks for) is
 // guarded by an uncorrelated EXISTS over the waiters, which the planner
 // makes a one-time filter: with nobody waiting, pg_lock_status() is never
@@ -34,6 +36,9 @@ WITH a AS MATERIALIZED (
 c AS MATERIALIZED (
 	SELECT * FROM a WHERE client AND NOT ours
 ),
+b AS MATERIALIZED (
+	SELECT pid, pg_blocking_pids(pid) AS by FROM c WHERE wait_event_type = 'Lock'
+),
 w AS MATERIALIZED (
 	SELECT DISTINCT ON (l.pid) l.pid,
 	       l.locktype || ' ' || l.mode || coalesce(' on ' || quote_ident(n.nspname) || '.' || quote_ident(r.relname), ' on ' || l.relation::text, '') AS lock
@@ -50,7 +55,7 @@ SELECT 0 AS kind, now() AS at,
        h.active, h.idle, h.idle_txn, h.aborted, h.waiting, h.connections, h.hidden,
        current_setting('max_connections')::int AS max_connections,
        x.xmin_age AS oldest_xmin_age, x.pid AS oldest_xmin_pid,
-       d.xacts, d.blks_hit, d.blks_read, s.bytes
+       d.xacts, d.blks_hit, d.blks_read
 FROM (SELECT count(*) FILTER (WHERE NOT ours AND state = 'active') AS active,
              count(*) FILTER (WHERE NOT ours AND state = 'idle') AS idle,
              count(*) FILTER (WHERE NOT ours AND state = 'idle in transaction') AS idle_txn,
@@ -61,14 +66,19 @@ FROM (SELECT count(*) FILTER (WHERE NOT ours AND state = 'active') AS active,
       FROM a WHERE client OR hidden) h
 LEFT JOIN (SELECT pid, xmin_age FROM a WHERE NOT ours AND xmin_age IS NOT NULL ORDER BY xmin_age DESC LIMIT 1) x ON true
 CROSS JOIN (SELECT sum(xact_commit + xact_rollback)::bigint AS xacts, sum(blks_hit)::bigint AS blks_hit, sum(blks_read)::bigint AS blks_read FROM pg_stat_database) d
-CROSS JOIN (SELECT sum(pg_database_size(oid))::bigint AS bytes FROM pg_database WHERE datallowconn AND has_database_privilege(oid, 'CONNECT')) s
 UNION ALL
 SELECT 1, NULL, c.pid, c.usename, c.datname, c.application_name, coalesce(host(c.client_addr), 'local'),
        c.state, c.wait_event_type || ':' || c.wait_event, c.query,
        c.query_start, c.xact_start, c.backend_start, c.xmin_age,
-       CASE WHEN c.wait_event_type = 'Lock' THEN pg_blocking_pids(c.pid) END,
+       b.by,
        CASE WHEN c.wait_event_type = 'Lock' THEN w.lock END,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM c LEFT JOIN w ON w.pid = c.pid
-WHERE c.state <> 'idle'
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM c LEFT JOIN w ON w.pid = c.pid LEFT JOIN b ON b.pid = c.pid
+WHERE c.state <> 'idle' OR c.pid IN (SELECT unnest(by) FROM b)
 ORDER BY kind, query_start, pid`
+
+// SizeSQL is the size of the databases the role may connect to.
+// pg_database_size stats every file of a database: on a big cluster that
+// is hundreds of milliseconds, so it is read every SizeEvery, apart from
+// the poll, and its failure never fails the poll.
+const SizeSQL = `SELECT sum(pg_database_size(oid))::bigint FROM pg_database WHERE datallowconn AND has_database_privilege(oid, 'CONNECT')`

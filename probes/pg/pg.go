@@ -58,8 +58,16 @@ type Stats struct {
 	Xacts   int64 // xact_commit + xact_rollback
 	BlksHit int64
 	BlksRd  int64
-	Bytes   int64 // sum of pg_database_size over the databases the role may connect to
+	// Bytes is the sum of pg_database_size over the databases the role
+	// may connect to, read at SizeAt: every SizeEvery, not every poll
+	// (it stats every file), and kept in between. Zero SizeAt: not read
+	// yet (or its read failed).
+	Bytes  int64
+	SizeAt time.Time
 }
+
+// SizeEvery is how often the database size is read.
+const SizeEvery = time.Minute
 
 // Snapshot is one read of the server.
 type Snapshot struct {
@@ -102,7 +110,7 @@ func (s Signal) String() string {
 // Target is the backend a signal is for, as the user saw it when they
 // confirmed. The signal is sent only if it is still that backend (pid and
 // backend start; a zero BackendStart does not check it) and, when
-// OlderThan > 0, it is still not idle and its query started more than
+// OlderThan > 0, it is still active and its query started more than
 // OlderThan ago: checked by the statement that sends the signal, so a
 // session that finished or was replaced in between is not hit.
 type Target struct {
@@ -166,5 +174,5 @@ func SignalSQL(s Signal) string {
 	return `SELECT ` + fn + `(pid) FROM pg_stat_activity
 WHERE pid = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
   AND ($2::timestamptz IS NULL OR backend_start = $2)
-  AND ($3::interval IS NULL OR (state <> 'idle' AND query_start < now() - $3))`
+  AND ($3::interval IS NULL OR (state = 'active' AND query_start < now() - $3))`
 }

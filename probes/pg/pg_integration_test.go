@@ -611,3 +611,55 @@ func TestPostgresStoppedThenRestarted(t *testing.T) {
 		t.Fatalf("after a restart between polls: %v", err)
 	}
 }
+
+// An idle session that holds a session-level advisory lock (a migration
+// tool between steps) is the root of its waiters: it is listed, idle,
+// though idle sessions are not.
+func TestIdleBlockerIsListed(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	p := newProbe(t, dsn)
+	id := tag()
+	key := time.Now().UnixNano() % 1_000_000_007
+	holderApp, waiterApp := "it-advisory-holder-"+id, "it-advisory-waiter-"+id
+	holder := connect(t, dsn, holderApp)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		t.Fatal(err)
+	}
+	background(t, connect(t, dsn, waiterApp), fmt.Sprintf("SELECT pg_advisory_lock(%d)", key))
+	snap := waitFor(t, p, "the waiter behind the idle holder", func(s pg.Snapshot) bool {
+		return len(find(s, waiterApp)) == 1 && len(find(s, holderApp)) == 1
+	})
+	h, w := find(snap, holderApp)[0], find(snap, waiterApp)[0]
+	if h.State != "idle" || fmt.Sprint(w.BlockedBy) != fmt.Sprintf("[%d]", h.PID) || !strings.Contains(w.Lock, "advisory") {
+		t.Errorf("holder %q, waiter blocked by %v on %q", h.State, w.BlockedBy, w.Lock)
+	}
+	for _, s := range snap.Sessions {
+		if s.State == "idle" && s.PID != h.PID {
+			t.Errorf("an idle session that blocks nobody is listed: %+v", s)
+		}
+	}
+}
+
+// The databases' size is read on the first poll, then kept until
+// SizeEvery has passed: not stat()ed on every poll.
+func TestSizeIsReadApartAndKept(t *testing.T) {
+	p := newProbe(t, testenv.PostgresDSN(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a, err := p.Activity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Stats.Bytes <= 0 || !a.Stats.SizeAt.Equal(a.At) {
+		t.Fatalf("first poll: size %d read at %v (poll at %v)", a.Stats.Bytes, a.Stats.SizeAt, a.At)
+	}
+	b, err := p.Activity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Stats.SizeAt.Equal(a.Stats.SizeAt) || b.Stats.Bytes != a.Stats.Bytes || !b.At.After(a.At) {
+		t.Errorf("second poll re-read the size: %v then %v", a.Stats.SizeAt, b.Stats.SizeAt)
+	}
+}

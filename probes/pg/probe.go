@@ -52,6 +52,13 @@ type probe struct {
 
 	mu   sync.Mutex
 	pids map[uint32]bool // backends of the pool's open connections
+
+	// The databases' size, read every SizeEvery (SizeSQL); sizeTried is
+	// when it was last asked for, sizeAt when it was last read.
+	sizeMu    sync.Mutex
+	size      int64
+	sizeAt    time.Time
+	sizeTried time.Time
 }
 
 // New is NewWithOptions with dsn and the default timeouts.
@@ -174,7 +181,29 @@ func (p *probe) Activity(ctx context.Context) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, wrap(err)
 	}
+	p.readSize(ctx, &snap)
 	return snap, nil
+}
+
+// sizeTimeout bounds the size read: a slow one is skipped, not waited on.
+const sizeTimeout = 3 * time.Second
+
+// readSize fills snap's size: read again when SizeEvery has passed (a
+// second round trip, once a minute), else the last reading. A failed read
+// keeps the last one and is tried again next time; it never fails the poll.
+func (p *probe) readSize(ctx context.Context, snap *Snapshot) {
+	p.sizeMu.Lock()
+	defer p.sizeMu.Unlock()
+	if snap.At.Sub(p.sizeTried) >= SizeEvery || snap.At.Before(p.sizeTried) {
+		p.sizeTried = snap.At
+		sctx, cancel := context.WithTimeout(ctx, sizeTimeout)
+		var n *int64
+		if err := p.pool.QueryRow(sctx, SizeSQL).Scan(&n); err == nil && n != nil {
+			p.size, p.sizeAt = *n, snap.At
+		}
+		cancel()
+	}
+	snap.Stats.Bytes, snap.Stats.SizeAt = p.size, p.sizeAt
 }
 
 func (p *probe) activity(ctx context.Context) (Snapshot, error) {
@@ -198,12 +227,12 @@ func (p *probe) activity(ctx context.Context) (Snapshot, error) {
 			conns, hidden, maxConn                *int64
 			oldestAge                             *int64
 			oldestPID                             *int32
-			xacts, hit, read, bytes               *int64
+			xacts, hit, read                      *int64
 		)
 		if err := rows.Scan(&kind, &at, &pid, &user, &db, &app, &client, &state, &wait, &query,
 			&qs, &xs, &bs, &xminAge, &blockedBy, &lock,
 			&active, &idle, &idleTxn, &aborted, &waits, &conns, &hidden, &maxConn,
-			&oldestAge, &oldestPID, &xacts, &hit, &read, &bytes); err != nil {
+			&oldestAge, &oldestPID, &xacts, &hit, &read); err != nil {
 			return snap, err
 		}
 		if kind == 0 {
@@ -215,7 +244,7 @@ func (p *probe) activity(ctx context.Context) (Snapshot, error) {
 			}
 			snap.Connections, snap.MaxConnections, snap.Hidden = int(val(conns)), int(val(maxConn)), int(val(hidden))
 			snap.OldestXminAge, snap.OldestXminPID = val(oldestAge), int(val(oldestPID))
-			snap.Stats = Stats{Xacts: val(xacts), BlksHit: val(hit), BlksRd: val(read), Bytes: val(bytes)}
+			snap.Stats = Stats{Xacts: val(xacts), BlksHit: val(hit), BlksRd: val(read)}
 			continue
 		}
 		s := Session{

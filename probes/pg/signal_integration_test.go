@@ -281,3 +281,29 @@ func TestOtherRolesBackendsAreCountedWhenHidden(t *testing.T) {
 		t.Errorf("connections %d (hidden %d) as %s, %d as the superuser: the hidden ones must count", snap.Connections, snap.Hidden, weak, full.Connections)
 	}
 }
+
+// "Older than N" ends active queries only: an idle-in-transaction
+// session's last query has finished, however old it is.
+func TestOlderThanSparesIdleInTransaction(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	p := newProbe(t, dsn)
+	app := "it-idletxn-" + tag()
+	c := connect(t, dsn, app)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.Exec(ctx, "BEGIN; SELECT pg_sleep(0.3)"); err != nil {
+		t.Fatal(err)
+	}
+	snap := waitFor(t, p, "the idle-in-transaction session", func(s pg.Snapshot) bool {
+		ss := find(s, app)
+		return len(ss) == 1 && ss[0].State == "idle in transaction" && s.At.Sub(ss[0].QueryStart) > 500*time.Millisecond
+	})
+	tg := find(snap, app)[0].Target()
+	tg.OlderThan = 100 * time.Millisecond
+	if ok, err := p.Signal(ctx, pg.Terminate, tg); ok || err != nil {
+		t.Fatalf("older-than terminate of an idle-in-transaction session = %v, %v; want false, nil", ok, err)
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Errorf("the idle-in-transaction session was ended: %v", err)
+	}
+}

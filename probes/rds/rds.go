@@ -189,10 +189,13 @@ func (p probe) Failover(ctx context.Context, id string) (Instance, error) {
 		}
 		return Instance{}, fmt.Errorf("%s is Single-AZ: %w", id, ErrNotMultiAZ)
 	}
+	// Sent once: a reboot whose answer was lost must not be sent again
+	// (the second would fail with InvalidDBInstanceState while the first
+	// fails over, and the outcome would read as a failure).
 	out, err := p.api.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{
 		DBInstanceIdentifier: aws.String(id),
 		ForceFailover:        aws.Bool(true),
-	})
+	}, func(o *rds.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
 		return Instance{}, apiError("RebootDBInstance", id, err)
 	}

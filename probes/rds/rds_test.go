@@ -466,6 +466,25 @@ func TestFailoverRebootsWithForceFailover(t *testing.T) {
 	}
 }
 
+// The reboot is not retried: a throttled or lost answer is reported, and
+// the server saw one reboot.
+func TestFailoverRebootIsSentOnce(t *testing.T) {
+	p, f := newProbe(t)
+	f.faults["RebootDBInstance"] = fault{http.StatusBadRequest, "Throttling", "Rate exceeded"}
+	if _, err := p.Failover(testCtx(t), "orders-db"); err == nil {
+		t.Fatal("no error")
+	}
+	n := 0
+	for _, r := range f.requests() {
+		if strings.HasPrefix(r, "RebootDBInstance/") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d RebootDBInstance requests, want exactly 1: %v", n, f.requests())
+	}
+}
+
 func TestFailoverMissingInstance(t *testing.T) {
 	p, f := newProbe(t)
 	_, err := p.Failover(testCtx(t), "nope")
