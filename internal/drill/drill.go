@@ -680,12 +680,18 @@ const (
 // stats are pg_stat_database's counters at now: steady growth from a
 // base, so the pane's rates are the constants above.
 func (s *Scenario) stats(now time.Time) pg.Stats {
-	e := max(now.Sub(s.Start.Add(-time.Hour)).Seconds(), 0)
+	e := func(t time.Time) float64 { return max(t.Sub(s.Start.Add(-time.Hour)).Seconds(), 0) }
+	// The size is read once a minute, as the probe reads it.
+	sizeAt := s.Start.Add(now.Sub(s.Start).Truncate(pg.SizeEvery))
+	if sizeAt.After(now) {
+		sizeAt = sizeAt.Add(-pg.SizeEvery)
+	}
 	return pg.Stats{
-		Xacts:   91_000_000 + int64(e*drillTPS),
-		BlksHit: 2_400_000_000 + int64(e*drillHitPerSec),
-		BlksRd:  31_000_000 + int64(e*drillRdPerSec),
-		Bytes:   48<<30 + int64(e*drillGrowth),
+		Xacts:   91_000_000 + int64(e(now)*drillTPS),
+		BlksHit: 2_400_000_000 + int64(e(now)*drillHitPerSec),
+		BlksRd:  31_000_000 + int64(e(now)*drillRdPerSec),
+		Bytes:   48<<30 + int64(e(sizeAt)*drillGrowth),
+		SizeAt:  sizeAt,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
 )
 
@@ -80,6 +81,9 @@ func TestStoryUnfoldsOnTheScenarioClock(t *testing.T) {
 	if snap.Connections < 90 || snap.MaxConnections != 100 || snap.Counts.Waiting != 2 || snap.Counts.IdleInTxn != 1 ||
 		snap.Counts.Idle != snap.Connections-len(snap.Sessions) {
 		t.Errorf("after 2m: %d/%d connections, counts %+v with %d busy", snap.Connections, snap.MaxConnections, snap.Counts, len(snap.Sessions))
+	}
+	if st := snap.Stats; st.SizeAt.IsZero() || st.SizeAt.After(snap.At) || snap.At.Sub(st.SizeAt) >= pg.SizeEvery || st.Bytes <= 0 || st.Xacts <= 0 {
+		t.Errorf("stats %+v at %v: want a size read within the last minute", st, snap.At)
 	}
 	if snap.OldestXminPID != 4100 || snap.OldestXminAge <= 0 {
 		t.Errorf("oldest xmin: pid %d age %d, want the blocker's", snap.OldestXminPID, snap.OldestXminAge)
