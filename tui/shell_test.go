@@ -21,6 +21,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/drill"
+	"github.com/warroom-dev/warroom/internal/keymsg"
 	"github.com/warroom-dev/warroom/panes/errorrate"
 	"github.com/warroom-dev/warroom/panes/escalation"
 	"github.com/warroom-dev/warroom/panes/pods"
@@ -186,27 +187,7 @@ func checkFits(t *testing.T, view string, w, h int) {
 	}
 }
 
-func key(s string) tea.KeyMsg {
-	switch s {
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyMsg{Type: tea.KeyShiftTab}
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	case "ctrl+u":
-		return tea.KeyMsg{Type: tea.KeyCtrlU}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
+func key(s string) tea.KeyMsg { return keymsg.Of(s) }
 
 func TestGrid160x48(t *testing.T) {
 	tm := start(t, newShell(t, common.Mode{}), 160, 48)

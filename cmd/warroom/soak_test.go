@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/keymsg"
 )
 
 // Soak parameters: 30 minutes of the drill at 60× (about 30 s of wall time).
@@ -225,19 +226,7 @@ func countKind(t *testing.T, path string, k incident.Kind) int {
 }
 
 // keyMsg is the key k as bubbletea delivers it.
-func keyMsg(k string) tea.KeyMsg {
-	switch k {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyMsg{Type: tea.KeyShiftTab}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-}
+func keyMsg(k string) tea.KeyMsg { return keymsg.Of(k) }
 
 // slope is the least-squares slope of ys against their index.
 func slope(ys []float64) float64 {

@@ -20,6 +20,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/warroom-dev/warroom/internal/drill"
+	"github.com/warroom-dev/warroom/internal/keymsg"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/tui/common"
@@ -93,18 +94,7 @@ func (l *loop) handle(msg tea.Msg) {
 }
 
 func (l *loop) key(k string) {
-	var msg tea.KeyMsg
-	switch k {
-	case "enter":
-		msg = tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		msg = tea.KeyMsg{Type: tea.KeyEsc}
-	case "down":
-		msg = tea.KeyMsg{Type: tea.KeyDown}
-	default:
-		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-	}
-	_, cmd := l.m.Update(msg)
+	_, cmd := l.m.Update(keymsg.Of(k))
 	l.exec(cmd)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/keymsg"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
@@ -80,19 +81,7 @@ func TestFilterCyclesKindsPresent(t *testing.T) {
 	}
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "pgdown":
-		return tea.KeyMsg{Type: tea.KeyPgDown}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
+func keyMsg(s string) tea.KeyMsg { return keymsg.Of(s) }
 
 // longNote is n characters of words, newlines, a long unbroken token and
 // wide characters, ending in a marker.
