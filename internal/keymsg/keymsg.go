@@ -3,12 +3,21 @@
 // "K"), into the tea.KeyMsg bubbletea delivers: for tests that press keys.
 package keymsg
 
-import tea "github.com/charmbracelet/bubbletea"
+import (
+	"strings"
 
-// Of is the key named name; a name that is no special key is its runes.
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Of is the key named name; a name that is no special key is its runes
+// (typed text). A name that looks like a chord it does not know
+// ("ctrl+x", "alt+enter") panics: a typo must not become typed text.
 func Of(name string) tea.KeyMsg {
 	if t, ok := special(name); ok {
 		return tea.KeyMsg{Type: t}
+	}
+	if len([]rune(name)) > 1 && strings.Contains(name, "+") && !strings.Contains(name, " ") {
+		panic("keymsg: unknown key " + name)
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
 }

@@ -15,3 +15,12 @@ func TestNamesRoundTrip(t *testing.T) {
 		t.Errorf(`Of("space") = %q, want " "`, got)
 	}
 }
+
+func TestUnknownChordPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error(`Of("ctrl+x") did not panic`)
+		}
+	}()
+	Of("ctrl+x")
+}

@@ -37,8 +37,11 @@ func (m *Model) signalKey(sig pg.Signal) tea.Cmd {
 	} else {
 		s, ok := m.selected()
 		if !ok {
-			if m.selGone {
-				return common.Flash("the selected session has ended: move the cursor to choose another", true)
+			switch {
+			case m.selGone:
+				return common.Flash("the selected session has ended or left this view: move the cursor to choose another", true)
+			case m.cursor.Pos < len(m.rows) && m.rows[m.cursor.Pos].s == nil:
+				return common.Flash(fmt.Sprintf("pid %d is not listed (another role's session, or not a client backend): it cannot be signalled from here", m.rows[m.cursor.Pos].pid), true)
 			}
 			return common.Flash("no session selected", true)
 		}
@@ -84,8 +87,8 @@ func (m *Model) signalAction(sig pg.Signal, ss []pg.Session) common.Action {
 			l += fmt.Sprintf(" — %d session(s) wait behind it", n)
 		}
 		impact = append(impact, l)
-		if sig == pg.Cancel && isIdleTxn(s.State) {
-			impact = append(impact, fmt.Sprintf("  pid %d runs no query (idle in transaction): cancel does not end its transaction or free its locks — terminate does", s.PID))
+		if sig == pg.Cancel && s.State != "active" {
+			impact = append(impact, fmt.Sprintf("  pid %d runs no query (%s): cancel does nothing to it and frees none of its locks — terminate ends it", s.PID, sanitize.Line(s.State)))
 		}
 	}
 	verb, noun := "Cancel the query of", "its query stops; the session and its transaction stay"
@@ -96,10 +99,7 @@ func (m *Model) signalAction(sig pg.Signal, ss []pg.Session) common.Action {
 	if len(ss) > 1 {
 		title = fmt.Sprintf("%s %d backends", verb, len(ss))
 	}
-	held := 0
-	for _, p := range pids {
-		held += m.tr.blocks[p]
-	}
+	held := m.tr.waitingBehind(pids)
 	switch {
 	case sig == pg.Terminate && freed > 0:
 		if len(ss) == 1 {
@@ -110,7 +110,11 @@ func (m *Model) signalAction(sig pg.Signal, ss []pg.Session) common.Action {
 		// They wait on others too, directly or up the chain (two reads
 		// ahead of an ALTER, a queue behind a root): maybe freed, maybe
 		// not. Say what is known.
-		impact = append([]string{fmt.Sprintf("%d session(s) wait behind it, but also on other sessions up the chain: ending it alone may not free them — the root blockers (b) are what to end", held)}, impact...)
+		what := "it"
+		if len(pids) > 1 {
+			what = "them"
+		}
+		impact = append([]string{fmt.Sprintf("%d session(s) wait behind %s, but also on other sessions: ending %s may not free them — the root blockers (b) are what to end", held, what, what)}, impact...)
 	}
 	impact = append(impact, "each: "+noun+"; a pid that has ended or was reused in between is not signalled")
 	return common.Action{
@@ -333,7 +337,7 @@ func (m *Model) Offers() []common.Offer {
 				common.Offer{Name: k.Title, Key: m.keys.Terminate.Help().Key, Cmd: common.Do(k)},
 				common.Offer{Name: c.Title, Key: m.keys.Cancel.Help().Key, Cmd: common.Do(c)})
 		}
-		out = append(out, common.Offer{Name: "Terminate every query older than N minutes", Key: m.keys.Older.Help().Key, Cmd: m.olderInput()})
+		out = append(out, common.Offer{Name: "Terminate every active query older than N minutes", Key: m.keys.Older.Help().Key, Cmd: m.olderInput()})
 	}
 	if m.rds.Configured() {
 		out = append(out, common.Offer{Name: "Reboot RDS instance " + m.cfg.RDSInstance + " with failover", Key: m.keys.Failover.Help().Key, Cmd: m.failoverKey()})

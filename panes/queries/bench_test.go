@@ -61,3 +61,49 @@ func BenchmarkSnapshot500(b *testing.B) {
 		feed(m, s)
 	}
 }
+
+// snapshotQueue is 500 writers queued for one row as PostgreSQL reports
+// them: each blocked by the holder and every writer ahead (125,000 edges).
+func snapshotQueue() pg.Snapshot {
+	s := pg.Snapshot{At: t0, Connections: 520, MaxConnections: 600}
+	s.Sessions = append(s.Sessions, sess(30000, "idle in transaction", time.Hour, "UPDATE accounts SET balance = 0 WHERE id = 1"))
+	for i := 1; i < 500; i++ {
+		by := make([]int, 0, i)
+		for j := 0; j < i; j++ {
+			by = append(by, 30000+j)
+		}
+		w := sess(30000+i, "active", time.Duration(1000-i)*time.Second, "UPDATE accounts SET balance = balance + 1 WHERE id = 1", by...)
+		w.WaitEvent = "Lock:tuple"
+		s.Sessions = append(s.Sessions, w)
+	}
+	return s
+}
+
+// BenchmarkSnapshotQueue500 is taking a snapshot of a 500-writer row
+// queue (tree, counts), then a frame of its tree and the holder's detail.
+func BenchmarkSnapshotQueue500(b *testing.B) {
+	m := New(testCommon(), &fakePG{}, nil, Config{Refresh: time.Second})
+	m.SetSize(160, 48)
+	s := snapshotQueue()
+	b.Run("snapshot", func(b *testing.B) {
+		for b.Loop() {
+			s.At = s.At.Add(time.Second)
+			feed(m, s)
+		}
+	})
+	press(m, "b")
+	b.Run("tree-frame", func(b *testing.B) {
+		for b.Loop() {
+			_ = m.View()
+		}
+	})
+	press(m, "enter")
+	if f := m.detailFrees; f != 499 {
+		b.Fatalf("the holder frees %d, want 499", f)
+	}
+	b.Run("detail-frame", func(b *testing.B) {
+		for b.Loop() {
+			_ = m.View()
+		}
+	})
+}

@@ -101,12 +101,12 @@ func (m *Model) detailLines() []string {
 		}
 		out = append(out, wrap(st.Bad.Render(l), m.w)...)
 	}
-	if n := m.tr.blocks[s.PID]; n > 0 {
+	if n := m.tr.blocks[s.PID]; n > 0 && !m.detailGone {
 		l := fmt.Sprintf("%d session(s) wait behind it", n)
-		if f := m.tr.frees([]int{s.PID}); f > 0 {
+		if f := m.detailFrees; f > 0 {
 			l += fmt.Sprintf("; terminating it frees %d", f)
 		} else {
-			l += "; they also wait on others up the chain: terminating it alone may not free them"
+			l += "; they also wait on others: terminating it alone may not free them"
 		}
 		out = append(out, wrap(st.Bad.Render(l), m.w)...)
 	}
@@ -118,7 +118,11 @@ func (m *Model) detailLines() []string {
 	for _, l := range strings.Split(q, "\n") {
 		out = append(out, wrap("  "+strings.ReplaceAll(l, "\t", "    "), m.w)...)
 	}
-	out = append(out, "", st.Muted.Render("c cancel its query · K terminate it · esc back"))
+	hint := "c cancel its query · K terminate it · esc back"
+	if s.State != "active" {
+		hint = "no query running: c does nothing to it · K terminate it · esc back"
+	}
+	out = append(out, "", st.Muted.Render(hint))
 	return out
 }
 

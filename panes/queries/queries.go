@@ -160,12 +160,17 @@ type Model struct {
 	// cursor moves, so a destructive key cannot hit its neighbour.
 	sel     pg.Target
 	selGone bool
-	marked  map[int]pg.Target
+	// selMissing: the selection is a blocker row the snapshot does not
+	// list (sel has only its pid).
+	selMissing bool
+	marked     map[int]pg.Target
 	// detail is the session opened with enter, as last seen.
 	detail     pg.Session
 	detailGone bool
-	detailAt   time.Time     // the snapshot it was last seen in
-	scroll     common.Cursor // the detail's and the instance view's first line
+	detailAt   time.Time // the snapshot it was last seen in
+	// detailFrees is how many sessions terminating it frees.
+	detailFrees int
+	scroll      common.Cursor // the detail's and the instance view's first line
 
 	// lastAct is the outcome of this pane's last action, shown in place
 	// (PostgreSQL's refusal stays until the next action).
@@ -350,6 +355,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		m.detail, m.detailGone, m.detailAt = *s, false, m.shown.At
+		m.detailFrees = m.tr.frees([]int{s.PID})
 		m.back, m.view = m.view, viewDetail
 		m.scroll = common.Cursor{}
 		return nil
@@ -419,12 +425,17 @@ func (m *Model) resume() {
 
 // selectAtCursor makes the row under the cursor the selection.
 func (m *Model) selectAtCursor() {
-	m.selGone = false
+	m.selGone, m.selMissing = false, false
 	if m.cursor.Pos < len(m.rows) {
-		if s := m.rows[m.cursor.Pos].s; s != nil {
-			m.sel = s.Target()
-			return
+		r := m.rows[m.cursor.Pos]
+		if r.s != nil {
+			m.sel = r.s.Target()
+		} else {
+			// A blocker the snapshot does not list: selected by its pid,
+			// so a refresh does not hand the selection to its neighbour.
+			m.sel, m.selMissing = pg.Target{PID: r.pid}, true
 		}
+		return
 	}
 	m.sel = pg.Target{}
 }

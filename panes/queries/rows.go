@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"math/bits"
 	"slices"
 	"time"
 
@@ -78,13 +79,13 @@ func (m *Model) rebuild(viewChanged bool) {
 	case m.sel.PID != 0 && !m.selGone:
 		found := false
 		for i, r := range m.rows {
-			if r.s != nil && r.s.Target() == m.sel {
+			if (r.s != nil && !m.selMissing && r.s.Target() == m.sel) || (r.s == nil && m.selMissing && r.pid == m.sel.PID) {
 				m.cursor.Pos, found = i, true
 				break
 			}
 		}
 		if !found {
-			if viewChanged && present(ss, m.sel) {
+			if viewChanged && !m.selMissing && present(ss, m.sel) {
 				m.cursor = common.Cursor{}
 				m.selectAtCursor()
 			} else {
@@ -119,6 +120,7 @@ func (m *Model) refreshDetail() {
 	for i := range m.shown.Sessions {
 		if m.shown.Sessions[i].Target() == m.detail.Target() {
 			m.detail, m.detailGone, m.detailAt = m.shown.Sessions[i], false, m.shown.At
+			m.detailFrees = m.tr.frees([]int{m.detail.PID}) // once per snapshot, not per frame
 			return
 		}
 	}
@@ -134,62 +136,118 @@ func (m *Model) at() time.Time {
 }
 
 // tree is who waits behind whom. A lock can have several holders (two
-// long reads ahead of an ALTER TABLE) and a waiter several blockers: the
-// tree draws each waiter once, under the blocker it waits on that itself
-// waits (the deepest, so a chain A ← B ← C reads as one) or else its
-// first; its other blockers are named on its row. Every blocker that waits
-// on nobody is a root, drawn or not.
+// long reads ahead of an ALTER TABLE) and a waiter several blockers
+// (PostgreSQL names every session queued ahead of it for a row): the tree
+// draws each waiter once, under the blocker it waits on that itself waits
+// (the deepest, so a chain A ← B ← C reads as one) or else its first; its
+// other blockers are named on its row. Every blocker that waits on nobody
+// is a root, drawn or not.
+//
+// Everything here is linear in the edges, or bitsets over the nodes: a
+// queue of 500 writers on one row has 125,000 edges, and this runs on the
+// UI goroutine once per snapshot.
 type tree struct {
 	roots    []int         // pids: those listed longest-running first, then missing ones
 	children map[int][]int // pid → waiters drawn under it, in display order
 	blocks   map[int]int   // pid → sessions waiting behind it, transitively, by any edge
 	missing  map[int]bool  // blocker pids with no session in the snapshot
 	blockers map[int][]int // pid → its blockers (pg_blocking_pids)
+
+	nodes    []int        // every pid in the graph: the sessions, then missing blockers
+	index    map[int]int  // pid → its index in nodes
+	up, down [][]int      // by index: its blockers' indexes, its waiters'
+	behind   []bitset     // by index: who waits on it, transitively (nil: nobody)
+	topo     []int        // indexes, every blocker before its waiters (cycles left out)
+	rowWait  map[int]bool // waits for a row (tuple, transactionid): queued behind the waiters ahead
+}
+
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) or(o bitset) {
+	for i := range b {
+		b[i] |= o[i]
+	}
+}
+func (b bitset) count() (n int) {
+	for _, w := range b {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 func buildTree(ss []pg.Session, order []int) tree {
-	byPID := make(map[int]int, len(ss))
+	t := tree{children: map[int][]int{}, blocks: map[int]int{}, missing: map[int]bool{}, blockers: map[int][]int{},
+		index: make(map[int]int, len(ss)), rowWait: map[int]bool{}}
+	// Nodes: the sessions, then blockers the snapshot does not list.
 	for i := range ss {
-		byPID[ss[i].PID] = i
+		t.index[ss[i].PID] = i
+		t.nodes = append(t.nodes, ss[i].PID)
 	}
-	t := tree{children: map[int][]int{}, blocks: map[int]int{}, missing: map[int]bool{}, blockers: map[int][]int{}}
-	waitedOn := map[int]bool{}
-	parent := map[int]int{}
-	for _, i := range order {
+	up := make([][]int, len(ss)) // by index: its blockers' indexes
+	for i := range ss {
 		s := &ss[i]
 		if len(s.BlockedBy) == 0 {
 			continue
 		}
 		t.blockers[s.PID] = s.BlockedBy
-		p := s.BlockedBy[0]
+		t.rowWait[s.PID] = s.WaitEvent == "Lock:tuple" || s.WaitEvent == "Lock:transactionid"
+		up[i] = make([]int, 0, len(s.BlockedBy))
 		for _, b := range s.BlockedBy {
-			waitedOn[b] = true
-			if _, listed := byPID[b]; !listed {
+			bi, ok := t.index[b]
+			if !ok {
+				bi = len(t.nodes)
+				t.index[b] = bi
+				t.nodes = append(t.nodes, b)
 				t.missing[b] = true
 			}
-		}
-		for _, b := range s.BlockedBy {
-			if j, ok := byPID[b]; ok && len(ss[j].BlockedBy) > 0 && b != s.PID {
-				p = b
-				break
+			if bi != i {
+				up[i] = append(up[i], bi)
 			}
 		}
-		if p != s.PID {
-			parent[s.PID] = p
+	}
+	n := len(t.nodes)
+	up = append(up, make([][]int, n-len(up))...)
+	down := make([][]int, n) // by index: its waiters' indexes
+	for w := range up {
+		for _, b := range up[w] {
+			down[b] = append(down[b], w)
+		}
+	}
+	// Each waiter is drawn under the blocker it waits on that itself
+	// waits (the deepest), else its first.
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = -1
+	}
+	for i := range ss {
+		if len(up[i]) == 0 {
+			continue
+		}
+		parent[i] = up[i][0]
+		for _, b := range up[i] {
+			if len(up[b]) > 0 {
+				parent[i] = b
+				break
+			}
 		}
 	}
 	// Break cycles (PostgreSQL resolves deadlocks, but a snapshot can
 	// catch one before it does): where a parent chain comes back to a
-	// node, that node's parent link goes and it becomes a root.
-	for pid := range parent {
-		seen := map[int]bool{pid: true}
-		for q := pid; ; {
-			p, ok := parent[q]
-			if !ok {
-				break
-			}
+	// node, that node's parent link goes and it becomes a root. In the
+	// snapshot's order, so the same cycle breaks at the same place on
+	// every refresh.
+	for _, i := range order {
+		if parent[i] < 0 {
+			continue
+		}
+		seen := map[int]bool{i: true}
+		for q := i; parent[q] >= 0; {
+			p := parent[q]
 			if seen[p] {
-				delete(parent, q)
+				parent[q] = -1
 				break
 			}
 			seen[p] = true
@@ -197,15 +255,13 @@ func buildTree(ss []pg.Session, order []int) tree {
 		}
 	}
 	for _, i := range order {
-		pid := ss[i].PID
-		if p, ok := parent[pid]; ok {
-			t.children[p] = append(t.children[p], pid)
+		if p := parent[i]; p >= 0 {
+			t.children[t.nodes[p]] = append(t.children[t.nodes[p]], ss[i].PID)
 		}
 	}
 	for _, i := range order {
-		pid := ss[i].PID
-		if _, drawnUnder := parent[pid]; !drawnUnder && (waitedOn[pid] || len(t.children[pid]) > 0) {
-			t.roots = append(t.roots, pid)
+		if parent[i] < 0 && len(down[i]) > 0 {
+			t.roots = append(t.roots, ss[i].PID)
 		}
 	}
 	missing := make([]int, 0, len(t.missing))
@@ -214,78 +270,148 @@ func buildTree(ss []pg.Session, order []int) tree {
 	}
 	slices.Sort(missing)
 	t.roots = append(t.roots, missing...)
-	// blocks: everyone who waits on pid, directly or through others.
-	waiters := map[int][]int{}
-	for w, bs := range t.blockers {
-		for _, b := range bs {
-			waiters[b] = append(waiters[b], w)
+	t.up, t.down = up, down
+	t.order()
+	// behind: waiters first (reverse topological order), each blocker's
+	// set is the union of its waiters and theirs.
+	t.behind = make([]bitset, n)
+	done := make([]bool, n)
+	for k := len(t.topo) - 1; k >= 0; k-- {
+		x := t.topo[k]
+		if len(down[x]) == 0 {
+			done[x] = true
+			continue
 		}
+		set := newBitset(n)
+		for _, w := range down[x] {
+			set.set(w)
+			if t.behind[w] != nil {
+				set.or(t.behind[w])
+			}
+		}
+		t.behind[x], done[x] = set, true
 	}
-	for b := range waiters {
-		seen := map[int]bool{b: true}
-		stack := slices.Clone(waiters[b])
+	// In a cycle: what can be reached, one walk each (rare and small).
+	for x := range n {
+		if done[x] {
+			continue
+		}
+		set := newBitset(n)
+		stack := slices.Clone(down[x])
 		for len(stack) > 0 {
 			w := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if seen[w] {
+			if set.has(w) || w == x {
 				continue
 			}
-			seen[w] = true
-			stack = append(stack, waiters[w]...)
+			set.set(w)
+			stack = append(stack, down[w]...)
 		}
-		t.blocks[b] = len(seen) - 1
+		t.behind[x] = set
+	}
+	for x, pid := range t.nodes {
+		if t.behind[x] == nil {
+			continue
+		}
+		if c := t.behind[x].count(); c > 0 {
+			t.blocks[pid] = c
+		}
 	}
 	return t
 }
 
-// frees is how many sessions ending the targets surely lets go: those
-// (not targets themselves) whose every blocker, followed up the chain, is
-// ended or let go. Up the chain, because a waiter queued behind a waiter
-// for the same row (4257 behind 4242 behind 4100) goes on waiting for the
-// root when the middle one ends. It can say too few, never too many: a
-// read queued behind an ALTER that waits on two long reads is freed when
-// the ALTER ends, though it is counted only when the reads end too.
-func (t tree) frees(targets []int) int {
-	gone := map[int]bool{}
-	for _, p := range targets {
-		gone[p] = true
-	}
-	up := map[int][]int{} // w → every blocker up its chains
-	for w := range t.blockers {
-		seen := map[int]bool{w: true}
-		stack := slices.Clone(t.blockers[w])
-		for len(stack) > 0 {
-			b := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if seen[b] {
-				continue
-			}
-			seen[b] = true
-			up[w] = append(up[w], b)
-			stack = append(stack, t.blockers[b]...)
+// order fills topo: Kahn's algorithm from the nodes that wait on nobody;
+// nodes on a cycle are left out.
+func (t *tree) order() {
+	n := len(t.nodes)
+	pending := make([]int, n)
+	var queue []int
+	for x := range n {
+		pending[x] = len(t.up[x])
+		if pending[x] == 0 {
+			queue = append(queue, x)
 		}
 	}
-	n := 0
-	for changed := true; changed; {
-		changed = false
-		for w, bs := range up {
-			if gone[w] {
-				continue
+	for len(queue) > 0 {
+		x := queue[0]
+		queue = queue[1:]
+		t.topo = append(t.topo, x)
+		for _, w := range t.down[x] {
+			if pending[w]--; pending[w] == 0 {
+				queue = append(queue, w)
 			}
-			all := true
-			for _, b := range bs {
-				if !gone[b] {
-					all = false
+		}
+	}
+}
+
+// waitingBehind is how many sessions, not targets themselves, wait
+// behind any of the targets.
+func (t tree) waitingBehind(targets []int) int {
+	if len(t.nodes) == 0 {
+		return 0
+	}
+	u := newBitset(len(t.nodes))
+	for _, p := range targets {
+		if i, ok := t.index[p]; ok && t.behind[i] != nil {
+			u.or(t.behind[i])
+		}
+	}
+	for _, p := range targets {
+		if i, ok := t.index[p]; ok && u.has(i) {
+			u[i/64] &^= 1 << (i % 64)
+		}
+	}
+	return u.count()
+}
+
+// frees is how many sessions ending the targets lets go: those (not
+// targets themselves) whose every blocker is ended or let go. A session
+// queued for a row (Lock:tuple, Lock:transactionid: 4257 behind 4242
+// behind 4100) takes over the place of an ended blocker that was itself
+// waiting, so it is let go only if that blocker's own blockers are ended
+// or let go too; one queued for a table or an advisory lock (reads behind
+// a waiting ALTER TABLE) is let go when the ALTER ends. One pass in
+// topological order; a cycle counts as not let go.
+func (t tree) frees(targets []int) int {
+	n := len(t.nodes)
+	target := make([]bool, n)
+	for _, p := range targets {
+		if i, ok := t.index[p]; ok {
+			target[i] = true
+		}
+	}
+	freed := make([]bool, n)
+	upOK := make([]bool, n) // a target whose blockers are all ended or let go, up the chain
+	count := 0
+	for _, x := range t.topo {
+		if target[x] {
+			ok := true
+			for _, b := range t.up[x] {
+				if !freed[b] && !(target[b] && upOK[b]) {
+					ok = false
 					break
 				}
 			}
-			if all {
-				gone[w], changed = true, true
-				n++
+			upOK[x] = ok
+			continue
+		}
+		if len(t.up[x]) == 0 {
+			continue // a root not ended
+		}
+		row := t.rowWait[t.nodes[x]]
+		ok := true
+		for _, b := range t.up[x] {
+			if !freed[b] && !(target[b] && (!row || upOK[b])) {
+				ok = false
+				break
 			}
 		}
+		if ok {
+			freed[x] = true
+			count++
+		}
 	}
-	return n
+	return count
 }
 
 // others are w's blockers other than the one it is drawn under.
@@ -358,7 +484,11 @@ func (r *rates) update(prev pg.Stats, prevAt time.Time, cur pg.Stats, at time.Ti
 	}
 	// The size is read more slowly than the rest: its growth is between
 	// two size readings, kept until a newer one.
-	if !cur.SizeAt.IsZero() && !prev.SizeAt.IsZero() && cur.SizeAt.After(prev.SizeAt) {
+	switch {
+	case !cur.SizeAt.IsZero() && !prev.SizeAt.IsZero() && cur.SizeAt.After(prev.SizeAt):
 		r.growth, r.sizeOK = float64(cur.Bytes-prev.Bytes)/cur.SizeAt.Sub(prev.SizeAt).Seconds(), true
+	case cur.SizeAt.IsZero() || at.Sub(cur.SizeAt) > 3*pg.SizeEvery:
+		// No reading, or none for three periods: no growth to show.
+		r.sizeOK = false
 	}
 }

@@ -46,7 +46,6 @@ func (m *Model) header(now time.Time) []string {
 	if !m.have {
 		return lines
 	}
-	snap := &m.shown
 	lines = append(lines, m.connLine(), m.serverLine())
 	if len(m.tr.roots) > 0 {
 		lines = append(lines, m.blockingLine())
@@ -66,9 +65,6 @@ func (m *Model) header(now time.Time) []string {
 		}
 	}
 	var notes []string
-	if m.paused {
-		notes = append(notes, st.Warn.Render("⏸ paused · showing "+snap.At.Local().Format("15:04:05")+" · p resumes"))
-	}
 	if len(m.marked) > 0 {
 		notes = append(notes, st.Accent.Render(fmt.Sprintf("%d marked", len(m.marked)))+st.Muted.Render(" · c cancel · K terminate · esc clear"))
 	}
@@ -83,9 +79,11 @@ func (m *Model) header(now time.Time) []string {
 
 func (m *Model) stateLine(now time.Time) string {
 	if m.paused && m.have {
-		// Not "updated 0s ago": what is drawn is the frozen snapshot.
-		return common.Truncate(common.Dot(m.c.Styles, m.pg.State)+" "+m.c.Styles.Warn.Render("paused · data from "+
-			m.shown.At.Local().Format("15:04:05")+" ("+probes.Ago(now, m.shown.At)+")"), m.w)
+		// What is drawn is the frozen snapshot: said first, then the
+		// backend's own state (a failure is not hidden by the pause).
+		head := m.c.Styles.Warn.Render("⏸ paused · showing " + m.shown.At.Local().Format("15:04:05") + " · p resumes")
+		rest := common.StateLineFit(m.c.Styles, m.pg.State, now, 3*m.pg.Interval, max(m.w-ansi.StringWidth(head)-3, 0))
+		return common.Truncate(head+" · "+rest, m.w)
 	}
 	return common.StateLineFit(m.c.Styles, m.pg.State, now, 3*m.pg.Interval, m.w)
 }

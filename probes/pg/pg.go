@@ -59,9 +59,9 @@ type Stats struct {
 	BlksHit int64
 	BlksRd  int64
 	// Bytes is the sum of pg_database_size over the databases the role
-	// may connect to, read at SizeAt: every SizeEvery, not every poll
-	// (it stats every file), and kept in between. Zero SizeAt: not read
-	// yet (or its read failed).
+	// may connect to, read at (the poll of) SizeAt: every SizeEvery, in
+	// the background, not every poll (it stats every file), and kept in
+	// between. Zero SizeAt: not read yet.
 	Bytes  int64
 	SizeAt time.Time
 }

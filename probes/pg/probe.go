@@ -53,12 +53,15 @@ type probe struct {
 	mu   sync.Mutex
 	pids map[uint32]bool // backends of the pool's open connections
 
-	// The databases' size, read every SizeEvery (SizeSQL); sizeTried is
-	// when it was last asked for, sizeAt when it was last read.
-	sizeMu    sync.Mutex
-	size      int64
-	sizeAt    time.Time
-	sizeTried time.Time
+	// The databases' size, read every SizeEvery (SizeSQL) in the
+	// background; sizeTried is when it was last asked for (the poll's
+	// time), sizeAt the poll time of the last reading.
+	sizeMu     sync.Mutex
+	size       int64
+	sizeAt     time.Time
+	sizeTried  time.Time
+	sizeBusy   bool
+	sizeFailed bool
 }
 
 // New is NewWithOptions with dsn and the default timeouts.
@@ -181,29 +184,50 @@ func (p *probe) Activity(ctx context.Context) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, wrap(err)
 	}
-	p.readSize(ctx, &snap)
+	p.readSize(&snap)
 	return snap, nil
 }
 
-// sizeTimeout bounds the size read: a slow one is skipped, not waited on.
-const sizeTimeout = 3 * time.Second
+// sizeTimeout bounds the size read; sizeRetry is how soon a failed one
+// is tried again.
+const (
+	sizeTimeout = 10 * time.Second
+	sizeRetry   = 10 * time.Second
+)
 
-// readSize fills snap's size: read again when SizeEvery has passed (a
-// second round trip, once a minute), else the last reading. A failed read
-// keeps the last one and is tried again next time; it never fails the poll.
-func (p *probe) readSize(ctx context.Context, snap *Snapshot) {
+// readSize fills snap's size with the last reading, and starts a new one
+// in the background when SizeEvery has passed (sizeRetry after a failure):
+// a slow pg_database_size never delays or fails the poll. The first poll
+// has no size yet; the next ones do once it is read.
+func (p *probe) readSize(snap *Snapshot) {
 	p.sizeMu.Lock()
-	defer p.sizeMu.Unlock()
-	if snap.At.Sub(p.sizeTried) >= SizeEvery || snap.At.Before(p.sizeTried) {
-		p.sizeTried = snap.At
-		sctx, cancel := context.WithTimeout(ctx, sizeTimeout)
-		var n *int64
-		if err := p.pool.QueryRow(sctx, SizeSQL).Scan(&n); err == nil && n != nil {
-			p.size, p.sizeAt = *n, snap.At
-		}
-		cancel()
+	wait := SizeEvery
+	if p.sizeFailed {
+		wait = sizeRetry
+	}
+	due := !p.sizeBusy && (p.sizeTried.IsZero() || snap.At.Sub(p.sizeTried) >= wait || snap.At.Before(p.sizeTried))
+	if due {
+		p.sizeBusy, p.sizeTried = true, snap.At
 	}
 	snap.Stats.Bytes, snap.Stats.SizeAt = p.size, p.sizeAt
+	p.sizeMu.Unlock()
+	if due {
+		go p.fetchSize(snap.At)
+	}
+}
+
+func (p *probe) fetchSize(at time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), sizeTimeout)
+	defer cancel()
+	var n *int64
+	err := p.pool.QueryRow(ctx, SizeSQL).Scan(&n)
+	p.sizeMu.Lock()
+	defer p.sizeMu.Unlock()
+	p.sizeBusy = false
+	p.sizeFailed = err != nil || n == nil
+	if !p.sizeFailed {
+		p.size, p.sizeAt = *n, at
+	}
 }
 
 func (p *probe) activity(ctx context.Context) (Snapshot, error) {
