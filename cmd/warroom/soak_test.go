@@ -113,12 +113,21 @@ func TestSoakDrill(t *testing.T) {
 			keys("1", "u")
 			continue
 		case minute > 3 && !undone:
+			// Confirm, then wait (in real time) for the journal to show it
+			// done: on a loaded machine the program can be seconds behind
+			// its input, and the notes must not be skipped meanwhile.
 			if !actionFinished(t, cfg.Journal) {
 				keys("y")
-				continue
+				for deadline := time.Now().Add(20 * time.Second); !actionFinished(t, cfg.Journal) && time.Now().Before(deadline); {
+					time.Sleep(50 * time.Millisecond)
+				}
+				if !actionFinished(t, cfg.Journal) {
+					continue
+				}
 			}
 			keys("enter") // hides the dialog, running or done (esc would cancel it if running)
 			undone = true
+			t.Logf("the undo finished by simulated minute %d (%.0f real seconds in)", minute, time.Since(real0).Seconds())
 		}
 		keys("n")
 		typeText(fmt.Sprintf("soak note %d: 👩‍💻 checked the pods", minute))

@@ -310,6 +310,7 @@ func keyBytes(k string) string {
 // burst as one message (a lone ESC followed by a key would read as alt+key).
 const (
 	keyPause  = 40 * time.Millisecond
+	escPause  = 250 * time.Millisecond
 	typePause = 10 * time.Millisecond
 )
 
@@ -320,6 +321,14 @@ func (t *Term) Send(keys ...string) {
 	t.tb.Helper()
 	for _, k := range keys {
 		t.write(keyBytes(k))
+		if k == "esc" {
+			// A lone ESC is told from the start of an escape sequence
+			// (alt+key) only if the program reads it before the next key:
+			// on a loaded machine 40 ms was seen to be too short ("esc",
+			// ":" read as alt+:).
+			time.Sleep(escPause)
+			continue
+		}
 		time.Sleep(keyPause)
 	}
 }
