@@ -1,107 +1,665 @@
 package incident
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // Rung is one step of the escalation ladder. Window is how long the rung
 // has to respond before the next rung is paged; the last rung has no
-// window (0): there is nobody left to page.
+// window (0): there is nobody left to page. OnP0 says what a P0 does to
+// the rung (see P0Rule).
 type Rung struct {
 	Role   string
 	Window time.Duration
+	OnP0   P0Rule
 }
 
-// ladder is the playbook's escalation path:
+// P0Rule is what a P0 (or a severity that is not known: it runs as a P0)
+// does to a rung of the ladder, beside the schedule every rung follows
+// while nobody has acknowledged.
+type P0Rule int
+
+const (
+	// P0Normal: paged on the schedule only, and only while unacknowledged.
+	P0Normal P0Rule = iota
+	// P0AtOnce: a P0 pages the rung at once, beside the first rung: at the
+	// declaration, or when the severity is raised to P0, acknowledged or
+	// not (the playbook's "no response or P0" before the Team Lead).
+	P0AtOnce
+	// P0OnSchedule: on a P0 the rung is paged at its scheduled time even
+	// after an ack, or when raised to P0 after that time (the playbook's
+	// "P0 or extended outage" before the Engineering Manager + CTO).
+	P0OnSchedule
+)
+
+// Contact is whom to reach: a name and how (phone, Slack handle, email:
+// free text). An empty Name is someone the configuration does not know.
+type Contact struct {
+	Name, Contact string
+}
+
+// Known reports whether the contact has a name.
+func (c Contact) Known() bool { return strings.TrimSpace(c.Name) != "" }
+
+// Team is one on-call rotation of the playbook's table.
+type Team struct {
+	Name               string
+	Primary, Secondary Contact
+}
+
+// Policy is the escalation policy: the ladder and the teams on call.
+// State and Due are pure functions of a Policy, a Session and a time; a
+// Policy is a value and holds no state.
+type Policy struct {
+	Ladder []Rung
+	Teams  []Team
+}
+
+// DefaultPolicy is the playbook's policy:
 //
 //	Primary On-Call (5 min) → Secondary On-Call (10 min) → Team Lead (15 min)
 //	→ Engineering Manager + CTO
 //
 // The minute figures are read as response windows, so rungs are paged
-// cumulatively: primary at 0, secondary at 5m, team lead at 15m, EM+CTO at 30m.
-var ladder = []Rung{
-	{Role: "Primary On-Call", Window: 5 * time.Minute},
-	{Role: "Secondary On-Call", Window: 10 * time.Minute},
-	{Role: "Team Lead", Window: 15 * time.Minute},
-	{Role: "Engineering Manager + CTO"},
+// cumulatively: primary at 0, secondary at 5m, team lead at 15m, EM+CTO at
+// 30m of open time. The Team Lead is P0AtOnce ("no response or P0") and the
+// EM+CTO P0OnSchedule ("P0 or extended outage"). The teams are the
+// playbook's Platform, Infrastructure and Security with nobody's name: the
+// playbook only has placeholders ("Engineer A"), and whoever shows the
+// policy says it does not know rather than inventing a name.
+func DefaultPolicy() Policy {
+	return Policy{
+		Ladder: []Rung{
+			{Role: "Primary On-Call", Window: 5 * time.Minute},
+			{Role: "Secondary On-Call", Window: 10 * time.Minute},
+			{Role: "Team Lead", Window: 15 * time.Minute, OnP0: P0AtOnce},
+			{Role: "Engineering Manager + CTO", OnP0: P0OnSchedule},
+		},
+		Teams: []Team{{Name: "Platform"}, {Name: "Infrastructure"}, {Name: "Security"}},
+	}
 }
 
-// Ladder returns a copy of the escalation ladder, first rung first.
-func Ladder() []Rung { return slices.Clone(ladder) }
+// Ladder returns the default policy's ladder, first rung first.
+func Ladder() []Rung { return DefaultPolicy().Ladder }
 
-// rungStart is when rung i is paged, relative to declaration.
-func rungStart(i int) time.Duration {
+// Team returns the team named name (case-insensitive).
+func (p Policy) Team(name string) (Team, bool) {
+	for _, t := range p.Teams {
+		if strings.EqualFold(strings.TrimSpace(t.Name), strings.TrimSpace(name)) {
+			return t, true
+		}
+	}
+	return Team{}, false
+}
+
+// Validate reports every problem of the policy: no rung; a rung without a
+// role, or two with the same; a window that is not positive before the
+// last rung, or one on the last rung (nobody is left to page after it); an
+// unknown P0Rule; a team without a name, or two with the same
+// (case-insensitive).
+func (p Policy) Validate() error {
+	var errs []error
+	if len(p.Ladder) == 0 {
+		errs = append(errs, errors.New("escalation policy: the ladder has no rung"))
+	}
+	roles := map[string]bool{}
+	for i, r := range p.Ladder {
+		role := strings.TrimSpace(r.Role)
+		switch {
+		case role == "":
+			errs = append(errs, fmt.Errorf("escalation policy: rung %d has no role", i+1))
+		case roles[strings.ToLower(role)]:
+			errs = append(errs, fmt.Errorf("escalation policy: rung %d: role %q appears twice", i+1, role))
+		}
+		roles[strings.ToLower(role)] = true
+		last := i == len(p.Ladder)-1
+		if !last && r.Window <= 0 {
+			errs = append(errs, fmt.Errorf("escalation policy: rung %d (%s): window %v must be positive", i+1, role, r.Window))
+		}
+		if last && r.Window != 0 {
+			errs = append(errs, fmt.Errorf("escalation policy: rung %d (%s) is the last: it has no window (nobody is left to page), got %v", i+1, role, r.Window))
+		}
+		if r.OnP0 < P0Normal || r.OnP0 > P0OnSchedule {
+			errs = append(errs, fmt.Errorf("escalation policy: rung %d (%s): unknown P0 rule %d", i+1, role, r.OnP0))
+		}
+	}
+	teams := map[string]bool{}
+	for i, t := range p.Teams {
+		name := strings.TrimSpace(t.Name)
+		switch {
+		case name == "":
+			errs = append(errs, fmt.Errorf("escalation policy: team %d has no name", i+1))
+		case teams[strings.ToLower(name)]:
+			errs = append(errs, fmt.Errorf("escalation policy: team %q appears twice", name))
+		}
+		teams[strings.ToLower(name)] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Stop says why the ladder pages nobody else.
+type Stop string
+
+// Stop reasons.
+const (
+	StopNone     Stop = ""             // running: NextAt is when the next rung is paged
+	StopAcked    Stop = "acknowledged" // acknowledged: no rung left that an ack leaves running
+	StopResolved Stop = "resolved"     // resolved: the clock and the ladder are stopped
+	StopTop      Stop = "top"          // every rung has been paged
+)
+
+// RungState is one rung as of a time.
+type RungState struct {
+	Rung
+	// Paged: the rung has been paged, at At, because of Why ("P1
+	// declared", "no ack within 5m", "P0", "raised to P0", "P0 open 30m",
+	// "recorded" when only the journal says so).
+	Paged bool
+	// At is when it was paged; when not paged, when it will be if nothing
+	// changes (nobody acks, severity and resolution stay), or zero if it
+	// will not be.
+	At  time.Time
+	Why string
+	// Recorded: the journal has an escalation event for this rung (after
+	// the latest declaration).
+	Recorded bool
+}
+
+// EscalationState is where an incident stands on the escalation ladder
+// and its response clock, as of a time.
+type EscalationState struct {
+	// Severity is the severity the clock runs on: the current one, or the
+	// one at the first ack or the resolution once the clock has stopped.
+	// SeverityUnknown (an unparsable declaration) runs as a P0.
+	Severity Severity
+	Rungs    []RungState
+	Current  int       // index of the highest rung paged; -1 if none (not declared)
+	Rung     Rung      // Rungs[Current].Rung (zero if Current is -1)
+	Next     int       // index of the rung paged at NextAt; -1 if none will be
+	NextAt   time.Time // zero if nobody else will be paged (see Stopped)
+	Stopped  Stop
+
+	// ResponseDue is declaration + the severity's response time, counted
+	// in open time (a resolved-and-reopened incident's pause does not
+	// count). Once the clock stopped by a resolution before it, it is the
+	// nominal declaration + response time.
+	ResponseDue time.Time
+	// Breached: not acknowledged within the response time (unacked past
+	// ResponseDue, or acknowledged after it). BreachedAt is when the
+	// current breach began.
+	Breached   bool
+	BreachedAt time.Time
+	// Amber: unacknowledged, open, not breached, and half the response
+	// time or more has elapsed.
+	Amber bool
+	// Acked: acknowledged at or before the time. AckedAt/AckedBy are the
+	// first ack after the latest declaration (the response time: later
+	// acks do not change it) and Response the open time it took.
+	Acked    bool
+	AckedAt  time.Time
+	AckedBy  string
+	Response time.Duration
+	// Resolved: resolved at or before the time and not reopened since.
+	Resolved bool
+}
+
+// State computes the incident's escalation state at now from the session
+// alone (never from process uptime): restart mid-ladder and it is where it
+// should be. Facts timed after now (an ack, a change, a resolution) are not
+// yet effective; a now before the declaration (clock skew) counts as the
+// declaration time.
+//
+// Rules (p is assumed valid: see Validate; an invalid policy never panics,
+// but its result is unspecified):
+//
+//   - Schedule: rung i is due once the incident has been open for the sum
+//     of the windows before it (default 0, 5m, 15m, 30m), and is paged then
+//     if nobody has acknowledged at or before that moment (an ack at the
+//     very moment wins). Rungs are paged
+//     cumulatively, and once paged stay paged: lowering the severity
+//     un-pages nobody.
+//   - Ack: the first ack after the declaration stops every page that waits
+//     for "no response". On a P0 that leaves the P0 rules running: a
+//     P0AtOnce rung (Team Lead) is paged at once anyway, and a P0OnSchedule
+//     rung (EM+CTO) is still paged at its time if the incident is still a
+//     P0 and open then. So by default a P0 ack stops only the Secondary.
+//   - P0: a P0AtOnce rung is paged at the first moment the open incident
+//     is a P0: the declaration, a raise to P0 mid-ladder (at the change's
+//     time), or a reopen as a P0. A severity that is not known runs as a P0.
+//   - Resolve: stops the clock and the ladder; nothing is paged while
+//     resolved. Reopen (the latest reopen after the latest resolution)
+//     resumes from the reopen time: the clock counts open time only, so the
+//     pause is skipped; rungs already paged stay paged, an ack before the
+//     resolution still holds. The session keeps only the latest resolution
+//     and reopen, so earlier resolve/reopen pauses are not skipped.
+//   - Response clock: the severity's response time (P0 15m, P1 30m, P2 2h,
+//     P3 24h) of the current severity, counted from the declaration in open
+//     time; it stops at the first ack (or the resolution), and its severity
+//     is then the one at that moment: raising the severity after a timely
+//     ack does not make it late.
+//   - Journal: a rung that an escalation event (after the declaration)
+//     says was paged counts as paged, at the earlier of that event and the
+//     schedule.
+func (p Policy) State(s Session, now time.Time) EscalationState {
+	st := EscalationState{Current: -1, Next: -1, Rungs: make([]RungState, len(p.Ladder))}
+	for i, r := range p.Ladder {
+		st.Rungs[i].Rung = r
+	}
+	if s.Declared.IsZero() {
+		st.Severity = s.Severity
+		return st
+	}
+	c := newClock(p, &s, now)
+	now = c.now
+
+	st.Resolved = c.resolvedNow()
+	st.Acked = !c.ack.IsZero()
+	if st.Acked {
+		st.AckedAt, st.AckedBy = c.ack, s.AckedBy
+		st.Response = c.elapsed(c.ack)
+	}
+
+	// The ladder.
+	for i := range p.Ladder {
+		st.Rungs[i] = c.rung(i)
+		if st.Rungs[i].Paged {
+			st.Current = i
+		} else if !st.Rungs[i].At.IsZero() && (st.Next < 0 || st.Rungs[i].At.Before(st.NextAt)) {
+			st.Next, st.NextAt = i, st.Rungs[i].At
+		}
+	}
+	if st.Current >= 0 {
+		st.Rung = p.Ladder[st.Current]
+	}
+	switch {
+	case st.Resolved:
+		st.Stopped = StopResolved
+	case st.Next >= 0:
+	case !slices.ContainsFunc(st.Rungs, func(r RungState) bool { return !r.Paged }):
+		st.Stopped = StopTop
+	case st.Acked:
+		st.Stopped = StopAcked
+	}
+
+	// The response clock.
+	stop := now
+	switch {
+	case st.Acked:
+		stop = c.ack
+	case st.Resolved:
+		stop = c.res
+	}
+	st.Severity = c.sevAt(stop)
+	rt := responseTime(st.Severity)
+	st.ResponseDue = c.decl.Add(rt) // resolved before it: the nominal time
+	if due, ok := c.wall(rt); ok {
+		st.ResponseDue = due
+	}
+	st.Breached = c.elapsed(stop) > rt
+	if eps := c.breaches(); st.Breached && len(eps) > 0 {
+		st.BreachedAt = eps[len(eps)-1].at
+	}
+	st.Amber = !st.Acked && !st.Resolved && !st.Breached && 2*c.elapsed(now) >= rt
+	return st
+}
+
+// Due returns the events the ladder and the response clock call for at
+// now that the session does not have yet (by ID), in time order (at one
+// time, the rungs up the ladder, then the breach):
+//
+//   - one KindEscalation event per rung paged (its Escalation field set),
+//     ID EscalationID(incident, level), time when it fell due;
+//   - one KindEscalation event without an Escalation field for each breach
+//     of the response time (the start of a stretch of being breached;
+//     raising the severity while already breached is not a new one), ID
+//     BreachID(incident, severity): once per severity, the first stretch
+//     at it; time when it fell due (or the change that made it due). No
+//     event kind is meant for it: an alert would be taken for a Prometheus
+//     one, and an escalation field for a rung.
+//
+// Recording them and applying them to the session makes the next call
+// return nothing: two consoles, or one restarted, record each once (the
+// journal writes an ID once). A rung the journal already records as paged
+// (any ID) is not paged again. While the incident is resolved nothing is
+// due: nobody is paged for a resolved incident, after the fact. Events carry
+// actor "warroom" and no Who (the session does not say which team's
+// rotation is on call).
+func (p Policy) Due(s Session, now time.Time) []Event {
+	if s.Declared.IsZero() {
+		return nil
+	}
+	st := p.State(s, now)
+	if st.Resolved {
+		return nil
+	}
+	var out []Event
+	for i, r := range st.Rungs {
+		if !r.Paged || r.Recorded {
+			continue
+		}
+		id := EscalationID(s.ID, i)
+		if s.seen.has(id) {
+			continue
+		}
+		summary := "Escalated to " + r.Role + " (" + r.Why + ")"
+		if i == 0 {
+			summary = "Paged " + r.Role + " (" + r.Why + ")"
+		}
+		out = append(out, Event{V: SchemaVersion, ID: id, Time: r.At, Actor: escalationActor, Kind: KindEscalation,
+			Summary: summary, Escalation: &EscalationFields{Level: i, Role: r.Role}})
+	}
+	c := newClock(p, &s, now)
+	made := map[string]bool{}
+	for _, b := range c.breaches() {
+		id := BreachID(s.ID, b.sev)
+		if s.seen.has(id) || made[id] {
+			continue // once per severity: the first stretch at it
+		}
+		made[id] = true
+		out = append(out, Event{V: SchemaVersion, ID: id, Time: b.at, Actor: escalationActor, Kind: KindEscalation,
+			Summary: fmt.Sprintf("Response time breached: %s not acknowledged within %s", b.sev, short(responseTime(b.sev)))})
+	}
+	// By time; at one time, rungs up the ladder, then the breach.
+	slices.SortStableFunc(out, func(a, b Event) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// escalationActor is the actor of the events Due returns (the console).
+const escalationActor = "warroom"
+
+// EscalationID is the ID of the event paging rung level of the incident
+// whose ID is incidentID: the same on every console and after a restart.
+// Its time bits are the incident ID's plus a millisecond, so at equal
+// times it sorts after the declaration it follows.
+func EscalationID(incidentID string, level int) string {
+	return DerivedID(idTimeAfter(incidentID), incidentID, "escalation", strconv.Itoa(level))
+}
+
+// BreachID is the ID of the event recording that the incident's response
+// time was breached while it was at sev: once per severity.
+func BreachID(incidentID string, sev Severity) string {
+	return DerivedID(idTimeAfter(incidentID), incidentID, "response-breach", sev.String())
+}
+
+func idTimeAfter(id string) time.Time {
+	t, _ := timeOfID(id)
+	return t.Add(time.Millisecond)
+}
+
+// Escalation is the default policy's state at now of an incident declared
+// at declared with severity sev and acknowledged at acked (zero if not
+// yet).
+//
+// Deprecated: use DefaultPolicy().State with the session, which also knows
+// severity changes, resolution and the escalations recorded.
+func Escalation(sev Severity, declared, acked, now time.Time) EscalationState {
+	s := Fold([]Event{Declared("", "", sev, declared)})
+	if !acked.IsZero() {
+		s.Apply(Event{Time: acked, Kind: KindAck, Ack: &AckFields{}})
+	}
+	return DefaultPolicy().State(s, now)
+}
+
+// responseTime is sev's response time; a severity that is not known runs
+// as a P0.
+func responseTime(sev Severity) time.Duration {
+	if !sev.Valid() {
+		return P0.ResponseTime()
+	}
+	return sev.ResponseTime()
+}
+
+// urgent reports whether sev runs as a P0.
+func urgent(sev Severity) bool { return sev == P0 || !sev.Valid() }
+
+// short renders a duration as the playbook does: "5m", "2h", else Go's.
+func short(d time.Duration) string {
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d > 0 && d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return d.String()
+}
+
+// clock is the session's facts as of now, after its latest declaration.
+type clock struct {
+	p        Policy
+	s        *Session
+	now      time.Time
+	decl     time.Time
+	declSev  Severity
+	changes  []Change  // after the declaration, at or before now
+	ack      time.Time // first ack, if at or before now
+	res, reo time.Time // latest resolution (at or before now) and a reopen after it
+}
+
+func newClock(p Policy, s *Session, now time.Time) clock {
+	c := clock{p: p, s: s, decl: s.Declared, now: now, declSev: SeverityUnknown}
+	if c.now.Before(c.decl) {
+		c.now = c.decl
+	}
+	if s.declSevOK {
+		c.declSev = s.declSev
+	}
+	after := func(k key) bool { return !s.hasDecl || s.decl.less(k) }
+	for _, ch := range s.Changes {
+		if after(key{ch.At, ch.ID}) && !ch.At.After(c.now) {
+			c.changes = append(c.changes, ch)
+		}
+	}
+	if !s.Acked.IsZero() && !s.Acked.After(c.now) {
+		c.ack = s.Acked
+	}
+	if s.hasResolved && after(s.resolved) && !s.resolved.t.After(c.now) {
+		c.res = s.resolved.t
+		if s.hasReopened && s.resolved.less(s.reopened) && !s.reopened.t.After(c.now) {
+			c.reo = s.reopened.t
+		}
+	}
+	return c
+}
+
+// resolvedNow reports whether the incident is resolved as of now.
+func (c clock) resolvedNow() bool { return !c.res.IsZero() && c.reo.IsZero() }
+
+// open reports whether the incident is open at t.
+func (c clock) open(t time.Time) bool {
+	if t.Before(c.decl) {
+		return false
+	}
+	return c.res.IsZero() || t.Before(c.res) || (!c.reo.IsZero() && !t.Before(c.reo))
+}
+
+// elapsed is the open time from the declaration to t.
+func (c clock) elapsed(t time.Time) time.Duration {
+	switch {
+	case !t.After(c.decl):
+		return 0
+	case c.res.IsZero() || !t.After(c.res):
+		return t.Sub(c.decl)
+	case c.reo.IsZero() || t.Before(c.reo):
+		return c.res.Sub(c.decl)
+	}
+	return c.res.Sub(c.decl) + t.Sub(c.reo)
+}
+
+// wall is when the incident will have been open for x, if it will be with
+// what is known (false while resolved).
+func (c clock) wall(x time.Duration) (time.Time, bool) {
+	t := c.decl.Add(x)
+	switch {
+	case c.res.IsZero() || t.Before(c.res):
+		return t, true
+	case c.reo.IsZero():
+		return time.Time{}, false
+	}
+	return c.reo.Add(t.Sub(c.res)), true
+}
+
+// sevAt is the severity at t.
+func (c clock) sevAt(t time.Time) Severity {
+	sev := c.declSev
+	for _, ch := range c.changes {
+		if ch.At.After(t) {
+			break
+		}
+		sev = ch.To
+	}
+	return sev
+}
+
+// acked reports whether an ack is effective at t.
+func (c clock) acked(t time.Time) bool { return !c.ack.IsZero() && !c.ack.After(t) }
+
+// start is when rung i is due, in open time.
+func (c clock) start(i int) time.Duration {
 	var d time.Duration
-	for _, r := range ladder[:i] {
+	for _, r := range c.p.Ladder[:i] {
 		d += r.Window
 	}
 	return d
 }
 
-// rungAt is the highest rung paged after elapsed time since declaration.
-func rungAt(elapsed time.Duration) int {
-	cur := 0
-	for i := 1; i < len(ladder); i++ {
-		if elapsed >= rungStart(i) {
-			cur = i
+// firstUrgent is the first moment at or after from (and at or before now)
+// when the incident is open and runs as a P0, and why.
+func (c clock) firstUrgent(from time.Time) (time.Time, string, bool) {
+	type cand struct {
+		t   time.Time
+		why string
+	}
+	cands := []cand{{from, ""}}
+	for _, ch := range c.changes {
+		if !ch.At.Before(from) {
+			cands = append(cands, cand{ch.At, "raised to P0"})
 		}
 	}
-	return cur
+	if !c.reo.IsZero() && !c.reo.Before(from) {
+		cands = append(cands, cand{c.reo, "reopened as P0"})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return a.t.Compare(b.t) })
+	for _, x := range cands {
+		if !x.t.After(c.now) && c.open(x.t) && urgent(c.sevAt(x.t)) {
+			return x.t, x.why, true
+		}
+	}
+	return time.Time{}, "", false
 }
 
-// EscalationState is where an incident stands on the escalation ladder.
-type EscalationState struct {
-	Current     int       // index into Ladder() of the highest rung paged so far
-	Rung        Rung      // Ladder()[Current]
-	NextAt      time.Time // when the next rung is paged; zero if none will be
-	ResponseDue time.Time // declared + severity response time
-	Breached    bool      // response time passed without (or before) acknowledgement
-	Acked       bool      // acknowledged at or before now
+// rung is rung i as of now.
+func (c clock) rung(i int) RungState {
+	r := c.p.Ladder[i]
+	rs := RungState{Rung: r}
+	consider := func(t time.Time, why string) {
+		if !t.After(c.now) && (!rs.Paged || t.Before(rs.At)) {
+			rs.Paged, rs.At, rs.Why = true, t, why
+		}
+	}
+	if i == 0 {
+		consider(c.decl, c.declSev.String()+" declared")
+	}
+	due, scheduled := c.wall(c.start(i))
+	if i > 0 && scheduled && !c.acked(due) {
+		consider(due, "no ack within "+short(c.start(i)))
+	}
+	switch r.OnP0 {
+	case P0AtOnce:
+		if t, why, ok := c.firstUrgent(c.decl); ok {
+			if why == "" {
+				why = "P0"
+			}
+			consider(t, why)
+		}
+	case P0OnSchedule:
+		if scheduled {
+			if t, why, ok := c.firstUrgent(due); ok {
+				if why == "" {
+					why = "P0 open " + short(c.start(i))
+				}
+				consider(t, why)
+			}
+		}
+	}
+	after := func(k key) bool { return !c.s.hasDecl || c.s.decl.less(k) }
+	for _, e := range c.s.Escalations {
+		if e.Level == i && after(key{e.At, e.ID}) && !e.At.After(c.now) {
+			rs.Recorded = true
+			consider(e.At, "recorded")
+		}
+	}
+	if rs.Paged || c.resolvedNow() || !scheduled {
+		return rs
+	}
+	// Not paged yet: when it will be if nothing changes.
+	if due.After(c.now) && (!c.acked(c.now) || (r.OnP0 == P0OnSchedule && urgent(c.sevAt(c.now)))) {
+		rs.At = due
+	}
+	return rs
 }
 
-// Escalation computes the escalation state at now for an incident declared
-// at declared with severity sev and acknowledged at acked (zero if not yet;
-// an ack later than now is not yet effective).
-//
-// Interpretation of the playbook's ladder:
-//
-//   - Rungs are paged on the cumulative schedule 0 / 5m / 15m / 30m after
-//     declaration (see Ladder).
-//   - P1–P3: the ladder advances only while nobody has responded ("no
-//     response"). An acknowledgement freezes it at the rung that was paged
-//     when the ack arrived; NextAt is then zero. Reaching EM+CTO after 30
-//     unacknowledged minutes is the playbook's "extended outage" case.
-//   - P0: the arrows before Team Lead ("no response or P0") and before
-//     EM+CTO ("P0 or extended outage") are taken regardless of response, so
-//     an ack does not stop the ladder: Team Lead is paged right after the
-//     Secondary window (15m) and EM+CTO (30m) are always part of a P0.
-//   - An invalid severity is treated as P0, so a bad value fails loud rather
-//     than quiet.
-//   - Breached: unacknowledged and now is past ResponseDue, or acknowledged
-//     after ResponseDue (a late ack stays a breach).
-func Escalation(sev Severity, declared, acked, now time.Time) EscalationState {
-	if !sev.Valid() {
-		sev = P0
-	}
-	st := EscalationState{ResponseDue: declared.Add(sev.ResponseTime())}
-	st.Acked = !acked.IsZero() && !acked.After(now)
-	frozen := st.Acked && sev != P0
+// breach is the start of a stretch of being breached, at severity sev.
+type breach struct {
+	at  time.Time
+	sev Severity
+}
 
-	at := now
-	if frozen {
-		at = acked
+// breaches are the starts of the stretches, up to now, when the response
+// time of the severity of the moment had passed in open time without an
+// ack. A stretch starts when the time passes, or when a change (or a
+// change during a resolution, at the reopen) brings a shorter response
+// time that has already passed; raising the severity while breached
+// continues the stretch.
+func (c clock) breaches() []breach {
+	type seg struct {
+		at  time.Time
+		sev Severity
 	}
-	st.Current = rungAt(at.Sub(declared))
-	st.Rung = ladder[st.Current]
-	if !frozen && st.Current < len(ladder)-1 {
-		st.NextAt = declared.Add(rungStart(st.Current + 1))
+	segs := []seg{{c.decl, c.declSev}}
+	for _, ch := range c.changes {
+		if n := len(segs); segs[n-1].at.Equal(ch.At) {
+			segs[n-1].sev = ch.To // the latest change of the moment wins
+		} else {
+			segs = append(segs, seg{ch.At, ch.To})
+		}
 	}
-
-	if st.Acked {
-		st.Breached = acked.After(st.ResponseDue)
-	} else {
-		st.Breached = now.After(st.ResponseDue)
+	var out []breach
+	breached := false
+	for k, sg := range segs {
+		end := time.Time{} // zero: open-ended
+		if k+1 < len(segs) {
+			end = segs[k+1].at
+		}
+		a := sg.at
+		if !c.open(a) {
+			if c.reo.IsZero() || !c.reo.After(a) {
+				break // resolved for good (as of now)
+			}
+			a = c.reo
+		}
+		if !end.IsZero() && !a.Before(end) {
+			continue // superseded while resolved
+		}
+		rt := responseTime(sg.sev)
+		var start time.Time
+		var ok bool
+		if c.elapsed(a) > rt {
+			start, ok = a, !c.acked(a)
+			if ok && breached {
+				continue // already breached: the stretch goes on
+			}
+		} else if due, sched := c.wall(rt); sched && (end.IsZero() || due.Before(end)) {
+			start, ok = due, due.Before(c.now) && !c.acked(due)
+		}
+		breached = ok
+		if ok {
+			out = append(out, breach{start, sg.sev})
+		}
 	}
-	return st
+	return out
 }

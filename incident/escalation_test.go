@@ -9,10 +9,10 @@ var t0 = time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC)
 
 func TestLadder(t *testing.T) {
 	want := []Rung{
-		{"Primary On-Call", 5 * time.Minute},
-		{"Secondary On-Call", 10 * time.Minute},
-		{"Team Lead", 15 * time.Minute},
-		{"Engineering Manager + CTO", 0},
+		{"Primary On-Call", 5 * time.Minute, P0Normal},
+		{"Secondary On-Call", 10 * time.Minute, P0Normal},
+		{"Team Lead", 15 * time.Minute, P0AtOnce},
+		{"Engineering Manager + CTO", 0, P0OnSchedule},
 	}
 	got := Ladder()
 	if len(got) != len(want) {
@@ -46,7 +46,7 @@ func TestEscalationUnacked(t *testing.T) {
 		{48 * time.Hour, 3, "Engineering Manager + CTO", -1},
 		{-time.Minute, 0, "Primary On-Call", 5 * time.Minute}, // clock skew: before declaration
 	}
-	for _, sev := range Severities() {
+	for _, sev := range []Severity{P1, P2, P3} { // P0: TestEscalationP0
 		for _, c := range cases {
 			st := Escalation(sev, t0, time.Time{}, t0.Add(c.at))
 			if st.Current != c.rung || st.Rung.Role != c.role {
@@ -83,20 +83,24 @@ func TestEscalationAckFreezesLadderBelowP0(t *testing.T) {
 	}
 }
 
-func TestEscalationP0IgnoresAck(t *testing.T) {
+// On a P0 the Team Lead is paged at once ("no response or P0") and the
+// EM+CTO at 30m even after an ack ("P0 or extended outage"); the ack stops
+// only the Secondary.
+func TestEscalationP0(t *testing.T) {
 	acked := t0.Add(1 * time.Minute)
 	cases := []struct {
 		at   time.Duration
 		rung int
 	}{
-		{2 * time.Minute, 0},
-		{5 * time.Minute, 1},
-		{15 * time.Minute, 2}, // Team Lead: "no response or P0"
-		{30 * time.Minute, 3}, // EM+CTO: "P0 or extended outage"
+		{0, 2},
+		{2 * time.Minute, 2},
+		{5 * time.Minute, 2},
+		{15 * time.Minute, 2},
+		{30 * time.Minute, 3},
 	}
 	for _, c := range cases {
 		st := Escalation(P0, t0, acked, t0.Add(c.at))
-		if !st.Acked || st.Current != c.rung {
+		if st.Acked != (c.at >= time.Minute) || st.Current != c.rung {
 			t.Errorf("P0 acked@1m, at %v: Acked=%v rung %d, want %d", c.at, st.Acked, st.Current, c.rung)
 		}
 	}

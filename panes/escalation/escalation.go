@@ -66,7 +66,7 @@ func (m *Model) view() string {
 	if !s.Resolved.IsZero() {
 		now = s.Resolved
 	}
-	e := incident.Escalation(s.Severity, s.Declared, s.Acked, now)
+	e := incident.DefaultPolicy().State(s, now)
 	var b strings.Builder
 	sev := common.SeverityBadge(st, s.Severity)
 	b.WriteString(sev + " " + st.Muted.Render(common.Truncate(s.Severity.Description()+" · respond within "+human(s.Severity.ResponseTime()), max(m.w-12, 1))) + "\n")
@@ -75,31 +75,36 @@ func (m *Model) view() string {
 	case !s.Resolved.IsZero():
 		b.WriteString(st.OK.Render("resolved at "+s.Resolved.Local().Format("15:04:05")) + "\n")
 	case e.Acked && e.Breached:
-		b.WriteString(st.Warn.Render("acknowledged "+s.Acked.Local().Format("15:04")+" — after the response time") + "\n")
+		b.WriteString(st.Warn.Render("acknowledged "+e.AckedAt.Local().Format("15:04")+" — after the response time") + "\n")
 	case e.Acked:
-		b.WriteString(st.OK.Render("acknowledged "+s.Acked.Local().Format("15:04")+" by "+sanitize.Line(s.AckedBy)) + "\n")
+		b.WriteString(st.OK.Render("acknowledged "+e.AckedAt.Local().Format("15:04")+" by "+sanitize.Line(e.AckedBy)) + "\n")
 	case e.Breached:
 		b.WriteString(st.Bad.Render("RESPONSE TIME BREACHED by "+common.Duration(-left)+" — not acknowledged") + "\n")
+	case e.Amber:
+		b.WriteString(st.Warn.Render("respond in "+common.Duration(left)) + st.Muted.Render(" (due "+e.ResponseDue.Local().Format("15:04")+")") + "\n")
 	default:
 		b.WriteString("respond in " + st.Bold.Render(common.Duration(left)) + st.Muted.Render(" (due "+e.ResponseDue.Local().Format("15:04")+")") + "\n")
 	}
 	b.WriteString("\n")
-	for i, r := range incident.Ladder() {
+	for i, r := range e.Rungs {
 		mark, style := "  ", st.Muted
 		switch {
 		case i == e.Current:
 			mark, style = "▶ ", st.Bold
-		case i < e.Current:
+		case r.Paged:
 			mark, style = "✓ ", st.Text
 		}
 		line := mark + r.Role
 		if r.Window > 0 {
 			line += fmt.Sprintf(" (%s)", human(r.Window))
 		}
-		if i == e.Current+1 && !e.NextAt.IsZero() {
+		switch {
+		case r.Paged && r.Why != "":
+			line += " · " + r.Why
+		case i == e.Next && !e.NextAt.IsZero():
 			line += " · paged in " + common.Duration(e.NextAt.Sub(now))
 		}
-		b.WriteString(style.Render(line) + "\n")
+		b.WriteString(style.Render(common.Truncate(line, m.w)) + "\n")
 	}
 	b.WriteString(st.Muted.Render("paging is not wired yet: the ladder shows who should be paged"))
 	return b.String()
