@@ -84,9 +84,6 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Ladder returns the default policy's ladder, first rung first.
-func Ladder() []Rung { return DefaultPolicy().Ladder }
-
 // Team returns the team named name (case-insensitive).
 func (p Policy) Team(name string) (Team, bool) {
 	for _, t := range p.Teams {
@@ -389,20 +386,6 @@ func BreachID(incidentID string, sev Severity) string {
 func idTimeAfter(id string) time.Time {
 	t, _ := timeOfID(id)
 	return t.Add(time.Millisecond)
-}
-
-// Escalation is the default policy's state at now of an incident declared
-// at declared with severity sev and acknowledged at acked (zero if not
-// yet).
-//
-// Deprecated: use DefaultPolicy().State with the session, which also knows
-// severity changes, resolution and the escalations recorded.
-func Escalation(sev Severity, declared, acked, now time.Time) EscalationState {
-	s := Fold([]Event{Declared("", "", sev, declared)})
-	if !acked.IsZero() {
-		s.Apply(Event{Time: acked, Kind: KindAck, Ack: &AckFields{}})
-	}
-	return DefaultPolicy().State(s, now)
 }
 
 // responseTime is sev's response time; a severity that is not known runs

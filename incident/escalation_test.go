@@ -14,9 +14,9 @@ func TestLadder(t *testing.T) {
 		{"Team Lead", 15 * time.Minute, P0AtOnce},
 		{"Engineering Manager + CTO", 0, P0OnSchedule},
 	}
-	got := Ladder()
+	got := DefaultPolicy().Ladder
 	if len(got) != len(want) {
-		t.Fatalf("Ladder() = %v", got)
+		t.Fatalf("DefaultPolicy().Ladder = %v", got)
 	}
 	for i := range want {
 		if got[i] != want[i] {
@@ -24,9 +24,20 @@ func TestLadder(t *testing.T) {
 		}
 	}
 	got[0].Role = "changed"
-	if Ladder()[0].Role != "Primary On-Call" {
-		t.Error("Ladder() returns shared state")
+	if DefaultPolicy().Ladder[0].Role != "Primary On-Call" {
+		t.Error("DefaultPolicy() returns shared state")
 	}
+}
+
+// escalation is the default policy's state at now of an incident declared
+// at declared with severity sev and acknowledged at acked (zero if not
+// yet), folded as the journal would hold it.
+func escalation(sev Severity, declared, acked, now time.Time) EscalationState {
+	s := Fold([]Event{Declared("", "", sev, declared)})
+	if !acked.IsZero() {
+		s.Apply(Event{Time: acked, Kind: KindAck, Ack: &AckFields{}})
+	}
+	return DefaultPolicy().State(s, now)
 }
 
 func TestEscalationUnacked(t *testing.T) {
@@ -48,7 +59,7 @@ func TestEscalationUnacked(t *testing.T) {
 	}
 	for _, sev := range []Severity{P1, P2, P3} { // P0: TestEscalationP0
 		for _, c := range cases {
-			st := Escalation(sev, t0, time.Time{}, t0.Add(c.at))
+			st := escalation(sev, t0, time.Time{}, t0.Add(c.at))
 			if st.Current != c.rung || st.Rung.Role != c.role {
 				t.Errorf("%v at %v: rung %d %q, want %d %q", sev, c.at, st.Current, st.Rung.Role, c.rung, c.role)
 			}
@@ -70,14 +81,14 @@ func TestEscalationAckFreezesLadderBelowP0(t *testing.T) {
 	acked := t0.Add(7 * time.Minute) // secondary had been paged
 	for _, sev := range []Severity{P1, P2, P3} {
 		for _, now := range []time.Duration{7 * time.Minute, 16 * time.Minute, 31 * time.Minute, 5 * time.Hour} {
-			st := Escalation(sev, t0, acked, t0.Add(now))
+			st := escalation(sev, t0, acked, t0.Add(now))
 			if !st.Acked || st.Current != 1 || st.Rung.Role != "Secondary On-Call" || !st.NextAt.IsZero() {
 				t.Errorf("%v acked@7m, now %v: %+v; want frozen at Secondary, no NextAt", sev, now, st)
 			}
 		}
 	}
 	// An ack timestamped after now is not effective yet.
-	st := Escalation(P2, t0, acked, t0.Add(6*time.Minute))
+	st := escalation(P2, t0, acked, t0.Add(6*time.Minute))
 	if st.Acked || !st.NextAt.Equal(t0.Add(15*time.Minute)) {
 		t.Errorf("future ack treated as effective: %+v", st)
 	}
@@ -99,17 +110,17 @@ func TestEscalationP0(t *testing.T) {
 		{30 * time.Minute, 3},
 	}
 	for _, c := range cases {
-		st := Escalation(P0, t0, acked, t0.Add(c.at))
+		st := escalation(P0, t0, acked, t0.Add(c.at))
 		if st.Acked != (c.at >= time.Minute) || st.Current != c.rung {
 			t.Errorf("P0 acked@1m, at %v: Acked=%v rung %d, want %d", c.at, st.Acked, st.Current, c.rung)
 		}
 	}
 	// The same ack on a P1 stops at the primary.
-	if st := Escalation(P1, t0, acked, t0.Add(30*time.Minute)); st.Current != 0 {
+	if st := escalation(P1, t0, acked, t0.Add(30*time.Minute)); st.Current != 0 {
 		t.Errorf("P1 acked@1m at 30m: rung %d, want 0", st.Current)
 	}
 	// Invalid severities escalate like P0.
-	if st := Escalation(Severity(9), t0, acked, t0.Add(30*time.Minute)); st.Current != 3 || !st.ResponseDue.Equal(t0.Add(15*time.Minute)) {
+	if st := escalation(Severity(9), t0, acked, t0.Add(30*time.Minute)); st.Current != 3 || !st.ResponseDue.Equal(t0.Add(15*time.Minute)) {
 		t.Errorf("invalid severity: %+v", st)
 	}
 }
@@ -118,16 +129,16 @@ func TestEscalationBreach(t *testing.T) {
 	for _, sev := range Severities() {
 		rt := sev.ResponseTime()
 		due := t0.Add(rt)
-		if st := Escalation(sev, t0, time.Time{}, due); st.Breached || !st.ResponseDue.Equal(due) {
+		if st := escalation(sev, t0, time.Time{}, due); st.Breached || !st.ResponseDue.Equal(due) {
 			t.Errorf("%v at exactly due: %+v, want not breached, due %v", sev, st, due)
 		}
-		if st := Escalation(sev, t0, time.Time{}, due.Add(time.Second)); !st.Breached {
+		if st := escalation(sev, t0, time.Time{}, due.Add(time.Second)); !st.Breached {
 			t.Errorf("%v unacked past %v: not breached", sev, rt)
 		}
-		if st := Escalation(sev, t0, due.Add(-time.Second), due.Add(time.Hour)); st.Breached {
+		if st := escalation(sev, t0, due.Add(-time.Second), due.Add(time.Hour)); st.Breached {
 			t.Errorf("%v acked in time: breached", sev)
 		}
-		if st := Escalation(sev, t0, due.Add(time.Second), due.Add(time.Hour)); !st.Breached {
+		if st := escalation(sev, t0, due.Add(time.Second), due.Add(time.Hour)); !st.Breached {
 			t.Errorf("%v acked late: not breached", sev)
 		}
 	}

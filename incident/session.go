@@ -90,7 +90,7 @@ type Ack struct {
 	ID    string
 	At    time.Time
 	Who   string
-	Level int // the ladder rung that acknowledged (index into Ladder())
+	Level int // the ladder rung that acknowledged (index into the policy's ladder)
 }
 
 // EscalationStep is one escalation event: the ladder stepped to Level.

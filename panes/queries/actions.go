@@ -314,7 +314,8 @@ func (m *Model) actionDone(msg common.ActionDoneMsg) {
 	o := msg.Outcome
 	switch {
 	case o.Err != nil:
-		m.lastAct, m.lastActErr = strings.ReplaceAll(sanitize.Line(o.Err.Error()), "\n", "; "), true
+		// One error per pid, one line: "; " between them, not " ⏎ ".
+		m.lastAct, m.lastActErr = sanitize.Line(strings.ReplaceAll(o.Err.Error(), "\n", "; ")), true
 		if o.Result != "" {
 			m.lastAct = sanitize.Line(o.Result) + " · " + m.lastAct
 		}

@@ -18,7 +18,7 @@ import (
 func (m *Model) detailKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Back):
-		m.view = m.back
+		m.view = viewList
 		m.detail = pg.Session{}
 		return nil
 	case key.Matches(k, m.keys.Cancel, m.keys.Terminate):
@@ -43,7 +43,7 @@ func (m *Model) detailKey(k tea.KeyMsg) tea.Cmd {
 func (m *Model) instanceKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Back):
-		m.view = m.back
+		m.view = viewList
 		return nil
 	case key.Matches(k, m.keys.Failover):
 		return m.failoverKey()
@@ -124,14 +124,6 @@ func (m *Model) detailLines() []string {
 	}
 	out = append(out, "", st.Muted.Render(hint))
 	return out
-}
-
-func identity(n int) []int {
-	o := make([]int, n)
-	for i := range o {
-		o[i] = i
-	}
-	return o
 }
 
 func or(s, def string) string {

@@ -814,3 +814,12 @@ func TestCycleBreaksTheSameWayEveryTime(t *testing.T) {
 		}
 	}
 }
+
+// identity is the order 0..n-1.
+func identity(n int) []int {
+	o := make([]int, n)
+	for i := range o {
+		o[i] = i
+	}
+	return o
+}

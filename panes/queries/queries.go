@@ -151,7 +151,6 @@ type Model struct {
 	mode   Mode
 	view   view
 	tree   bool // the list is the blocking tree
-	back   view // where esc returns from the detail
 	rows   []row
 	tr     tree // who blocks whom in the shown snapshot
 	cursor common.Cursor
@@ -356,7 +355,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 		m.detail, m.detailGone, m.detailAt = *s, false, m.shown.At
 		m.detailFrees = m.tr.frees([]int{s.PID})
-		m.back, m.view = m.view, viewDetail
+		m.view = viewDetail
 		m.scroll = common.Cursor{}
 		return nil
 	case key.Matches(k, m.keys.Mark):
@@ -393,7 +392,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Older):
 		return m.olderInput()
 	case key.Matches(k, m.keys.Instance):
-		m.back, m.view = m.view, viewInstance
+		m.view = viewInstance
 		m.scroll = common.Cursor{}
 		return nil
 	case key.Matches(k, m.keys.Failover):

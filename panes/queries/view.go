@@ -139,7 +139,7 @@ func (m *Model) serverLine() string {
 	}
 	if lpid != 0 {
 		lt := fmt.Sprintf("longest txn %s (pid %d)", common.Duration(longest), lpid)
-		parts = append(parts, durStyle(m, longest, lt))
+		parts = append(parts, m.durPaint(longest).wrap(lt))
 	} else {
 		parts = append(parts, st.Muted.Render("no open transaction"))
 	}
@@ -468,18 +468,6 @@ func (m *Model) queryCell(r row) string {
 		q = fmt.Sprintf("▲ blocks %d · %s", r.blocks, q)
 	}
 	return q
-}
-
-// durStyle colours text by the playbook's lines: amber from a second, red
-// from five minutes.
-func durStyle(m *Model, d time.Duration, text string) string {
-	switch {
-	case d >= LongAfter:
-		return m.c.Styles.Bad.Render(text)
-	case d >= SlowAfter:
-		return m.c.Styles.Warn.Render(text)
-	}
-	return text
 }
 
 func pidList(pids []int, n int) string {
