@@ -344,7 +344,8 @@ func (m *Model) listView() string {
 	hb.WriteString(common.Pad("QUERY", queryW))
 	b.WriteString(st.Table.Header.Render(common.Truncate(hb.String(), m.w)) + "\n")
 	cur := m.cursor // a copy: drawing never moves the cursor
-	start, end := cur.Window(len(m.rows), max(m.h-len(head)-1, 1)) // listRows, without drawing the header twice
+	// listRows, without drawing the header a second time:
+	start, end := cur.Window(len(m.rows), max(m.h-len(head)-1, 1))
 	at := m.at()
 	// The row is the width exactly when the columns fit; on a pane too
 	// narrow for them, each is cut.
