@@ -17,7 +17,19 @@ type Rung struct {
 	Role   string
 	Window time.Duration
 	OnP0   P0Rule
+	// Rotation names the on-call team's rotation this rung pages
+	// (RotationPrimary, RotationSecondary); empty for a rung that pages
+	// Contact, whatever the team.
+	Rotation string
+	// Contact is whom the rung pages when it has no Rotation.
+	Contact Contact
 }
+
+// Rotations of a team that a rung may page.
+const (
+	RotationPrimary   = "primary"
+	RotationSecondary = "secondary"
+)
 
 // P0Rule is what a P0 (or a severity that is not known: it runs as a P0)
 // does to a rung of the ladder, beside the schedule every rung follows
@@ -58,6 +70,17 @@ type Team struct {
 type Policy struct {
 	Ladder []Rung
 	Teams  []Team
+	// OnCall is the team whose rotation the ladder pages (a name in
+	// Teams); empty: the first team.
+	OnCall string
+	// Response is the response time of each severity, by severity (P0
+	// first); a zero entry is the playbook's (Severity.ResponseTime).
+	Response [4]time.Duration
+	// Speed is how much faster than the wall clock this policy runs: 1
+	// (or 0) for a real incident; a drill's policy is Accelerated, its
+	// windows and response times already divided by Speed. Whoever shows
+	// the ladder says so.
+	Speed int
 }
 
 // DefaultPolicy is the playbook's policy:
@@ -75,13 +98,83 @@ type Policy struct {
 func DefaultPolicy() Policy {
 	return Policy{
 		Ladder: []Rung{
-			{Role: "Primary On-Call", Window: 5 * time.Minute},
-			{Role: "Secondary On-Call", Window: 10 * time.Minute},
+			{Role: "Primary On-Call", Window: 5 * time.Minute, Rotation: RotationPrimary},
+			{Role: "Secondary On-Call", Window: 10 * time.Minute, Rotation: RotationSecondary},
 			{Role: "Team Lead", Window: 15 * time.Minute, OnP0: P0AtOnce},
 			{Role: "Engineering Manager + CTO", OnP0: P0OnSchedule},
 		},
 		Teams: []Team{{Name: "Platform"}, {Name: "Infrastructure"}, {Name: "Security"}},
 	}
+}
+
+// Accelerated is p running speed times faster (a drill's clock): every
+// window and response time divided by speed, Speed set so the ladder can
+// say so. A speed below 2 returns p unchanged.
+func (p Policy) Accelerated(speed int) Policy {
+	if speed < 2 {
+		return p
+	}
+	q := p
+	q.Ladder = slices.Clone(p.Ladder)
+	for i := range q.Ladder {
+		q.Ladder[i].Window /= time.Duration(speed)
+	}
+	for i, sev := range Severities() {
+		q.Response[i] = p.ResponseTime(sev) / time.Duration(speed)
+	}
+	q.Speed = max(p.Speed, 1) * speed
+	return q
+}
+
+// ResponseTime is sev's response time under the policy (Response, else the
+// playbook's); a severity that is not known runs as a P0.
+func (p Policy) ResponseTime(sev Severity) time.Duration {
+	if !sev.Valid() {
+		sev = P0
+	}
+	if d := p.Response[sev]; d > 0 {
+		return d
+	}
+	return sev.ResponseTime()
+}
+
+// OnCallTeam is the team whose rotation the ladder pages: OnCall, else
+// the first team. ok is false when there is none (or OnCall names no
+// team).
+func (p Policy) OnCallTeam() (Team, bool) {
+	if strings.TrimSpace(p.OnCall) != "" {
+		return p.Team(p.OnCall)
+	}
+	if len(p.Teams) == 0 {
+		return Team{}, false
+	}
+	return p.Teams[0], true
+}
+
+// Contact is whom rung level pages: the on-call team's primary or
+// secondary for a rung with a Rotation, else the rung's Contact. It may
+// be unknown (no name): then where says what the configuration lacks
+// ("Platform's secondary", "the Team Lead's contact"), so the pane can
+// say whom it does not know rather than inventing a name.
+func (p Policy) Contact(level int) (c Contact, where string) {
+	if level < 0 || level >= len(p.Ladder) {
+		return Contact{}, "no such rung"
+	}
+	r := p.Ladder[level]
+	if r.Rotation == "" {
+		return r.Contact, "the " + r.Role + "'s contact"
+	}
+	t, ok := p.OnCallTeam()
+	if !ok {
+		if strings.TrimSpace(p.OnCall) != "" {
+			return Contact{}, "team " + strconv.Quote(p.OnCall)
+		}
+		return Contact{}, "an on-call team"
+	}
+	if r.Rotation == RotationSecondary {
+		return t.Secondary, t.Name + "'s secondary"
+	}
+	return t.Primary, t.Name + "'s primary"
 }
 
 // Team returns the team named name (case-insensitive).
@@ -123,6 +216,21 @@ func (p Policy) Validate() error {
 		}
 		if r.OnP0 < P0Normal || r.OnP0 > P0OnSchedule {
 			errs = append(errs, fmt.Errorf("escalation policy: rung %d (%s): unknown P0 rule %d", i+1, role, r.OnP0))
+		}
+	}
+	for i, d := range p.Response {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("escalation policy: response time of %s: %v must not be negative", Severity(i), d))
+		}
+	}
+	for i, r := range p.Ladder {
+		if r.Rotation != "" && r.Rotation != RotationPrimary && r.Rotation != RotationSecondary {
+			errs = append(errs, fmt.Errorf("escalation policy: rung %d (%s): unknown rotation %q (primary or secondary)", i+1, r.Role, r.Rotation))
+		}
+	}
+	if strings.TrimSpace(p.OnCall) != "" {
+		if _, ok := p.Team(p.OnCall); !ok {
+			errs = append(errs, fmt.Errorf("escalation policy: the on-call team %q is not one of the teams", p.OnCall))
 		}
 	}
 	teams := map[string]bool{}
@@ -292,7 +400,7 @@ func (p Policy) State(s Session, now time.Time) EscalationState {
 		stop = c.res
 	}
 	st.Severity = c.sevAt(stop)
-	rt := responseTime(st.Severity)
+	rt := p.ResponseTime(st.Severity)
 	st.ResponseDue = c.decl.Add(rt) // resolved before it: the nominal time
 	if due, ok := c.wall(rt); ok {
 		st.ResponseDue = due
@@ -359,7 +467,7 @@ func (p Policy) Due(s Session, now time.Time) []Event {
 		}
 		made[id] = true
 		out = append(out, Event{V: SchemaVersion, ID: id, Time: b.at, Actor: escalationActor, Kind: KindEscalation,
-			Summary: fmt.Sprintf("Response time breached: %s not acknowledged within %s", b.sev, short(responseTime(b.sev)))})
+			Summary: fmt.Sprintf("Response time breached: %s not acknowledged within %s", b.sev, short(p.ResponseTime(b.sev)))})
 	}
 	// By time; at one time, rungs up the ladder, then the breach.
 	slices.SortStableFunc(out, func(a, b Event) int { return a.Time.Compare(b.Time) })
@@ -386,15 +494,6 @@ func BreachID(incidentID string, sev Severity) string {
 func idTimeAfter(id string) time.Time {
 	t, _ := timeOfID(id)
 	return t.Add(time.Millisecond)
-}
-
-// responseTime is sev's response time; a severity that is not known runs
-// as a P0.
-func responseTime(sev Severity) time.Duration {
-	if !sev.Valid() {
-		return P0.ResponseTime()
-	}
-	return sev.ResponseTime()
 }
 
 // urgent reports whether sev runs as a P0.
@@ -628,7 +727,7 @@ func (c clock) breaches() []breach {
 		if !end.IsZero() && !a.Before(end) {
 			continue // superseded while resolved
 		}
-		rt := responseTime(sg.sev)
+		rt := c.p.ResponseTime(sg.sev)
 		var start time.Time
 		var ok bool
 		if c.elapsed(a) > rt {

@@ -50,7 +50,7 @@ func mt(m float64) time.Time { return t0.Add(time.Duration(m * float64(time.Minu
 func ackEv(who string, m float64) Event {
 	return Event{Time: mt(m), Actor: who, Kind: KindAck, Ack: &AckFields{Who: who}}
 }
-func sevEv(from, to Severity, m float64) Event { return SeverityChange("alice", from, to, mt(m)) }
+func sevEv(from, to Severity, m float64) Event { return SeverityChange("alice", from, to, "", mt(m)) }
 func resolveEv(m float64) Event                { return Event{Time: mt(m), Actor: "alice", Kind: KindResolved} }
 func reopenEv(m float64) Event                 { return Event{Time: mt(m), Actor: "alice", Kind: KindReopened} }
 

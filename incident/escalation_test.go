@@ -9,10 +9,10 @@ var t0 = time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC)
 
 func TestLadder(t *testing.T) {
 	want := []Rung{
-		{"Primary On-Call", 5 * time.Minute, P0Normal},
-		{"Secondary On-Call", 10 * time.Minute, P0Normal},
-		{"Team Lead", 15 * time.Minute, P0AtOnce},
-		{"Engineering Manager + CTO", 0, P0OnSchedule},
+		{Role: "Primary On-Call", Window: 5 * time.Minute, Rotation: RotationPrimary},
+		{Role: "Secondary On-Call", Window: 10 * time.Minute, Rotation: RotationSecondary},
+		{Role: "Team Lead", Window: 15 * time.Minute, OnP0: P0AtOnce},
+		{Role: "Engineering Manager + CTO", OnP0: P0OnSchedule},
 	}
 	got := DefaultPolicy().Ladder
 	if len(got) != len(want) {

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -165,13 +166,47 @@ func Declared(actor, title string, sev Severity, at time.Time) Event {
 		Severity: &SeverityFields{To: sev.String()}}
 }
 
-// SeverityChange records a severity change from → to.
-func SeverityChange(actor string, from, to Severity, at time.Time) Event {
-	return Event{
-		Time: at, Actor: actor, Kind: KindSeverity,
-		Summary:  fmt.Sprintf("Severity %s → %s", from, to),
-		Severity: &SeverityFields{From: from.String(), To: to.String()},
+// SeverityChange records a severity change from → to, and why (may be
+// empty).
+func SeverityChange(actor string, from, to Severity, reason string, at time.Time) Event {
+	summary := fmt.Sprintf("Severity %s → %s", from, to)
+	if r := strings.TrimSpace(reason); r != "" {
+		summary += ": " + r
 	}
+	return Event{
+		Time: at, Actor: actor, Kind: KindSeverity, Summary: summary,
+		Severity: &SeverityFields{From: from.String(), To: to.String(), Reason: strings.TrimSpace(reason)},
+	}
+}
+
+// Acknowledged records who acknowledged the page, at which rung (level,
+// its role) of the ladder. actor is who pressed the key; who is who
+// acknowledges (the same, unless someone acks for another).
+func Acknowledged(actor, who string, level int, role string, at time.Time) Event {
+	summary := "Acknowledged by " + who
+	if role != "" {
+		summary += " (" + role + ")"
+	}
+	return Event{Time: at, Actor: actor, Kind: KindAck, Summary: summary,
+		Ack: &AckFields{Who: who, Level: level, Role: role}}
+}
+
+// Resolution records that the incident is resolved, and how (may be empty).
+func Resolution(actor, how string, at time.Time) Event {
+	summary := "Resolved"
+	if h := strings.TrimSpace(how); h != "" {
+		summary += ": " + h
+	}
+	return Event{Time: at, Actor: actor, Kind: KindResolved, Summary: summary}
+}
+
+// Reopening records that a resolved incident is open again, and why.
+func Reopening(actor, why string, at time.Time) Event {
+	summary := "Reopened"
+	if w := strings.TrimSpace(why); w != "" {
+		summary += ": " + w
+	}
+	return Event{Time: at, Actor: actor, Kind: KindReopened, Summary: summary}
 }
 
 // Note is a free-text note.

@@ -42,7 +42,7 @@ func TestJournalResume(t *testing.T) {
 	local := time.FixedZone("CET", 3600)
 	in := []Event{
 		Declared("alice", "API 5xx spike <checkout> & payments", P1, time.Date(2025, 3, 1, 3, 4, 5, 123456789, local)),
-		SeverityChange("alice", P1, P0, time.Time{}), // time filled in
+		SeverityChange("alice", P1, P0, "", time.Time{}), // time filled in
 		Note("bob", "rolled back\ndeploy 42 — ✓", time.Now()),
 		{Kind: KindAck, Actor: "bob", Time: time.Now()},
 		{Kind: KindProbe, Actor: "warroom", Summary: "db ok", Detail: "line1\nline2\n"},

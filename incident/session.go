@@ -49,9 +49,13 @@ type Session struct {
 	// declaration; Escalations is every escalation step in (At, ID) order.
 	Level       int
 	Escalations []EscalationStep
-	// Checklists maps a list name to the checked state of its items, by
-	// index; the latest checklist event for an item wins.
-	Checklists map[string][]bool
+	// Checklists maps a list name to the state of its items, by index;
+	// the latest checklist event for an item wins.
+	Checklists map[string][]Check
+	// Hooks is the latest recorded run of the notification hook for each
+	// event it was run for (by that event's ID: its action's Target),
+	// from the journal's notify actions.
+	Hooks map[string]HookRun
 	// Alerts is the latest recorded state of each alert (and threshold
 	// crossing), by AlertKey: what the timeline already says, so a pane
 	// records a change once, across restarts and consoles. A new map is
@@ -73,6 +77,7 @@ type Session struct {
 	reopened    key // latest reopened event, if hasReopened
 	hasReopened bool
 	itemAt      map[string][]key // key of the event that set each checklist item
+	hookAt      map[string]key   // key of the event behind each Hooks entry
 	firstAt     []key            // key of each participant's first event
 }
 
@@ -101,6 +106,26 @@ type EscalationStep struct {
 	Role  string
 	Who   string
 }
+
+// Check is one checklist item's state: checked or not, when and by whom
+// (zero At: never touched).
+type Check struct {
+	Checked bool
+	At      time.Time
+	By      string
+}
+
+// HookRun is the notification hook's latest recorded run for one event.
+type HookRun struct {
+	ActionID string    // the action event's ID
+	At       time.Time // when it was recorded
+	Phase    string    // PhaseStarted, PhaseFinished or PhaseNotExecuted
+	Mode     string    // "", "drill", "dry-run"
+	Error    string    // finished with an error (a timeout, a non-zero exit)
+}
+
+// Failed reports whether the run finished with an error.
+func (h HookRun) Failed() bool { return h.Phase == PhaseFinished && h.Error != "" }
 
 // maxChecklistItem bounds item indexes, so a bad event cannot allocate a
 // huge list.
@@ -203,7 +228,18 @@ func (s *Session) Apply(ev Event) {
 		}
 	case KindChecklist:
 		if f := ev.Checklist; f != nil && f.Item >= 0 && f.Item < maxChecklistItem {
-			s.check(f.List, f.Item, f.Checked, k)
+			s.check(f.List, f.Item, Check{Checked: f.Checked, At: ev.Time, By: ev.Actor}, k)
+		}
+	case KindAction:
+		if f := ev.Action; f != nil && f.Kind == ActionNotify && f.Target != "" {
+			if cur, ok := s.hookAt[f.Target]; !ok || cur.less(k) {
+				s.Hooks, s.hookAt = maps.Clone(s.Hooks), maps.Clone(s.hookAt)
+				if s.Hooks == nil {
+					s.Hooks, s.hookAt = map[string]HookRun{}, map[string]key{}
+				}
+				s.Hooks[f.Target] = HookRun{ActionID: ev.ID, At: ev.Time, Phase: f.Phase, Mode: f.Mode, Error: f.Error}
+				s.hookAt[f.Target] = k
+			}
 		}
 	}
 	s.derive()
@@ -261,7 +297,7 @@ func (s *Session) participant(actor string, k key) {
 }
 
 // check sets a checklist item if the event at k is the latest for it.
-func (s *Session) check(list string, item int, checked bool, k key) {
+func (s *Session) check(list string, item int, c Check, k key) {
 	keys := s.itemAt[list]
 	if item < len(keys) && !keys[item].zero() && !keys[item].less(k) {
 		return
@@ -269,15 +305,29 @@ func (s *Session) check(list string, item int, checked bool, k key) {
 	states := slices.Clone(s.Checklists[list])
 	keys = slices.Clone(keys)
 	if item >= len(states) {
-		states = append(states, make([]bool, item+1-len(states))...)
+		states = append(states, make([]Check, item+1-len(states))...)
 		keys = append(keys, make([]key, item+1-len(keys))...)
 	}
-	states[item], keys[item] = checked, k
+	states[item], keys[item] = c, k
 	s.Checklists, s.itemAt = maps.Clone(s.Checklists), maps.Clone(s.itemAt)
 	if s.Checklists == nil {
-		s.Checklists, s.itemAt = map[string][]bool{}, map[string][]key{}
+		s.Checklists, s.itemAt = map[string][]Check{}, map[string][]key{}
 	}
 	s.Checklists[list], s.itemAt[list] = states, keys
+}
+
+// Has reports whether an event with this ID has been applied.
+func (s Session) Has(id string) bool { return id != "" && s.seen.has(id) }
+
+// Done is how many items of checklist list are checked.
+func (s Session) Done(list string) int {
+	n := 0
+	for _, c := range s.Checklists[list] {
+		if c.Checked {
+			n++
+		}
+	}
+	return n
 }
 
 // Open reports whether the incident has been declared and not resolved.

@@ -22,7 +22,7 @@ func TestFold(t *testing.T) {
 		Note("bot", "before anything", at(-1)),
 		Declared("alice", "Checkout 5xx", P2, at(0)),
 		{Time: at(3), Actor: "bob", Kind: KindAck, Summary: "acked"},
-		SeverityChange("alice", P2, P0, at(4)),
+		SeverityChange("alice", P2, P0, "", at(4)),
 		{Time: at(5), Actor: "bob", Kind: KindSeverity, Summary: "junk", Severity: &SeverityFields{To: "P9"}}, // ignored
 		Note("bob", "rolling back", at(6)),
 		{Time: at(7), Actor: "carol", Kind: KindAck},
@@ -114,7 +114,7 @@ func TestFoldUnknownSeverity(t *testing.T) {
 		t.Errorf("declared without severity: %v known %v", s.Severity, s.SeverityKnown)
 	}
 	// A later valid change makes it known; a later invalid one is ignored.
-	s.Apply(SeverityChange("a", SeverityUnknown, P2, at(1)))
+	s.Apply(SeverityChange("a", SeverityUnknown, P2, "", at(1)))
 	s.Apply(Event{Time: at(2), Actor: "a", Kind: KindSeverity, Severity: &SeverityFields{From: "P2", To: "bogus"}})
 	if !s.SeverityKnown || s.Severity != P2 || len(s.Changes) != 1 || s.Changes[0].From != SeverityUnknown {
 		t.Errorf("after change: %v known %v changes %+v", s.Severity, s.SeverityKnown, s.Changes)
@@ -147,7 +147,7 @@ func TestFoldResolveReopen(t *testing.T) {
 func TestFoldRedeclare(t *testing.T) {
 	evs := []Event{
 		ided(Declared("alice", "Checkout 5xx", P2, at(0)), 1),
-		ided(SeverityChange("alice", P2, P0, at(1)), 2),
+		ided(SeverityChange("alice", P2, P0, "", at(1)), 2),
 		ided(Event{Time: at(3), Actor: "bob", Kind: KindAck}, 3),
 		ided(Event{Time: at(4), Actor: "warroom", Kind: KindEscalation, Escalation: &EscalationFields{Level: 2, Role: "Team Lead"}}, 4),
 		ided(Event{Time: at(42), Actor: "alice", Kind: KindResolved}, 5),
@@ -175,15 +175,21 @@ func TestFoldChecklistsCopyOnWrite(t *testing.T) {
 	s.Apply(ided(Event{Time: at(2), Actor: "a", Kind: KindChecklist, Checklist: &ChecklistFields{List: "triage", Item: 2}}, 2))
 	s.Apply(ided(Event{Time: at(2), Actor: "a", Kind: KindChecklist, Checklist: &ChecklistFields{List: "triage", Item: 0, Checked: true}}, 3))
 	s.Apply(ided(Event{Time: at(3), Actor: "a", Kind: KindAck}, 4))
-	if want := []bool{false, false, true}; !slices.Equal(before.Checklists["triage"], want) {
+	if want := []bool{false, false, true}; !slices.Equal(checked(before.Checklists["triage"]), want) {
 		t.Errorf("earlier copy changed: %v, want %v", before.Checklists["triage"], want)
 	}
-	if want := []bool{true, false, false}; !slices.Equal(s.Checklists["triage"], want) {
+	if want := []bool{true, false, false}; !slices.Equal(checked(s.Checklists["triage"]), want) {
 		t.Errorf("triage %v, want %v", s.Checklists["triage"], want)
+	}
+	if c := s.Checklists["triage"][0]; !c.At.Equal(at(2)) || c.By != "a" {
+		t.Errorf("item 0 = %+v: want checked at %v by a", c, at(2))
+	}
+	if s.Done("triage") != 1 || before.Done("triage") != 1 || s.Done("none") != 0 {
+		t.Errorf("Done = %d (before %d)", s.Done("triage"), before.Done("triage"))
 	}
 	// An older event for an item does not override a newer one.
 	s.Apply(ided(Event{Time: at(0), Actor: "a", Kind: KindChecklist, Checklist: &ChecklistFields{List: "triage", Item: 0}}, 5))
-	if !s.Checklists["triage"][0] {
+	if !s.Checklists["triage"][0].Checked {
 		t.Error("older checklist event won")
 	}
 	// Out-of-range items are ignored.
@@ -195,6 +201,14 @@ func TestFoldChecklistsCopyOnWrite(t *testing.T) {
 	if before.Count != 1 || len(before.Acks) != 0 {
 		t.Errorf("earlier copy changed: %+v", before)
 	}
+}
+
+func checked(cs []Check) []bool {
+	out := make([]bool, len(cs))
+	for i, c := range cs {
+		out[i] = c.Checked
+	}
+	return out
 }
 
 // comparable strips the unexported bookkeeping and maps nil to empty, so
@@ -216,7 +230,7 @@ func comparable(s Session) Session {
 		out.Escalations = []EscalationStep{}
 	}
 	if out.Checklists == nil {
-		out.Checklists = map[string][]bool{}
+		out.Checklists = map[string][]Check{}
 	}
 	if out.Participants == nil {
 		out.Participants = []string{}
@@ -335,7 +349,7 @@ func TestEventConstructors(t *testing.T) {
 	if d.Kind != KindDeclared || d.Summary != "DB down" || d.Severity == nil || d.Severity.To != "P1" || d.Severity.From != "" || d.Actor != "alice" || !d.Time.Equal(t0) {
 		t.Errorf("Declared: %+v", d)
 	}
-	s := SeverityChange("bob", P1, P0, t0)
+	s := SeverityChange("bob", P1, P0, "", t0)
 	if s.Kind != KindSeverity || s.Summary != "Severity P1 → P0" || s.Severity == nil || s.Severity.From != "P1" || s.Severity.To != "P0" {
 		t.Errorf("SeverityChange: %+v", s)
 	}

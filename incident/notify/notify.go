@@ -86,6 +86,7 @@ const (
 	KindAck        Kind = "ack"        // someone acknowledged
 	KindSeverity   Kind = "severity"   // the severity changed
 	KindResolved   Kind = "resolved"   // the incident was resolved
+	KindReopened   Kind = "reopened"   // the incident was reopened
 	KindTest       Kind = "test"       // a test run of the hook
 )
 
@@ -106,7 +107,8 @@ type Payload struct {
 	Title string `json:"title"`
 	// Severity is "P0" (most severe) to "P3".
 	Severity string `json:"severity"`
-	// Kind is what happened: escalation, ack, severity, resolved or test.
+	// Kind is what happened: escalation, ack, severity, resolved,
+	// reopened or test.
 	Kind Kind `json:"event"`
 	// Level is the rung of the escalation ladder, 1 for the first
 	// (the primary on-call), for escalation and ack; 0 otherwise.
@@ -114,6 +116,17 @@ type Payload struct {
 	// Role is who that rung pages ("Secondary On-Call"), for escalation
 	// and ack; empty otherwise.
 	Role string `json:"role"`
+	// Team is the on-call team whose rotation the ladder pages; Who and
+	// Contact are whom the rung pages (for escalation), or who
+	// acknowledged (for ack, Contact empty). Empty when the
+	// configuration does not know.
+	Team    string `json:"team"`
+	Who     string `json:"who"`
+	Contact string `json:"contact"`
+	// Late is how long after it fell due the step was recorded, in whole
+	// seconds: a console that was not running when a rung fell due pages
+	// it late. 0 when on time.
+	LateSeconds int64 `json:"late_seconds"`
 	// Actor is who did it (the engineer, or "warroom" for the clock).
 	Actor string `json:"actor"`
 	// Time is when it happened, in UTC as RFC 3339 to the second

@@ -93,7 +93,7 @@ func TestPayloadWire(t *testing.T) {
 			}
 		}
 	})
-	wantKeys := []string{"actor", "drill", "event", "incident_id", "level", "role", "severity", "summary", "time", "title", "version"}
+	wantKeys := []string{"actor", "contact", "drill", "event", "incident_id", "late_seconds", "level", "role", "severity", "summary", "team", "time", "title", "version", "who"}
 	if !reflect.DeepEqual(keys, wantKeys) {
 		t.Errorf("keys = %v, want %v", keys, wantKeys)
 	}
