@@ -22,7 +22,9 @@ import (
 //
 //  1. refuses a destructive action in a read-only session, before any dialog;
 //  2. asks for confirmation, showing the exact lines, the target and what
-//     the mode will do with it;
+//     the mode will do with it — except for an Auto action, the console's
+//     own, set off by the incident: it has no dialog (and may not be
+//     destructive), and its failure shows in the status line;
 //  3. in dry-run, and in a drill for actions that touch this machine,
 //     records "would run — not executed" and never calls Run;
 //  4. otherwise records the start (fsync'd), calls Run off the UI goroutine
@@ -107,8 +109,15 @@ func executes(m common.Mode, a common.Action) (bool, string) {
 	return true, ""
 }
 
-// requestAction is step 1 and 2: refuse, or ask.
+// requestAction is step 1 and 2: refuse, or ask. An Auto action (the
+// console's own, set off by the incident) is not asked about: it goes
+// straight to step 3, so nobody's typing is interrupted by a dialog.
 func (m *Model) requestAction(a common.Action) tea.Cmd {
+	if a.Auto && a.Destructive {
+		// Only a person may set off what destroys: never without a dialog.
+		m.setFlash("\""+a.Title+"\" is automatic and destructive: not run (a bug: please report it)", true)
+		return nil
+	}
 	if a.Destructive && m.c.Mode.ReadOnly {
 		m.setFlash("read-only session: \""+a.Title+"\" is not possible (restart without --read-only to act)", true)
 		return nil
@@ -119,9 +128,15 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 	}
 	for _, r := range m.running {
 		if a.Op != "" && r.action.Op == a.Op && r.action.Target == a.Target {
+			if a.Auto {
+				return m.autoSkipped(a)
+			}
 			m.setFlash("\""+a.Title+"\" is already running (o shows it)", true)
 			return nil
 		}
+	}
+	if a.Auto {
+		return m.startAction(a)
 	}
 	run, why := executes(m.c.Mode, a)
 	var note string
@@ -136,6 +151,21 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 		onConfirm: func() tea.Msg { return confirmedAction{a} },
 	}})
 	return nil
+}
+
+// autoSkipped is an Auto action set off again while the same one still
+// runs: the run under way stands for it. Said quietly (never over an
+// error), and logged.
+func (m *Model) autoSkipped(a common.Action) tea.Cmd {
+	if !m.flashErr {
+		m.setFlash("\""+a.Title+"\" is already running: not started again (o shows it)", false)
+	}
+	log := m.c.Logger()
+	return func() tea.Msg {
+		log.Info("automatic action skipped: already running", "title", incident.Clean(a.Title), "op", a.Op,
+			"target", incident.Clean(a.Target))
+		return nil
+	}
 }
 
 // notExecutedMsg is an action recorded as not executed: the shell shows
@@ -182,7 +212,11 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 		stream: probes.NewStream[runUpdate]("action:"+id, mergeRun)}
 	m.running = append(m.running, r)
 	m.keys.Running.SetEnabled(true)
-	m.pushModal(&runningModal{st: m.c.Styles, keys: m.dialogKeys, r: r, now: m.c.Now})
+	if !a.Auto {
+		// An Auto action runs in the background: the status bar's badge
+		// says so, o shows it; its failure is flashed when it ends.
+		m.pushModal(&runningModal{st: m.c.Styles, keys: m.dialogKeys, r: r, now: m.c.Now})
+	}
 	exec := execution{j: m.c.Journal, now: m.c.Now, log: log, action: a, start: start, stream: r.stream, timeout: timeout}
 	ended := r.ended
 	return tea.Batch(func() tea.Msg { exec.run(ctx, cancel); close(ended); return nil }, r.stream.Next())

@@ -185,7 +185,7 @@ func TestAnyRecordingInputDialogKeepsItsText(t *testing.T) {
 			if err != nil {
 				return common.Flash(err.Error(), true)
 			}
-			ev := incident.SeverityChange("alice", incident.P1, to, t0)
+			ev := incident.SeverityChange("alice", incident.P1, to, "", t0)
 			ev.Severity.Reason = v["reason"]
 			return common.RecordEvent(rec, ev)
 		},

@@ -475,46 +475,89 @@ func (h *helpModal) lines(avail int) [][]string {
 	return out
 }
 
-// layout packs the sections into as many columns as avail cells allow.
+// layout packs the sections, in order, into columns as short as the
+// width allows: each column as wide as its widest line, the most columns
+// that fit in avail cells, each as short as can be.
 func (h *helpModal) layout(avail int) []string {
 	secs := h.lines(avail)
-	colW := 0
-	for _, s := range secs {
+	widths := make([]int, len(secs))
+	for i, s := range secs {
 		for _, l := range s {
-			colW = max(colW, ansi.StringWidth(l))
+			widths[i] = max(widths[i], ansi.StringWidth(l))
 		}
 	}
-	colW += 3
-	ncols := max(min(avail/colW, len(secs)), 1)
-	// Pack sections into columns of roughly equal height.
-	total := 0
-	for _, s := range secs {
-		total += len(s) + 1
-	}
-	target := (total + ncols - 1) / ncols
-	cols := make([][]string, 0, ncols)
-	var cur []string
-	for _, s := range secs {
-		if len(cur) > 0 && len(cur)+len(s) > target && len(cols) < ncols-1 {
-			cols = append(cols, cur)
-			cur = nil
+	const gap = 3
+	// pack is the greedy packing under height: the sections of each column.
+	pack := func(height int) [][]int {
+		var cols [][]int
+		var cur []int
+		n := 0
+		for i, s := range secs {
+			if len(cur) > 0 && n+len(s)+1 > height {
+				cols, cur, n = append(cols, cur), nil, 0
+			}
+			cur, n = append(cur, i), n+len(s)+1
 		}
-		cur = append(append(cur, s...), "")
+		return append(cols, cur)
 	}
-	cols = append(cols, cur)
+	// shortest is the packing into at most ncols columns of least height.
+	shortest := func(ncols int) [][]int {
+		total, tallest := 0, 0
+		for _, s := range secs {
+			total += len(s) + 1
+			tallest = max(tallest, len(s)+1)
+		}
+		lo, hi := max(tallest, (total+ncols-1)/ncols), total
+		for lo < hi {
+			if mid := (lo + hi) / 2; len(pack(mid)) <= ncols {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return pack(lo)
+	}
+	colWidth := func(col []int) int {
+		w := 0
+		for _, i := range col {
+			w = max(w, widths[i])
+		}
+		return w
+	}
+	var cols [][]int
+	for n := len(secs); n >= 1; n-- {
+		cols = shortest(n)
+		total := 0
+		for _, c := range cols {
+			total += colWidth(c) + gap
+		}
+		if total-gap <= avail || n == 1 {
+			break
+		}
+	}
+	var text [][]string
 	rows := 0
 	for _, c := range cols {
-		rows = max(rows, len(c))
+		var lines []string
+		for _, i := range c {
+			lines = append(append(lines, secs[i]...), "")
+		}
+		text = append(text, lines)
+		rows = max(rows, len(lines))
 	}
 	var body []string
-	for i := 0; i < rows; i++ {
+	for r := 0; r < rows; r++ {
 		var b strings.Builder
-		for _, c := range cols {
+		for j, c := range text {
 			l := ""
-			if i < len(c) {
-				l = c[i]
+			if r < len(c) {
+				l = c[r]
 			}
-			b.WriteString(common.Pad(l, min(colW, avail/len(cols))))
+			w := colWidth(cols[j])
+			if j < len(text)-1 {
+				w += gap
+			}
+			b.WriteString(common.Pad(l, min(w, avail)))
 		}
 		body = append(body, strings.TrimRight(b.String(), " "))
 	}

@@ -196,6 +196,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case inputResultMsg:
 		return m, m.inputResult(msg)
+	case common.ChecklistRequest:
+		return m, m.openChecklist(msg.List)
+	case checklistResultMsg:
+		return m, m.checklistResult(msg)
 	case runActionMsg:
 		return m, msg.run(m)
 	case quitMsg:
@@ -234,6 +238,7 @@ func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
 	}
 	m.journalWrites()
 	m.session.Apply(msg.Event)
+	m.showSession()
 	msg.Session = m.session
 	return m.broadcast(msg)
 }
@@ -521,7 +526,7 @@ func (m *Model) helpModal() modal {
 	for i, p := range m.panes {
 		secs = append(secs, helpSection{title: fmt.Sprintf("%d %s", i+1, p.Pane.Title()), keys: p.Pane})
 	}
-	secs = append(secs, helpSection{title: "Dialogs", keys: m.dialogKeys})
+	secs = append(secs, helpSection{title: "Checklist", keys: DefaultChecklistKeyMap(9)}, helpSection{title: "Dialogs", keys: m.dialogKeys})
 	return &helpModal{st: m.c.Styles, keys: m.dialogKeys, sections: secs, close: key.NewBinding(key.WithKeys("?", "q"), key.WithHelp("?/q", "close"))}
 }
 

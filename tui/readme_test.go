@@ -26,7 +26,7 @@ func TestReadmeListsEveryBinding(t *testing.T) {
 	}
 	section := doc[start:end]
 	f := newShell(t, common.Mode{})
-	maps := []help.KeyMap{tui.DefaultKeyMap(f.model.Panes()), tui.DefaultDialogKeyMap()}
+	maps := []help.KeyMap{tui.DefaultKeyMap(f.model.Panes()), tui.DefaultDialogKeyMap(), tui.DefaultChecklistKeyMap(9)}
 	for i := 0; i < f.model.Panes(); i++ {
 		maps = append(maps, f.model.Pane(i))
 	}

@@ -299,7 +299,7 @@ func TestHelpListsEveryBinding(t *testing.T) {
 	want := []string{"next pane", "previous pane", "jump to pane", "zoom pane", "add note", "redraw", "quit",
 		"search by symptom", "open runbook", "filter by kind (cycle)", "page down", "confirm", "cancel"}
 	// And every enabled binding of every map, as the panes describe them.
-	maps := []help.KeyMap{tui.DefaultKeyMap(m.Panes()), tui.DefaultDialogKeyMap()}
+	maps := []help.KeyMap{tui.DefaultKeyMap(m.Panes()), tui.DefaultDialogKeyMap(), tui.DefaultChecklistKeyMap(9)}
 	for i := 0; i < m.Panes(); i++ {
 		maps = append(maps, m.Pane(i))
 	}

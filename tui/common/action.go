@@ -40,6 +40,13 @@ type Action struct {
 	Step string
 	// Tag identifies the pane that asked; progress and done messages carry it.
 	Tag string
+	// Auto marks the console's own action, configured beforehand and set
+	// off by the incident rather than by a key (the notification hook
+	// paging the next rung): the shell runs it without a dialog, still
+	// gated by the mode (dry-run and a drill record it as "would run"),
+	// with its timeout, recorded, its failure shown in the status line.
+	// An Auto action must not be Destructive.
+	Auto bool
 	// Run does it, off the UI goroutine. It must honour ctx (esc cancels,
 	// the timeout ends it) and must not touch any model: capture copies.
 	// progress may be called from any goroutine, any number of times.

@@ -156,6 +156,19 @@ type InputRequest struct {
 // Input returns a Cmd that opens the input dialog.
 func Input(r InputRequest) tea.Cmd { return func() tea.Msg { return r } }
 
+// ChecklistRequest asks the shell for a checklist dialog: the list's
+// items with their state in the incident (kept current while it is open);
+// checking or unchecking an item records a checklist event (time and
+// actor) through the journal.
+type ChecklistRequest struct {
+	List incident.Checklist
+}
+
+// OpenChecklist returns a Cmd that opens the checklist dialog.
+func OpenChecklist(l incident.Checklist) tea.Cmd {
+	return func() tea.Msg { return ChecklistRequest{List: l} }
+}
+
 // FlashMsg shows a short message in the status line.
 type FlashMsg struct {
 	Text  string
