@@ -7,11 +7,14 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/incident/notify"
 )
 
 // Config is the console's configuration: the YAML file, then flags on top.
@@ -75,6 +79,9 @@ type Config struct {
 		Profile  string `yaml:"profile"`
 		Endpoint string `yaml:"endpoint"`
 	} `yaml:"rds"`
+	// Escalation is the escalation policy (EscalationPolicy) and the
+	// notification hook (NotifyHook).
+	Escalation EscalationConfig `yaml:"escalation"`
 
 	// severityFlag and titleFlag record that --severity and --title were
 	// given on the command line (flags.apply): only then does a resumed
@@ -98,6 +105,64 @@ type HealthConfig struct {
 	URL     string        `yaml:"url"`
 	Expect  int           `yaml:"expect"` // the status that means healthy; 0: any 2xx
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// EscalationConfig is the escalation: section: the playbook's policy
+// (incident.DefaultPolicy) with what it sets on top, and the hook that
+// pages.
+type EscalationConfig struct {
+	// Team is the on-call team whose rotation the ladder pages; empty:
+	// the first of Teams.
+	Team string `yaml:"team"`
+	// Teams replace the playbook's teams when given.
+	Teams []TeamConfig `yaml:"teams"`
+	// Ladder replaces the playbook's ladder when given.
+	Ladder []RungConfig `yaml:"ladder"`
+	// Contacts are the contacts of rungs without a rotation, by role
+	// (case-insensitive).
+	Contacts map[string]ContactConfig `yaml:"contacts"`
+	// Response are response times by severity; a zero keeps the
+	// playbook's.
+	Response struct {
+		P0 time.Duration `yaml:"P0"`
+		P1 time.Duration `yaml:"P1"`
+		P2 time.Duration `yaml:"P2"`
+		P3 time.Duration `yaml:"P3"`
+	} `yaml:"response"`
+	Hook HookConfig `yaml:"hook"`
+}
+
+// TeamConfig is one on-call team (incident.Team).
+type TeamConfig struct {
+	Name      string        `yaml:"name"`
+	Primary   ContactConfig `yaml:"primary"`
+	Secondary ContactConfig `yaml:"secondary"`
+}
+
+// ContactConfig is whom to reach (incident.Contact).
+type ContactConfig struct {
+	Name    string `yaml:"name"`
+	Contact string `yaml:"contact"`
+}
+
+// RungConfig is one rung of the ladder (incident.Rung).
+type RungConfig struct {
+	Role   string        `yaml:"role"`
+	Window time.Duration `yaml:"window"`
+	// P0 is normal (or empty), at_once or on_schedule (incident.P0Rule).
+	P0 string `yaml:"p0"`
+	// Rotation is primary, secondary, or empty for a rung that pages
+	// Contact.
+	Rotation string        `yaml:"rotation"`
+	Contact  ContactConfig `yaml:"contact"`
+}
+
+// HookConfig is the notification hook (notify.Hook): a command or a URL.
+type HookConfig struct {
+	Command []string          `yaml:"command"`
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	Timeout time.Duration     `yaml:"timeout"`
 }
 
 // Defaults are what a config starts from.
@@ -269,25 +334,94 @@ func decodeStrict(n *yaml.Node, v reflect.Value, prefix string) error {
 		if !ok {
 			return fmt.Errorf("line %d: unknown key %q (known keys%s: %s)", k.Line, name, under(prefix), strings.Join(known, ", "))
 		}
-		if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(time.Time{}) {
-			if err := decodeStrict(val, f, name+"."); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := val.Decode(f.Addr().Interface()); err != nil {
-			msg := err.Error()
-			if te := (*yaml.TypeError)(nil); errors.As(err, &te) && len(te.Errors) > 0 {
-				msg = te.Errors[0]
-				if j := strings.Index(msg, ": "); j >= 0 && strings.HasPrefix(msg, "line ") {
-					msg = msg[j+2:]
-				}
-			}
-			return fmt.Errorf("line %d: bad value for %s: %s", val.Line, name, msg)
+		if err := decodeValue(val, f, name); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// decodeValue decodes n into the field v, named name. A struct, and each
+// struct in a list or a map of them, is decoded strictly (decodeStrict),
+// so an unknown key is an error at any depth (escalation.ladder[1].windw);
+// anything else is yaml.v3's.
+func decodeValue(n *yaml.Node, v reflect.Value, name string) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	t := v.Type()
+	switch {
+	case strictStruct(t):
+		return decodeStrict(n, v, name+".")
+	case t.Kind() == reflect.Slice && strictStruct(t.Elem()):
+		if n.Tag == "!!null" {
+			v.SetZero()
+			return nil
+		}
+		if n.Kind != yaml.SequenceNode {
+			return fmt.Errorf("line %d: %s must be a list", n.Line, name)
+		}
+		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		for i, e := range n.Content {
+			if err := decodeValue(e, s.Index(i), fmt.Sprintf("%s[%d]", name, i)); err != nil {
+				return err
+			}
+		}
+		v.Set(s)
+		return nil
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && strictStruct(t.Elem()):
+		if n.Tag == "!!null" {
+			v.SetZero()
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("line %d: %s must be a mapping", n.Line, name)
+		}
+		m := reflect.MakeMapWithSize(t, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := reflect.New(t.Key()).Elem()
+			if err := decodeValue(n.Content[i], k, name+" key"); err != nil {
+				return err
+			}
+			e := reflect.New(t.Elem()).Elem()
+			if err := decodeValue(n.Content[i+1], e, name+"."+k.String()); err != nil {
+				return err
+			}
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+		return nil
+	}
+	if err := n.Decode(v.Addr().Interface()); err != nil {
+		msg := err.Error()
+		if te := (*yaml.TypeError)(nil); errors.As(err, &te) && len(te.Errors) > 0 {
+			msg = te.Errors[0]
+			if j := strings.Index(msg, ": "); j >= 0 && strings.HasPrefix(msg, "line ") {
+				msg = msg[j+2:]
+			}
+		}
+		if secretKey(name) {
+			// yaml.v3 quotes the start of the value: it may be a token.
+			msg = quotedValue.ReplaceAllString(msg, "")
+		}
+		return fmt.Errorf("line %d: bad value for %s: %s", n.Line, name, msg)
+	}
+	return nil
+}
+
+// strictStruct reports whether t is decoded key by key (decodeStrict).
+func strictStruct(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]()
+}
+
+// secretKey reports whether the value of the key name may hold a secret
+// that an error must not quote: the hook's URL, headers and command.
+func secretKey(name string) bool {
+	return strings.HasPrefix(name, "escalation.hook.")
+}
+
+// quotedValue is the value yaml.v3 quotes in a type error (" `Bearer ...`").
+var quotedValue = regexp.MustCompile(" `[^`]*`")
 
 func under(prefix string) string {
 	if prefix == "" {
@@ -364,6 +498,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		return configErrorf("log_level: %v", err)
+	}
+	if _, err := c.EscalationPolicy(); err != nil {
+		return err
+	}
+	if _, err := c.NotifyHook(); err != nil {
+		return err
 	}
 	if c.Journal != "" {
 		if err := journalPathOK(c.Journal); err != nil {
@@ -453,4 +593,210 @@ func journalPathOK(journal string) error {
 		}
 	}
 	return nil
+}
+
+// EscalationPolicy is the playbook's policy (incident.DefaultPolicy) with
+// the escalation: section on top: teams given replace the playbook's, a
+// ladder given replaces its ladder, contacts fill the contact of the
+// ladder's rungs by role (case-insensitive), and each response time given
+// replaces that severity's. Its error is a ConfigError naming the
+// escalation key at fault; a policy it returns passes Validate.
+func (c Config) EscalationPolicy() (incident.Policy, error) {
+	e := c.Escalation
+	p := incident.DefaultPolicy()
+	if e.Teams != nil {
+		p.Teams = make([]incident.Team, 0, len(e.Teams))
+		seen := map[string]int{}
+		for i, t := range e.Teams {
+			key := fmt.Sprintf("escalation.teams[%d]", i)
+			name := strings.TrimSpace(t.Name)
+			if name == "" {
+				return incident.Policy{}, configErrorf("%s.name: a team needs a name", key)
+			}
+			if j, dup := seen[strings.ToLower(name)]; dup {
+				return incident.Policy{}, configErrorf("%s.name: %q is escalation.teams[%d]'s name too", key, name, j)
+			}
+			seen[strings.ToLower(name)] = i
+			primary, err := contactOf(t.Primary, key+".primary")
+			if err != nil {
+				return incident.Policy{}, err
+			}
+			secondary, err := contactOf(t.Secondary, key+".secondary")
+			if err != nil {
+				return incident.Policy{}, err
+			}
+			p.Teams = append(p.Teams, incident.Team{Name: name, Primary: primary, Secondary: secondary})
+		}
+	}
+	if e.Ladder != nil {
+		if len(e.Ladder) == 0 {
+			return incident.Policy{}, configErrorf("escalation.ladder: the ladder has no rung (leave it out for the playbook's)")
+		}
+		p.Ladder = make([]incident.Rung, 0, len(e.Ladder))
+		for i, r := range e.Ladder {
+			rung, err := rungOf(r, i, len(e.Ladder), p.Ladder)
+			if err != nil {
+				return incident.Policy{}, err
+			}
+			p.Ladder = append(p.Ladder, rung)
+		}
+	}
+	if err := applyContacts(&p, e); err != nil {
+		return incident.Policy{}, err
+	}
+	if e.Teams != nil && len(e.Teams) == 0 {
+		for i, r := range p.Ladder {
+			if r.Rotation != "" {
+				return incident.Policy{}, configErrorf("escalation.teams: no team, but %s pages a team's %s", rungKey(e, i, r.Role), r.Rotation)
+			}
+		}
+	}
+	for _, r := range []struct {
+		sev incident.Severity
+		d   time.Duration
+	}{{incident.P0, e.Response.P0}, {incident.P1, e.Response.P1}, {incident.P2, e.Response.P2}, {incident.P3, e.Response.P3}} {
+		if r.d < 0 {
+			return incident.Policy{}, configErrorf("escalation.response.%s: %s is negative", r.sev, r.d)
+		}
+		p.Response[r.sev] = r.d
+	}
+	if team := strings.TrimSpace(e.Team); team != "" {
+		if _, ok := p.Team(team); !ok {
+			names := make([]string, len(p.Teams))
+			for i, t := range p.Teams {
+				names[i] = t.Name
+			}
+			where := "the playbook's teams"
+			if e.Teams != nil {
+				where = "escalation.teams"
+			}
+			return incident.Policy{}, configErrorf("escalation.team: %q is not one of %s (%s)", team, where, strings.Join(names, ", "))
+		}
+		p.OnCall = team
+	}
+	if err := p.Validate(); err != nil {
+		// The checks above should have named the key; this is the net.
+		return incident.Policy{}, configErrorf("escalation: %v", err)
+	}
+	return p, nil
+}
+
+// rungOf is escalation.ladder[i] as a rung, checked: before names the
+// rungs before it.
+func rungOf(r RungConfig, i, n int, before []incident.Rung) (incident.Rung, error) {
+	key := fmt.Sprintf("escalation.ladder[%d]", i)
+	role := strings.TrimSpace(r.Role)
+	if role == "" {
+		return incident.Rung{}, configErrorf("%s.role: a rung needs a role (e.g. Team Lead)", key)
+	}
+	for j, b := range before {
+		if strings.EqualFold(b.Role, role) {
+			return incident.Rung{}, configErrorf("%s.role: %q is escalation.ladder[%d]'s role too", key, role, j)
+		}
+	}
+	last := i == n-1
+	switch {
+	case r.Window < 0:
+		return incident.Rung{}, configErrorf("%s.window: %s is negative", key, r.Window)
+	case !last && r.Window == 0:
+		return incident.Rung{}, configErrorf("%s.window: a rung before the last needs a window: how long it has to answer before the next is paged (e.g. 5m)", key)
+	case last && r.Window != 0:
+		return incident.Rung{}, configErrorf("%s.window: the last rung has no window: nobody is left to page after it", key)
+	}
+	var rule incident.P0Rule
+	switch strings.ToLower(strings.TrimSpace(r.P0)) {
+	case "", "normal":
+		rule = incident.P0Normal
+	case "at_once":
+		rule = incident.P0AtOnce
+	case "on_schedule":
+		rule = incident.P0OnSchedule
+	default:
+		return incident.Rung{}, configErrorf("%s.p0: %q is not normal, at_once or on_schedule", key, r.P0)
+	}
+	rotation := strings.ToLower(strings.TrimSpace(r.Rotation))
+	if rotation != "" && rotation != incident.RotationPrimary && rotation != incident.RotationSecondary {
+		return incident.Rung{}, configErrorf("%s.rotation: %q is not primary, secondary or empty (the rung pages its contact)", key, r.Rotation)
+	}
+	contact, err := contactOf(r.Contact, key+".contact")
+	if err != nil {
+		return incident.Rung{}, err
+	}
+	if rotation != "" && contact != (incident.Contact{}) {
+		return incident.Rung{}, configErrorf("%s.contact: the rung pages the on-call team's %s (escalation.teams): a contact is for a rung without a rotation", key, rotation)
+	}
+	return incident.Rung{Role: role, Window: r.Window, OnP0: rule, Rotation: rotation, Contact: contact}, nil
+}
+
+// applyContacts puts escalation.contacts on p's ladder, by role.
+func applyContacts(p *incident.Policy, e EscalationConfig) error {
+	roles := slices.Sorted(maps.Keys(e.Contacts))
+	given := map[int]string{}
+	for _, role := range roles {
+		key := "escalation.contacts." + role
+		i := slices.IndexFunc(p.Ladder, func(r incident.Rung) bool {
+			return strings.EqualFold(r.Role, strings.TrimSpace(role))
+		})
+		if i < 0 {
+			names := make([]string, len(p.Ladder))
+			for j, r := range p.Ladder {
+				names[j] = r.Role
+			}
+			return configErrorf("escalation.contacts: %q is not a role of the ladder (%s)", role, strings.Join(names, ", "))
+		}
+		r := &p.Ladder[i]
+		switch {
+		case given[i] != "":
+			return configErrorf("%s: %q and %q are the same role", key, given[i], role)
+		case r.Rotation != "":
+			return configErrorf("%s: the %s rung pages the on-call team's %s: set it in escalation.teams", key, r.Role, r.Rotation)
+		case r.Contact != (incident.Contact{}):
+			return configErrorf("%s: %s has a contact already", key, rungKey(e, i, r.Role))
+		}
+		given[i] = role
+		contact, err := contactOf(e.Contacts[role], key)
+		if err != nil {
+			return err
+		}
+		r.Contact = contact
+	}
+	return nil
+}
+
+// rungKey names rung i of the policy's ladder for an error.
+func rungKey(e EscalationConfig, i int, role string) string {
+	if e.Ladder != nil {
+		return fmt.Sprintf("escalation.ladder[%d] (%s)", i, role)
+	}
+	return fmt.Sprintf("the playbook's rung %d (%s)", i+1, role)
+}
+
+// contactOf is c checked: how to reach someone without whom is an error.
+func contactOf(c ContactConfig, key string) (incident.Contact, error) {
+	out := incident.Contact{Name: strings.TrimSpace(c.Name), Contact: strings.TrimSpace(c.Contact)}
+	if out.Name == "" && out.Contact != "" {
+		return incident.Contact{}, configErrorf("%s.name: a contact needs a name (whom to page), not only how", key)
+	}
+	return out, nil
+}
+
+// NotifyHook is escalation.hook as a notify.Hook, or nil when none is
+// configured. Its error is a ConfigError that never holds the URL's
+// secrets or a header's value.
+func (c Config) NotifyHook() (*notify.Hook, error) {
+	h := c.Escalation.Hook
+	switch {
+	case len(h.Command) == 0 && h.URL == "" && len(h.Headers) == 0 && h.Timeout == 0:
+		return nil, nil
+	case len(h.Command) > 0 && h.URL != "":
+		return nil, configErrorf("escalation.hook: set command or url, not both")
+	case len(h.Command) == 0 && h.URL == "":
+		return nil, configErrorf("escalation.hook: no command or url: set one (or leave the hook out)")
+	}
+	hook := &notify.Hook{Command: slices.Clone(h.Command), URL: h.URL, Timeout: h.Timeout, Headers: maps.Clone(h.Headers)}
+	if err := hook.Validate(); err != nil {
+		// Validate's errors hide the URL's secrets and the headers' values.
+		return nil, configErrorf("escalation.hook: %s", strings.TrimPrefix(err.Error(), "notification hook: "))
+	}
+	return hook, nil
 }
