@@ -23,6 +23,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/incident/notify"
 	"github.com/warroom-dev/warroom/internal/drill"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/panes/errorrate"
@@ -236,6 +237,16 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	if err != nil {
 		return configErrorf("log_level: %v", err)
 	}
+	var esc escalationSetup
+	if esc.policy, err = cfg.EscalationPolicy(); err != nil {
+		return configErrorf("%v", err)
+	}
+	if mode.Drill {
+		esc.policy = drill.OnCall(esc.policy.Accelerated(drill.EscalationSpeed))
+	}
+	if esc.hook, err = cfg.NotifyHook(); err != nil {
+		return configErrorf("%v", err)
+	}
 	if cfg.Journal == "" {
 		if cfg.Journal, err = newJournal(stateDir(), prefix, sys.now()); err != nil {
 			return configErrorf("%v", err)
@@ -289,7 +300,7 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		events = append(events, ev)
 		s.Apply(ev)
 	case sev != s.Severity && cfg.severityFlag: // --severity on resume: a change
-		ev, err := j.Append(incident.SeverityChange(cfg.Actor, s.Severity, sev, sys.now()))
+		ev, err := j.Append(incident.SeverityChange(cfg.Actor, s.Severity, sev, "", sys.now()))
 		if err != nil {
 			return errors.New(prefixed("journal", err))
 		}
@@ -329,7 +340,7 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	defer endSession()
 	m := tui.New(tui.Options{
 		Common:      c,
-		Panes:       buildPanes(ctx, c, cfg, b, s, events, runbooks.NewIndex(books)),
+		Panes:       buildPanes(ctx, c, cfg, b, esc, s, events, runbooks.NewIndex(books)),
 		Session:     s,
 		JournalPath: j.Path(),
 		Resume:      resume,
@@ -353,6 +364,13 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	}
 	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", sanitize.Line(j.Path()), sanitize.Line(resume))
 	return nil
+}
+
+// escalationSetup is the escalation pane's policy and hook, from the
+// config (a drill's policy accelerated).
+type escalationSetup struct {
+	policy incident.Policy
+	hook   *notify.Hook
 }
 
 // resumeCommand is the command line that resumes the journal at path, with
@@ -385,12 +403,12 @@ func anotherIncident(path string, s incident.Session, title string) error {
 
 // buildPanes is the console's panes, in the order of their tabs and jump
 // keys, with their place in the grid.
-func buildPanes(ctx context.Context, c common.Common, cfg Config, b backends, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
+func buildPanes(ctx context.Context, c common.Common, cfg Config, b backends, esc escalationSetup, s incident.Session, events []incident.Event, ix *runbooks.Index) []tui.PaneSpec {
 	return []tui.PaneSpec{
 		{Pane: pods.New(c, b.kube, pods.Config{Namespaces: kube.SplitNamespaces(b.namespace), Context: ctx}), Tab: "Pods"},
 		{Pane: errorrate.New(c, b.prom, errorrateConfig(cfg, s)), Tab: "Errors"},
 		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
-		{Pane: escalation.New(c, escalation.Config{Session: s}), Tab: "Escalation"},
+		{Pane: escalation.New(c, escalation.Config{Session: s, Policy: esc.policy, Hook: esc.hook}), Tab: "Escalation"},
 		{Pane: runbook.New(c, ix, runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
 		{Pane: timeline.New(c, timeline.Config{Events: events}), Tab: "Timeline", Place: tui.PlaceStrip},
 	}

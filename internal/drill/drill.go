@@ -58,6 +58,12 @@ const (
 	Severity = incident.P1
 )
 
+// EscalationSpeed is how much faster than the wall clock the drill's
+// escalation ladder and response clock run (incident.Policy.Accelerated):
+// the primary's 5 minutes take 30 seconds, a P1's 30-minute response
+// time 3 minutes.
+const EscalationSpeed = 10
+
 // InstanceID is the drill's RDS instance, the playbook's (NewStory().InstanceID).
 const InstanceID = "agent-platform-prod"
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/prom"
 )
@@ -116,5 +117,26 @@ func TestScriptIsInOrderAndAfterDeclaration(t *testing.T) {
 			t.Fatalf("bad scripted event %+v", s)
 		}
 		prev = s.At
+	}
+}
+
+func TestOnCallFillsOnlyWhatIsNotKnown(t *testing.T) {
+	p := incident.DefaultPolicy()
+	p.Teams[0].Secondary = incident.Contact{Name: "Bob Roy", Contact: "@bob"}
+	q := OnCall(p)
+	if c, _ := q.Contact(0); c.Name != "Engineer A" {
+		t.Errorf("primary = %+v, want the playbook's Engineer A", c)
+	}
+	if c, _ := q.Contact(1); c.Name != "Bob Roy" {
+		t.Errorf("secondary = %+v, want the configured Bob Roy", c)
+	}
+	if c, _ := q.Contact(2); !c.Known() {
+		t.Errorf("team lead not filled: %+v", c)
+	}
+	if p.Teams[0].Primary.Known() || p.Ladder[2].Contact.Known() {
+		t.Error("OnCall modified its argument")
+	}
+	if err := q.Validate(); err != nil {
+		t.Error(err)
 	}
 }

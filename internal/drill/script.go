@@ -169,3 +169,36 @@ func olderThanOf(lines []string) time.Duration {
 	}
 	return 0
 }
+
+// OnCall is p with the contacts it does not know filled in with the
+// drill's cast: the playbook's placeholders ("Engineer A"), marked as the
+// drill's, so the drill shows whom each rung pages. Contacts p knows (from
+// the config) are kept; p is not modified.
+func OnCall(p incident.Policy) incident.Policy {
+	cast := map[string][2]string{
+		"platform":       {"Engineer A", "Engineer B"},
+		"infrastructure": {"SRE A", "SRE B"},
+		"security":       {"Security Lead", "Security Engineer"},
+	}
+	q := p
+	q.Teams = append([]incident.Team(nil), p.Teams...)
+	for i, t := range q.Teams {
+		names, ok := cast[strings.ToLower(strings.TrimSpace(t.Name))]
+		if !ok {
+			names = [2]string{t.Name + " primary", t.Name + " secondary"}
+		}
+		if !t.Primary.Known() {
+			q.Teams[i].Primary = incident.Contact{Name: names[0]}
+		}
+		if !t.Secondary.Known() {
+			q.Teams[i].Secondary = incident.Contact{Name: names[1]}
+		}
+	}
+	q.Ladder = append([]incident.Rung(nil), p.Ladder...)
+	for i, r := range q.Ladder {
+		if r.Rotation == "" && !r.Contact.Known() {
+			q.Ladder[i].Contact = incident.Contact{Name: r.Role + " (drill)"}
+		}
+	}
+	return q
+}

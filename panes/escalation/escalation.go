@@ -1,11 +1,18 @@
-// Package escalation is the escalation pane: the severity's response clock
-// and the playbook's ladder, computed from the journal so it survives
-// restarts. (Acknowledge, change severity, checklists and the notification
-// hook come with the escalation issue.)
+// Package escalation is the escalation pane: the severity's response
+// clock, the escalation ladder with whom each rung pages, and the
+// checklists' progress, all computed from the journal so a restart is
+// where it should be. It keeps the ladder moving: each rung that falls due
+// is recorded once (its ID derived from the incident and the level) and
+// the notification hook is handed to the shell's action path for it. It
+// acknowledges (a), changes the severity (s), resolves and reopens (R) and
+// opens the playbook's checklists (c, C).
 package escalation
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,107 +20,473 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/incident/notify"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
-// Config carries the incident as it was at start.
+// Tag marks the actions this pane hands the shell.
+const Tag = "escalation"
+
+// retryAfter is how long the pane waits before recording again an
+// escalation step whose write failed.
+const retryAfter = 10 * time.Second
+
+// Config is the pane's configuration.
 type Config struct {
+	// Session is the incident as it was at start.
 	Session incident.Session
+	// Policy is the escalation policy; a zero Policy (no ladder) is the
+	// playbook's (incident.DefaultPolicy). A drill's is Accelerated.
+	Policy incident.Policy
+	// Hook is the notification hook; nil when none is configured. In a
+	// drill the shell records it as "would run" whatever it is.
+	Hook *notify.Hook
+	// Every is how often the ladder is checked (1s if zero).
+	Every time.Duration
 }
 
-// KeyMap is the pane's bindings (none yet).
-type KeyMap struct{}
+// KeyMap is the pane's bindings.
+type KeyMap struct {
+	Ack, Severity, Resolve key.Binding
+	Triage, Security, Test key.Binding
+}
+
+// DefaultKeyMap returns the pane's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Ack:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge (stops the ladder)")),
+		Severity: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "change severity")),
+		Resolve:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resolve / reopen")),
+		Triage:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "triage checklist")),
+		Security: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "security checklist")),
+		Test:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "test the notification hook")),
+	}
+}
 
 // Model is the escalation pane.
 type Model struct {
 	c       common.Common
+	keys    KeyMap
+	policy  incident.Policy
+	hook    *notify.Hook
+	every   time.Duration
 	session incident.Session
 	w, h    int
+	id      int64
+
+	// inflight are the due events being recorded, by ID: the next tick
+	// must not record them again before their EventMsg arrives.
+	inflight map[string]bool
+	// mine are the events this console recorded and whose arrival runs
+	// the hook, with what the hook is told.
+	mine map[string]notify.Payload
+	// failedAt is when recording a due event last failed, and why: the
+	// next try waits retryAfter.
+	failedAt  time.Time
+	failedErr string
 }
+
+type tickMsg struct{ id int64 }
 
 // New makes the pane. It has no probe: its data is the incident itself.
 func New(c common.Common, cfg Config) *Model {
-	return &Model{c: c, session: cfg.Session}
+	p := cfg.Policy
+	if len(p.Ladder) == 0 {
+		p = incident.DefaultPolicy()
+	}
+	every := cfg.Every
+	if every <= 0 {
+		every = time.Second
+	}
+	keys := DefaultKeyMap()
+	keys.Test.SetEnabled(cfg.Hook != nil || c.Mode.Drill)
+	return &Model{c: c, keys: keys, policy: p, hook: cfg.Hook, every: every, session: cfg.Session,
+		id: time.Now().UnixNano(), inflight: map[string]bool{}, mine: map[string]notify.Payload{}}
 }
 
 func (m *Model) Title() string              { return "Escalation" }
-func (m *Model) Init() tea.Cmd              { return nil }
 func (m *Model) SetSize(w, h int)           { m.w, m.h = w, h }
 func (m *Model) Capturing() bool            { return false }
-func (m *Model) ShortHelp() []key.Binding   { return nil }
-func (m *Model) FullHelp() [][]key.Binding  { return nil }
 func (m *Model) Backends() []common.Backend { return nil }
 
-// Update takes the incident as the shell folded it with each event.
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	return []key.Binding{m.keys.Ack, m.keys.Severity, m.keys.Resolve, m.keys.Triage}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{m.keys.Ack, m.keys.Severity, m.keys.Resolve}, {m.keys.Triage, m.keys.Security, m.keys.Test}}
+}
+
+// Init checks the ladder at once: a console restarted mid-ladder records
+// what fell due while it was down.
+func (m *Model) Init() tea.Cmd { return m.check() }
+
+func (m *Model) tick() tea.Cmd {
+	id := m.id
+	return tea.Tick(m.every, func(time.Time) tea.Msg { return tickMsg{id: id} })
+}
+
+// Update handles the clock, the incident as the shell folded it, and keys.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
-	if ev, ok := msg.(common.EventMsg); ok && ev.Err == nil {
-		m.session = ev.Session
+	switch msg := msg.(type) {
+	case tickMsg:
+		if msg.id != m.id {
+			return m, nil
+		}
+		return m, m.check()
+	case common.EventMsg:
+		return m, m.recorded(msg)
+	case forgetMsg:
+		delete(m.mine, msg.id)
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.key(msg)
 	}
 	return m, nil
 }
 
-// View renders the response clock and the ladder.
-func (m *Model) View() string { return common.Clip(m.view(), m.w, m.h) }
-
-func (m *Model) view() string {
-	st := m.c.Styles
-	s := m.session
-	if s.Declared.IsZero() {
-		return st.Muted.Render("no incident declared")
-	}
+// check records the escalation steps (and response-time breaches) that
+// are due and not yet recorded, then re-arms the tick.
+func (m *Model) check() tea.Cmd {
+	cmds := []tea.Cmd{m.tick()}
 	now := m.c.Now()
-	if !s.Resolved.IsZero() {
-		now = s.Resolved
+	if !m.failedAt.IsZero() && now.Sub(m.failedAt) < retryAfter {
+		return cmds[0]
 	}
-	e := incident.DefaultPolicy().State(s, now)
-	var b strings.Builder
-	sev := common.SeverityBadge(st, s.Severity)
-	b.WriteString(sev + " " + st.Muted.Render(common.Truncate(s.Severity.Description()+" · respond within "+human(s.Severity.ResponseTime()), max(m.w-12, 1))) + "\n")
-	left := e.ResponseDue.Sub(now)
-	switch {
-	case !s.Resolved.IsZero():
-		b.WriteString(st.OK.Render("resolved at "+s.Resolved.Local().Format("15:04:05")) + "\n")
-	case e.Acked && e.Breached:
-		b.WriteString(st.Warn.Render("acknowledged "+e.AckedAt.Local().Format("15:04")+" — after the response time") + "\n")
-	case e.Acked:
-		b.WriteString(st.OK.Render("acknowledged "+e.AckedAt.Local().Format("15:04")+" by "+sanitize.Line(e.AckedBy)) + "\n")
-	case e.Breached:
-		b.WriteString(st.Bad.Render("RESPONSE TIME BREACHED by "+common.Duration(-left)+" — not acknowledged") + "\n")
-	case e.Amber:
-		b.WriteString(st.Warn.Render("respond in "+common.Duration(left)) + st.Muted.Render(" (due "+e.ResponseDue.Local().Format("15:04")+")") + "\n")
-	default:
-		b.WriteString("respond in " + st.Bold.Render(common.Duration(left)) + st.Muted.Render(" (due "+e.ResponseDue.Local().Format("15:04")+")") + "\n")
+	for _, ev := range m.policy.Due(m.session, now) {
+		if m.inflight[ev.ID] {
+			continue
+		}
+		m.inflight[ev.ID] = true
+		if f := ev.Escalation; f != nil {
+			who, _ := m.policy.Contact(f.Level)
+			f.Who = who.Name
+			m.mine[ev.ID] = m.payload(notify.KindEscalation, ev, f.Level, f.Role, who, now)
+		}
+		cmds = append(cmds, common.RecordEvent(m.c.Journal, ev))
 	}
-	b.WriteString("\n")
-	for i, r := range e.Rungs {
-		mark, style := "  ", st.Muted
-		switch {
-		case i == e.Current:
-			mark, style = "▶ ", st.Bold
-		case r.Paged:
-			mark, style = "✓ ", st.Text
-		}
-		line := mark + r.Role
-		if r.Window > 0 {
-			line += fmt.Sprintf(" (%s)", human(r.Window))
-		}
-		switch {
-		case r.Paged && r.Why != "":
-			line += " · " + r.Why
-		case i == e.Next && !e.NextAt.IsZero():
-			line += " · paged in " + common.Duration(e.NextAt.Sub(now))
-		}
-		b.WriteString(style.Render(common.Truncate(line, m.w)) + "\n")
-	}
-	b.WriteString(st.Muted.Render("paging is not wired yet: the ladder shows who should be paged"))
-	return b.String()
+	return tea.Batch(cmds...)
 }
 
-// human renders the playbook's whole durations: "15m", "2h", "24h".
-func human(d time.Duration) string {
-	if d >= time.Hour && d%time.Hour == 0 {
-		return fmt.Sprintf("%dh", d/time.Hour)
+// recorded takes an event the shell recorded, with the incident as it now
+// stands; for one this console recorded, it hands the hook to the shell.
+func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
+	id := msg.Event.ID
+	if m.inflight[id] {
+		delete(m.inflight, id)
+		if msg.Err != nil {
+			m.failedAt, m.failedErr = m.c.Now(), incident.Clean(msg.Err.Error())
+			delete(m.mine, id)
+			return nil
+		}
+		m.failedAt, m.failedErr = time.Time{}, ""
 	}
-	return fmt.Sprintf("%dm", d/time.Minute)
+	if msg.Err != nil {
+		return nil
+	}
+	m.session = msg.Session
+	p, ok := m.mine[id]
+	if !ok {
+		return nil
+	}
+	delete(m.mine, id)
+	p.Severity = m.session.Severity.String()
+	return m.notify(p, id)
+}
+
+// payload is what the hook is told about ev.
+func (m *Model) payload(kind notify.Kind, ev incident.Event, level int, role string, who incident.Contact, now time.Time) notify.Payload {
+	p := notify.Payload{IncidentID: m.session.ID, Title: m.session.Title, Severity: m.session.Severity.String(),
+		Kind: kind, Role: role, Who: who.Name, Contact: who.Contact, Actor: ev.Actor, Time: ev.Time,
+		Summary: ev.Summary, Drill: m.c.Mode.Drill}
+	if kind == notify.KindEscalation || kind == notify.KindAck {
+		p.Level = level + 1
+	}
+	if t, ok := m.policy.OnCallTeam(); ok {
+		p.Team = t.Name
+	}
+	if late := now.Sub(ev.Time); late > 2*time.Second {
+		p.LateSeconds = int64(late / time.Second)
+	}
+	return p
+}
+
+// notify hands the shell the hook's run for the event forID, as an Auto
+// action: no dialog, gated by the mode, recorded. Without a hook nothing
+// runs, except in a drill, where it is shown as what would run.
+func (m *Model) notify(p notify.Payload, forID string) tea.Cmd {
+	if m.hook == nil && !m.c.Mode.Drill {
+		return nil
+	}
+	a := m.hookAction(p, forID)
+	a.Auto = true
+	return common.Do(a)
+}
+
+// hookAction is the hook's run with payload p, for the event forID.
+func (m *Model) hookAction(p notify.Payload, forID string) common.Action {
+	title := "Notify: " + sanitize.Line(p.Summary)
+	line := "no notification hook configured (escalation.hook)"
+	hook := m.hook
+	timeout := notify.DefaultTimeout
+	if hook != nil {
+		line = hook.Describe()
+		if hook.Timeout > 0 {
+			timeout = hook.Timeout
+		}
+	}
+	return common.Action{
+		Title: title, Kind: incident.ActionNotify, Op: "notify." + string(p.Kind),
+		Lines: []string{line}, Target: forID, Tag: Tag,
+		// The hook's own timeout ends it first, with its own message.
+		Timeout: timeout + 5*time.Second,
+		Run: func(ctx context.Context, _ func(string)) common.Outcome {
+			if hook == nil {
+				return common.Outcome{Err: errors.New("no notification hook is configured (escalation.hook)")}
+			}
+			res, err := hook.Run(ctx, p)
+			out := common.Outcome{Err: err, Output: res.Output}
+			if len(hook.Command) > 0 {
+				code := res.ExitCode
+				out.ExitCode = &code
+			}
+			if err == nil {
+				out.Result = "sent"
+				if res.Status != 0 {
+					out.Result = "HTTP " + strconv.Itoa(res.Status)
+				}
+			}
+			return out
+		},
+	}
+}
+
+// key handles the pane's keys.
+func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Ack):
+		return m.ackDialog()
+	case key.Matches(k, m.keys.Severity):
+		return m.severityDialog()
+	case key.Matches(k, m.keys.Resolve):
+		return m.resolveDialog()
+	case key.Matches(k, m.keys.Triage):
+		return m.checklist(incident.ChecklistTriage)
+	case key.Matches(k, m.keys.Security):
+		return m.checklist(incident.ChecklistSecurity)
+	case key.Matches(k, m.keys.Test):
+		return m.testHook()
+	}
+	return nil
+}
+
+// declared is a flash for keys that need a declared incident.
+func (m *Model) declared() (tea.Cmd, bool) {
+	if m.session.Declared.IsZero() {
+		return common.Flash("no incident is declared", true), false
+	}
+	return nil, true
+}
+
+// claim gives ev its ID now and notes that its arrival runs the hook with
+// p (kind empty: it does not).
+func (m *Model) claim(ev incident.Event, kind notify.Kind, level int, role string, who incident.Contact) incident.Event {
+	now := m.c.Now()
+	ev.ID = incident.NewID(ev.Time)
+	if kind != "" {
+		m.mine[ev.ID] = m.payload(kind, ev, level, role, who, now)
+	}
+	return ev
+}
+
+// ackDialog asks who acknowledges, at which rung.
+func (m *Model) ackDialog() tea.Cmd {
+	if cmd, ok := m.declared(); !ok {
+		return cmd
+	}
+	st := m.policy.State(m.session, m.c.Now())
+	level := max(st.Current, 0)
+	title := "Acknowledge: " + m.policy.Ladder[level].Role + " answers, the ladder stops"
+	if st.Acked {
+		title = "Acknowledge again: recorded; the response time stays " + common.Duration(st.Response) + " (" + sanitize.Line(st.AckedBy) + ")"
+	}
+	n := len(m.policy.Ladder)
+	var roles []string
+	for i, r := range m.policy.Ladder {
+		roles = append(roles, fmt.Sprintf("%d %s", i+1, r.Role))
+	}
+	return common.Input(common.InputRequest{
+		Title: title,
+		Fields: []common.Field{
+			{Name: "who", Label: "Who", Default: m.c.Actor, MaxLen: 80, Validate: nonEmpty},
+			{Name: "level", Label: "Rung", Default: strconv.Itoa(level + 1), Placeholder: strings.Join(roles, ", "), MaxLen: 2,
+				Validate: func(s string) error { _, err := rungOf(s, n); return err }},
+		},
+		OnSubmit: func(v map[string]string) tea.Cmd {
+			i, _ := rungOf(v["level"], n)
+			who := strings.TrimSpace(v["who"])
+			role := m.policy.Ladder[i].Role
+			ev := incident.Acknowledged(m.c.Actor, who, i, role, m.c.Now())
+			ev = m.claim(ev, notify.KindAck, i, role, incident.Contact{Name: who})
+			return common.RecordEvent(m.c.Journal, ev)
+		},
+	})
+}
+
+func rungOf(s string, n int) (int, error) {
+	i, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || i < 1 || i > n {
+		return 0, fmt.Errorf("a rung from 1 to %d", n)
+	}
+	return i - 1, nil
+}
+
+func nonEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("required")
+	}
+	return nil
+}
+
+// severityDialog asks for the new severity and why, then for a
+// confirmation that says what the change does.
+func (m *Model) severityDialog() tea.Cmd {
+	if cmd, ok := m.declared(); !ok {
+		return cmd
+	}
+	cur := m.session.Severity
+	return common.Input(common.InputRequest{
+		Title: "Change severity (now " + cur.String() + ")",
+		Fields: []common.Field{
+			{Name: "severity", Label: "Severity", Placeholder: "P0, P1, P2 or P3", MaxLen: 2, Validate: func(s string) error {
+				sev, err := incident.ParseSeverity(s)
+				if err != nil {
+					return errors.New("P0, P1, P2 or P3")
+				}
+				if sev == m.session.Severity {
+					return errors.New("it is " + sev.String() + " already")
+				}
+				return nil
+			}},
+			{Name: "reason", Label: "Reason", Placeholder: "why (on the timeline and in the report)", MaxLen: 300, Validate: nonEmpty},
+		},
+		OnSubmit: func(v map[string]string) tea.Cmd {
+			to, _ := incident.ParseSeverity(v["severity"])
+			from := m.session.Severity
+			ev := incident.SeverityChange(m.c.Actor, from, to, strings.TrimSpace(v["reason"]), m.c.Now())
+			ev = m.claim(ev, notify.KindSeverity, 0, "", incident.Contact{})
+			return common.Confirm(common.ConfirmRequest{
+				Title:     fmt.Sprintf("Change severity %s → %s?", from, to),
+				Lines:     append(m.severityImpact(from, to, ev.Time), "Reason: "+sanitize.Line(strings.TrimSpace(v["reason"]))),
+				OnConfirm: common.RecordEvent(m.c.Journal, ev),
+				OnCancel:  m.forget(ev.ID),
+			})
+		},
+	})
+}
+
+// forget returns a Cmd that drops a claimed event that was not recorded.
+func (m *Model) forget(id string) tea.Cmd {
+	return func() tea.Msg { return forgetMsg{id} }
+}
+
+type forgetMsg struct{ id string }
+
+// severityImpact says what changing from → to at does to the ladder and
+// the clock, as a confirmation's lines.
+func (m *Model) severityImpact(from, to incident.Severity, at time.Time) []string {
+	after := m.session
+	after.Apply(incident.SeverityChange(m.c.Actor, from, to, "", at))
+	before := m.policy.State(m.session, at)
+	st := m.policy.State(after, at)
+	lines := []string{fmt.Sprintf("%s %s: %s, respond within %s.", to, to.Name(), to.Description(), common.Duration(m.policy.ResponseTime(to)))}
+	for i, r := range st.Rungs {
+		if r.Paged && !before.Rungs[i].Paged {
+			lines = append(lines, "Pages "+r.Role+" at once ("+r.Why+").")
+		}
+	}
+	switch {
+	case st.Acked:
+		lines = append(lines, "Acknowledged already: the response time stays.")
+	case st.Breached && !before.Breached:
+		lines = append(lines, "The response time is already past: it is BREACHED at once.")
+	case !st.Breached:
+		lines = append(lines, "Response due "+st.ResponseDue.Local().Format("15:04")+".")
+	}
+	if to > from {
+		lines = append(lines, "Lowering pages nobody back: whoever was paged stays paged.")
+	}
+	return lines
+}
+
+// resolveDialog resolves an open incident, or reopens a resolved one.
+func (m *Model) resolveDialog() tea.Cmd {
+	if cmd, ok := m.declared(); !ok {
+		return cmd
+	}
+	if !m.session.Resolved.IsZero() {
+		return common.Input(common.InputRequest{
+			Title:  "Reopen the incident: the response clock and the ladder resume",
+			Fields: []common.Field{{Name: "why", Label: "Why", Placeholder: "what came back", MaxLen: 300, Validate: nonEmpty}},
+			OnSubmit: func(v map[string]string) tea.Cmd {
+				ev := m.claim(incident.Reopening(m.c.Actor, v["why"], m.c.Now()), notify.KindReopened, 0, "", incident.Contact{})
+				return common.RecordEvent(m.c.Journal, ev)
+			},
+		})
+	}
+	return common.Input(common.InputRequest{
+		Title:  "Resolve the incident: the response clock and the ladder stop (R reopens)",
+		Fields: []common.Field{{Name: "how", Label: "Resolution", Placeholder: "optional: what fixed it", MaxLen: 300}},
+		OnSubmit: func(v map[string]string) tea.Cmd {
+			ev := m.claim(incident.Resolution(m.c.Actor, v["how"], m.c.Now()), notify.KindResolved, 0, "", incident.Contact{})
+			return common.RecordEvent(m.c.Journal, ev)
+		},
+	})
+}
+
+// checklist opens the named checklist's dialog.
+func (m *Model) checklist(name string) tea.Cmd {
+	l, ok := incident.ChecklistByName(name)
+	if !ok {
+		return nil
+	}
+	return common.OpenChecklist(l)
+}
+
+// testHook runs the hook once with a test payload, after a confirmation.
+func (m *Model) testHook() tea.Cmd {
+	if m.hook == nil && !m.c.Mode.Drill {
+		return common.Flash("no notification hook is configured (escalation.hook in the config)", true)
+	}
+	now := m.c.Now()
+	ev := incident.Event{Time: now, Actor: m.c.Actor, Summary: "test of the notification hook from warroom"}
+	p := m.payload(notify.KindTest, ev, 0, "", incident.Contact{}, now)
+	a := m.hookAction(p, "test")
+	a.Title = "Test the notification hook"
+	return common.Do(a)
+}
+
+// Offers are the pane's actions for the command palette.
+func (m *Model) Offers() []common.Offer {
+	if m.session.Declared.IsZero() {
+		return nil
+	}
+	resolve := "Resolve the incident"
+	if !m.session.Resolved.IsZero() {
+		resolve = "Reopen the incident"
+	}
+	out := []common.Offer{
+		{Name: "Acknowledge the page", Key: m.keys.Ack.Help().Key, Cmd: m.ackDialog()},
+		{Name: "Change severity", Key: m.keys.Severity.Help().Key, Cmd: m.severityDialog()},
+		{Name: resolve, Key: m.keys.Resolve.Help().Key, Cmd: m.resolveDialog()},
+		{Name: "Triage checklist", Key: m.keys.Triage.Help().Key, Cmd: m.checklist(incident.ChecklistTriage)},
+		{Name: "Security incident checklist", Key: m.keys.Security.Help().Key, Cmd: m.checklist(incident.ChecklistSecurity)},
+	}
+	if m.hook != nil || m.c.Mode.Drill {
+		out = append(out, common.Offer{Name: "Test the notification hook", Key: m.keys.Test.Help().Key, Cmd: m.testHook()})
+	}
+	return out
 }
