@@ -118,6 +118,7 @@ type Check struct {
 // HookRun is the notification hook's latest recorded run for one event.
 type HookRun struct {
 	ActionID string    // the action event's ID
+	Title    string    // the action's title ("Notify: Paged Primary On-Call …")
 	At       time.Time // when it was recorded
 	Phase    string    // PhaseStarted, PhaseFinished or PhaseNotExecuted
 	Mode     string    // "", "drill", "dry-run"
@@ -237,7 +238,7 @@ func (s *Session) Apply(ev Event) {
 				if s.Hooks == nil {
 					s.Hooks, s.hookAt = map[string]HookRun{}, map[string]key{}
 				}
-				s.Hooks[f.Target] = HookRun{ActionID: ev.ID, At: ev.Time, Phase: f.Phase, Mode: f.Mode, Error: f.Error}
+				s.Hooks[f.Target] = HookRun{ActionID: ev.ID, Title: f.Title, At: ev.Time, Phase: f.Phase, Mode: f.Mode, Error: f.Error}
 				s.hookAt[f.Target] = k
 			}
 		}

@@ -231,10 +231,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // recorded folds an appended event into the incident, once, and hands the
 // panes the event with the incident as it now stands.
+//
+// A failed write is handed to the panes too (the session unchanged): the
+// pane that asked for it knows it is not on disk and may try again.
 func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
 	if msg.Err != nil {
 		m.journalFailed(msg.Err, true)
-		return nil
+		msg.Session = m.session
+		return m.broadcast(msg)
 	}
 	m.journalWrites()
 	m.session.Apply(msg.Event)
@@ -463,6 +467,9 @@ func (m *Model) quit() tea.Cmd {
 		title = "Quit while the incident is still open?"
 		lines = append(lines, fmt.Sprintf("%s “%s”", severityText(m.session.Severity), sanitize.Line(m.session.Title)),
 			"Close the console. The incident stays open; nothing is lost.")
+		if m.session.Acked.IsZero() {
+			lines = append(lines, "Nobody acknowledged: while no console runs, warroom pages nobody up the ladder (it catches up when started again).")
+		}
 	}
 	for _, r := range m.running {
 		lines = append(lines, "Still running, will be cancelled: "+sanitize.Line(r.action.Title))

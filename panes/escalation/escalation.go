@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ import (
 
 // Tag marks the actions this pane hands the shell.
 const Tag = "escalation"
+
+// TestTarget is the target of a test run of the hook.
+const TestTarget = "the notification hook (test payload)"
 
 // retryAfter is how long the pane waits before recording again an
 // escalation step whose write failed.
@@ -95,6 +99,7 @@ func New(c common.Common, cfg Config) *Model {
 	if len(p.Ladder) == 0 {
 		p = incident.DefaultPolicy()
 	}
+	p = cleanPolicy(p)
 	every := cfg.Every
 	if every <= 0 {
 		every = time.Second
@@ -129,6 +134,24 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.every, func(time.Time) tea.Msg { return tickMsg{id: id} })
 }
 
+// cleanPolicy is p with every name drawn from it (roles, teams,
+// contacts: the config's, outside text) on one clean line.
+func cleanPolicy(p incident.Policy) incident.Policy {
+	contact := func(c incident.Contact) incident.Contact {
+		return incident.Contact{Name: sanitize.Line(c.Name), Contact: sanitize.Line(c.Contact)}
+	}
+	p.Ladder = slices.Clone(p.Ladder)
+	for i, r := range p.Ladder {
+		p.Ladder[i].Role, p.Ladder[i].Contact = sanitize.Line(r.Role), contact(r.Contact)
+	}
+	p.Teams = slices.Clone(p.Teams)
+	for i, t := range p.Teams {
+		p.Teams[i] = incident.Team{Name: sanitize.Line(t.Name), Primary: contact(t.Primary), Secondary: contact(t.Secondary)}
+	}
+	p.OnCall = sanitize.Line(p.OnCall)
+	return p
+}
+
 // Update handles the clock, the incident as the shell folded it, and keys.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -139,9 +162,8 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		return m, m.check()
 	case common.EventMsg:
 		return m, m.recorded(msg)
-	case forgetMsg:
-		delete(m.mine, msg.id)
-		return m, nil
+	case severityMsg:
+		return m, m.changeSeverity(msg)
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}
@@ -151,10 +173,10 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 // check records the escalation steps (and response-time breaches) that
 // are due and not yet recorded, then re-arms the tick.
 func (m *Model) check() tea.Cmd {
-	cmds := []tea.Cmd{m.tick()}
+	var cmds []tea.Cmd
 	now := m.c.Now()
 	if !m.failedAt.IsZero() && now.Sub(m.failedAt) < retryAfter {
-		return cmds[0]
+		return m.tick()
 	}
 	for _, ev := range m.policy.Due(m.session, now) {
 		if m.inflight[ev.ID] {
@@ -168,7 +190,9 @@ func (m *Model) check() tea.Cmd {
 		}
 		cmds = append(cmds, common.RecordEvent(m.c.Journal, ev))
 	}
-	return tea.Batch(cmds...)
+	// In order: rungs a restarted console catches up on are recorded, and
+	// their hooks started, up the ladder.
+	return tea.Batch(m.tick(), tea.Sequence(cmds...))
 }
 
 // recorded takes an event the shell recorded, with the incident as it now
@@ -308,21 +332,17 @@ func (m *Model) ackDialog() tea.Cmd {
 		return cmd
 	}
 	st := m.policy.State(m.session, m.c.Now())
-	level := max(st.Current, 0)
-	title := "Acknowledge: " + m.policy.Ladder[level].Role + " answers, the ladder stops"
+	level := m.ackRung(st)
+	title := "Acknowledge: the ladder stops (rungs: " + m.rungList() + ")"
 	if st.Acked {
 		title = "Acknowledge again: recorded; the response time stays " + common.Duration(st.Response) + " (" + sanitize.Line(st.AckedBy) + ")"
 	}
 	n := len(m.policy.Ladder)
-	var roles []string
-	for i, r := range m.policy.Ladder {
-		roles = append(roles, fmt.Sprintf("%d %s", i+1, r.Role))
-	}
 	return common.Input(common.InputRequest{
 		Title: title,
 		Fields: []common.Field{
 			{Name: "who", Label: "Who", Default: m.c.Actor, MaxLen: 80, Validate: nonEmpty},
-			{Name: "level", Label: "Rung", Default: strconv.Itoa(level + 1), Placeholder: strings.Join(roles, ", "), MaxLen: 2,
+			{Name: "level", Label: "Rung", Default: fmt.Sprintf("%d %s", level+1, m.policy.Ladder[level].Role), MaxLen: 80,
 				Validate: func(s string) error { _, err := rungOf(s, n); return err }},
 		},
 		OnSubmit: func(v map[string]string) tea.Cmd {
@@ -336,8 +356,42 @@ func (m *Model) ackDialog() tea.Cmd {
 	})
 }
 
+// ackRung is the rung an ack is for unless the dialog says otherwise: the
+// paged rung whose contact is the actor, else the highest rung the
+// schedule paged (on a P0 the team lead is paged beside the primary, who
+// is the one expected to answer).
+func (m *Model) ackRung(st incident.EscalationState) int {
+	for i, r := range st.Rungs {
+		if c, _ := m.policy.Contact(i); r.Paged && c.Known() && strings.EqualFold(c.Name, m.c.Actor) {
+			return i
+		}
+	}
+	level := 0
+	for i, r := range st.Rungs {
+		if r.Paged && !strings.Contains(r.Why, "P0") {
+			level = i
+		}
+	}
+	return level
+}
+
+// rungList is "1 Primary On-Call, 2 Secondary On-Call, …".
+func (m *Model) rungList() string {
+	var roles []string
+	for i, r := range m.policy.Ladder {
+		roles = append(roles, fmt.Sprintf("%d %s", i+1, r.Role))
+	}
+	return strings.Join(roles, ", ")
+}
+
+// rungOf is the rung the field names by its number ("2" or "2 Secondary
+// On-Call").
 func rungOf(s string, n int) (int, error) {
-	i, err := strconv.Atoi(strings.TrimSpace(s))
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return 0, fmt.Errorf("a rung from 1 to %d", n)
+	}
+	i, err := strconv.Atoi(f[0])
 	if err != nil || i < 1 || i > n {
 		return 0, fmt.Errorf("a rung from 1 to %d", n)
 	}
@@ -375,25 +429,34 @@ func (m *Model) severityDialog() tea.Cmd {
 		},
 		OnSubmit: func(v map[string]string) tea.Cmd {
 			to, _ := incident.ParseSeverity(v["severity"])
-			from := m.session.Severity
-			ev := incident.SeverityChange(m.c.Actor, from, to, strings.TrimSpace(v["reason"]), m.c.Now())
-			ev = m.claim(ev, notify.KindSeverity, 0, "", incident.Contact{})
+			from, reason := m.session.Severity, strings.TrimSpace(v["reason"])
+			change := severityMsg{from: from, to: to, reason: reason}
 			return common.Confirm(common.ConfirmRequest{
 				Title:     fmt.Sprintf("Change severity %s → %s?", from, to),
-				Lines:     append(m.severityImpact(from, to, ev.Time), "Reason: "+sanitize.Line(strings.TrimSpace(v["reason"]))),
-				OnConfirm: common.RecordEvent(m.c.Journal, ev),
-				OnCancel:  m.forget(ev.ID),
+				Lines:     append(m.severityImpact(from, to, m.c.Now()), "Reason: "+sanitize.Line(reason)),
+				OnConfirm: func() tea.Msg { return change },
 			})
 		},
 	})
 }
 
-// forget returns a Cmd that drops a claimed event that was not recorded.
-func (m *Model) forget(id string) tea.Cmd {
-	return func() tea.Msg { return forgetMsg{id} }
+// severityMsg is a confirmed severity change: recorded when confirmed,
+// at that time, from the severity of that moment.
+type severityMsg struct {
+	from, to incident.Severity
+	reason   string
 }
 
-type forgetMsg struct{ id string }
+// changeSeverity records a confirmed change.
+func (m *Model) changeSeverity(c severityMsg) tea.Cmd {
+	from := m.session.Severity
+	if from == c.to {
+		return common.Flash("severity is "+from.String()+" already: nothing recorded", false)
+	}
+	ev := incident.SeverityChange(m.c.Actor, from, c.to, c.reason, m.c.Now())
+	ev = m.claim(ev, notify.KindSeverity, 0, "", incident.Contact{})
+	return common.RecordEvent(m.c.Journal, ev)
+}
 
 // severityImpact says what changing from → to at does to the ladder and
 // the clock, as a confirmation's lines.
@@ -415,6 +478,15 @@ func (m *Model) severityImpact(from, to incident.Severity, at time.Time) []strin
 		lines = append(lines, "The response time is already past: it is BREACHED at once.")
 	case !st.Breached:
 		lines = append(lines, "Response due "+st.ResponseDue.Local().Format("15:04")+".")
+	}
+	if st.Next >= 0 && !st.NextAt.IsZero() {
+		next := "Next: " + st.Rungs[st.Next].Role + " at " + st.NextAt.Local().Format("15:04:05") + " (in " + common.Duration(st.NextAt.Sub(at)) + ")"
+		if st.Acked {
+			next += ", acknowledged or not, while it is an open P0."
+		} else {
+			next += " unless acknowledged."
+		}
+		lines = append(lines, next)
 	}
 	if to > from {
 		lines = append(lines, "Lowering pages nobody back: whoever was paged stays paged.")
@@ -464,7 +536,7 @@ func (m *Model) testHook() tea.Cmd {
 	now := m.c.Now()
 	ev := incident.Event{Time: now, Actor: m.c.Actor, Summary: "test of the notification hook from warroom"}
 	p := m.payload(notify.KindTest, ev, 0, "", incident.Contact{}, now)
-	a := m.hookAction(p, "test")
+	a := m.hookAction(p, TestTarget)
 	a.Title = "Test the notification hook"
 	return common.Do(a)
 }

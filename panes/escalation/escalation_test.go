@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,14 +32,16 @@ func init() { time.Local = time.UTC } // times of day in views and goldens
 
 // journal is a Recorder in memory that may fail.
 type journal struct {
-	mu     sync.Mutex
-	events []incident.Event
-	fail   error
+	mu      sync.Mutex
+	events  []incident.Event
+	fail    error
+	appends int // calls, duplicates included
 }
 
 func (j *journal) Append(ev incident.Event) (incident.Event, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.appends++
 	if j.fail != nil {
 		return ev, j.fail
 	}
@@ -118,8 +122,20 @@ func (r *rig) do(cmd tea.Cmd) {
 			queue = append(queue, next)
 		case common.ActionRequest:
 			r.actions = append(r.actions, msg.Action)
-		default:
+		case common.InputRequest, common.ConfirmRequest, common.ChecklistRequest, common.FlashMsg:
 			r.other = append(r.other, msg)
+		default:
+			if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+				// tea.Sequence: in order, before anything queued after it.
+				seq := make([]tea.Cmd, v.Len())
+				for i := range seq {
+					seq[i] = v.Index(i).Interface().(tea.Cmd)
+				}
+				queue = append(seq, queue...)
+				continue
+			}
+			_, next := r.m.Update(msg)
+			queue = append(queue, next)
 		}
 	}
 }
@@ -228,6 +244,9 @@ func TestInFlightStepNotRecordedTwice(t *testing.T) {
 	r.do(tea.Batch(c1, c2))
 	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 2 {
 		t.Fatalf("escalations %v, want levels 0 and 1 once each", got)
+	}
+	if r.j.appends != 3 { // the declaration and the two steps
+		t.Errorf("%d appends, want 3: a step in flight was written again", r.j.appends)
 	}
 	if len(r.actions) != 0 {
 		t.Errorf("no hook configured and not a drill: %d actions handed over, want none", len(r.actions))
@@ -446,11 +465,12 @@ func TestViewHookFailure(t *testing.T) {
 	r.tick(time.Second)
 	id := incident.EscalationID(r.session.ID, 0)
 	ev, _ := r.j.Append(incident.Event{Time: r.now, Actor: "alice", Kind: incident.KindAction, Summary: "FAILED",
-		Action: &incident.ActionFields{Phase: incident.PhaseFinished, Kind: incident.ActionNotify, Target: id, Error: "exit status 1"}})
+		Action: &incident.ActionFields{Phase: incident.PhaseFinished, Kind: incident.ActionNotify, Target: id, Error: "exit status 1",
+			Title: "Notify: Paged Primary On-Call (P1 declared)"}})
 	r.session.Apply(ev)
 	r.m.Update(common.EventMsg{Event: ev, Session: r.session})
 	v := ansi.Strip(r.m.View())
-	if !strings.Contains(v, "hook FAILED paging Primary On-Call: exit status 1") || !strings.Contains(v, "✗ HOOK FAILED") {
+	if !strings.Contains(v, "hook FAILED (Paged Primary On-Call (P1 declared)): exit status 1 — page by hand") || !strings.Contains(v, "✗ HOOK FAILED") {
 		t.Errorf("view:\n%s", v)
 	}
 }
@@ -481,5 +501,87 @@ func TestGolden(t *testing.T) {
 			}
 			golden.RequireEqual(t, []byte(v))
 		})
+	}
+}
+
+func TestSeverityRecordedWhenConfirmed(t *testing.T) {
+	r := newRig(t, incident.P1, common.Mode{}, nil, incident.Policy{})
+	r.tick(time.Minute)
+	r.key("s")
+	r.submit(map[string]string{"severity": "P0", "reason": "worse"})
+	conf := r.other[len(r.other)-1].(common.ConfirmRequest)
+	r.now = t0.Add(11 * time.Minute) // read it, thought about it
+	r.do(conf.OnConfirm)
+	ch := r.j.kinds(incident.KindSeverity)
+	if len(ch) != 1 || !ch[0].Time.Equal(t0.Add(11*time.Minute)) {
+		t.Fatalf("severity events %+v: want one at the confirmation (11m)", ch)
+	}
+	r.tick(11*time.Minute + time.Second)
+	for _, e := range r.j.kinds(incident.KindEscalation) {
+		if e.Escalation != nil && e.Escalation.Level == 2 && !e.Time.Equal(t0.Add(11*time.Minute)) {
+			t.Errorf("team lead paged at %v, want at the change (11m)", e.Time)
+		}
+	}
+}
+
+func TestAckDefaultsToTheScheduledRung(t *testing.T) {
+	r := newRig(t, incident.P0, common.Mode{}, nil, incident.Policy{})
+	r.tick(time.Minute) // P0: primary and team lead paged
+	r.key("a")
+	var rung string
+	for _, f := range r.lastInput().Fields {
+		if f.Name == "level" {
+			rung = f.Default
+		}
+	}
+	if rung != "1 Primary On-Call" {
+		t.Errorf("rung prefilled %q, want the primary's (the team lead was paged beside it)", rung)
+	}
+	r.submit(map[string]string{"who": "alice"})
+	if acks := r.j.kinds(incident.KindAck); len(acks) != 1 || acks[0].Ack.Level != 0 {
+		t.Errorf("acks = %+v", acks)
+	}
+}
+
+func TestCatchUpRecordsTheLadderInOrder(t *testing.T) {
+	r := newRig(t, incident.P1, common.Mode{}, &notify.Hook{Command: []string{"true"}}, incident.Policy{})
+	r.tick(31 * time.Minute) // a console started late: four rungs and a breach at once
+	if got := levels(r.j.kinds(incident.KindEscalation)); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("recorded %v, want the ladder in order", got)
+	}
+	var targets []string
+	for _, a := range r.actions {
+		targets = append(targets, a.Target)
+	}
+	var want []string
+	for i := range 4 {
+		want = append(want, incident.EscalationID(r.session.ID, i))
+	}
+	if !slices.Equal(targets, want) {
+		t.Errorf("hooks handed in the order %v, want %v", targets, want)
+	}
+}
+
+func TestConfigTextIsCleaned(t *testing.T) {
+	p := incident.DefaultPolicy()
+	p.Ladder[0].Role = "Primary\x1b[2J\x1b]0;pwned\x07 On-Call"
+	p.Teams[0].Name = "Plat\x1b[31mform"
+	r := newRig(t, incident.P1, common.Mode{}, nil, p)
+	r.tick(time.Second)
+	if v := r.m.View(); strings.Contains(v, "\x1b[2J") || strings.Contains(v, "\x1b]0") || strings.Contains(v, "\x1b[31m") {
+		t.Errorf("control sequences from the config reached the screen: %q", v)
+	}
+}
+
+func TestLateHookIsSaid(t *testing.T) {
+	r := newRig(t, incident.P1, common.Mode{}, &notify.Hook{Command: []string{"true"}}, incident.Policy{})
+	r.tick(6 * time.Minute) // the secondary was due at 5m: the console was down
+	id := incident.EscalationID(r.session.ID, 1)
+	ev, _ := r.j.Append(incident.Event{Time: r.now, Actor: "alice", Kind: incident.KindAction, Summary: "done",
+		Action: &incident.ActionFields{Phase: incident.PhaseFinished, Kind: incident.ActionNotify, Target: id, Title: "Notify: x"}})
+	r.session.Apply(ev)
+	r.m.Update(common.EventMsg{Event: ev, Session: r.session})
+	if v := ansi.Strip(r.m.View()); !strings.Contains(v, "✓ notified 03:06:00 (late)") {
+		t.Errorf("view:\n%s", v)
 	}
 }

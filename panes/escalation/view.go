@@ -2,6 +2,7 @@ package escalation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,10 +58,9 @@ func (m *Model) view() string {
 	if m.failedErr != "" {
 		add(st.Bad.Render(common.Truncate("escalation NOT RECORDED: "+m.failedErr+" (retrying)", w)))
 	}
-	for i, r := range e.Rungs {
-		if h, ok := s.Hooks[incident.EscalationID(s.ID, i)]; ok && h.Failed() && r.Paged {
-			add(st.Bad.Render(common.Truncate("hook FAILED paging "+r.Role+": "+sanitize.Line(h.Error)+" — page by hand", w)))
-		}
+	for _, h := range failedHooks(s) {
+		what := strings.TrimPrefix(sanitize.Line(h.Title), "Notify: ")
+		add(st.Bad.Render(common.Truncate("hook FAILED ("+what+"): "+sanitize.Line(h.Error)+" — page by hand", w)))
 	}
 
 	// The ladder.
@@ -97,6 +97,27 @@ func (m *Model) view() string {
 	return strings.Join(lines, "\n")
 }
 
+// maxFailures is how many failed hook runs the pane lists.
+const maxFailures = 3
+
+// failedHooks are the hook runs whose latest outcome is a failure, the
+// latest first, at most maxFailures.
+func failedHooks(s incident.Session) []incident.HookRun {
+	var out []incident.HookRun
+	for _, h := range s.Hooks {
+		if h.Failed() {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b incident.HookRun) int {
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ActionID, a.ActionID)
+	})
+	return out[:min(len(out), maxFailures)]
+}
+
 // rungLine is one rung: mark, role, whom it pages, and when.
 func (m *Model) rungLine(e incident.EscalationState, i int, r incident.RungState, now time.Time, w int) string {
 	st := m.c.Styles
@@ -114,14 +135,13 @@ func (m *Model) rungLine(e incident.EscalationState, i int, r incident.RungState
 	} else if who.Contact != "" {
 		name += " " + sanitize.Line(who.Contact)
 	}
-	var status string
+	var status, why string
 	switch {
 	case r.Paged:
-		status = "paged " + clock(r.At)
+		status = "paged " + clock(r.At) + m.hookMark(i, r.At)
 		if r.Why != "" && r.Why != "recorded" {
-			status += " (" + r.Why + ")"
+			why = " (" + r.Why + ")"
 		}
-		status += m.hookMark(i)
 	case i == e.Next && !e.NextAt.IsZero():
 		status = "in " + common.Duration(e.NextAt.Sub(now))
 	case e.Stopped == incident.StopAcked:
@@ -131,33 +151,50 @@ func (m *Model) rungLine(e incident.EscalationState, i int, r incident.RungState
 	case !r.At.IsZero():
 		status = "at " + clock(r.At)
 	}
+	// Dropped first when the line is too long: the contact, then why.
 	line := mark + r.Role + " · " + name
 	if status != "" {
-		line += " · " + status
-		if lipWidth(line) > w {
-			// The status matters more than the contact: it goes first.
-			line = mark + r.Role + " · " + status
+		full := status
+		if why != "" {
+			full = "paged " + clock(r.At) + why + strings.TrimPrefix(status, "paged "+clock(r.At))
+		}
+		for _, l := range []string{line + " · " + full, mark + r.Role + " · " + full, mark + r.Role + " · " + status} {
+			if line = l; lipWidth(l) <= w {
+				break
+			}
 		}
 	}
 	return style.Render(common.Truncate(line, w))
 }
 
-// hookMark is what became of the hook for rung i: " ✓ notified",
-// " hook failed", " would run", " ⟳ notifying".
-func (m *Model) hookMark(i int) string {
+// hookMark is what became of the hook for rung i, paged (due) at due:
+// " · ✓ notified", " · ✗ HOOK FAILED", " · hook would run", " · ⟳
+// notifying"; with the time it ran when that was well after the rung
+// fell due (the console was not running then).
+func (m *Model) hookMark(i int, due time.Time) string {
 	h, ok := m.session.Hooks[incident.EscalationID(m.session.ID, i)]
+	mark := ""
 	switch {
 	case !ok:
 		return ""
 	case h.Phase == incident.PhaseNotExecuted:
-		return " · hook would run"
+		mark = " · hook would run"
 	case h.Phase == incident.PhaseStarted:
-		return " · ⟳ notifying"
+		mark = " · ⟳ notifying"
 	case h.Failed():
-		return " · ✗ HOOK FAILED"
+		mark = " · ✗ HOOK FAILED"
+	default:
+		mark = " · ✓ notified"
 	}
-	return " · ✓ notified"
+	if h.At.Sub(due) > lateAfter {
+		mark += " " + clock(h.At) + " (late)"
+	}
+	return mark
 }
+
+// lateAfter is how long after a rung fell due its hook may run before the
+// pane says it ran late.
+const lateAfter = 10 * time.Second
 
 // hookLine says how the ladder pages.
 func (m *Model) hookLine() string {
