@@ -339,9 +339,9 @@ type EscalationState struct {
 //   - Resolve: stops the clock and the ladder; nothing is paged while
 //     resolved. Reopen (the latest reopen after the latest resolution)
 //     resumes from the reopen time: the clock counts open time only, so the
-//     pause is skipped; rungs already paged stay paged, an ack before the
-//     resolution still holds. The session keeps only the latest resolution
-//     and reopen, so earlier resolve/reopen pauses are not skipped.
+//     pause is skipped (every pause, however many times it was resolved
+//     and reopened); rungs already paged stay paged, an ack before the
+//     resolution still holds.
 //   - Response clock: the severity's response time (P0 15m, P1 30m, P2 2h,
 //     P3 24h) of the current severity, counted from the declaration in open
 //     time; it stops at the first ack (or the resolution), and its severity
@@ -519,8 +519,16 @@ type clock struct {
 	declSev  Severity
 	changes  []Change  // after the declaration, at or before now
 	ack      time.Time // first ack, if at or before now
-	res, reo time.Time // latest resolution (at or before now) and a reopen after it
+	// pauses are the stretches the incident was resolved, after the
+	// declaration and up to now, in order; the last one's to is zero
+	// while it is resolved now.
+	pauses []pause
+	res    time.Time // start of the last pause if resolved now, else zero
 }
+
+// pause is a stretch when the incident was resolved: from a resolution
+// to the reopen that ended it (zero: not reopened as of now).
+type pause struct{ from, to time.Time }
 
 func newClock(p Policy, s *Session, now time.Time) clock {
 	c := clock{p: p, s: s, decl: s.Declared, now: now, declSev: SeverityUnknown}
@@ -539,50 +547,112 @@ func newClock(p Policy, s *Session, now time.Time) clock {
 	if !s.Acked.IsZero() && !s.Acked.After(c.now) {
 		c.ack = s.Acked
 	}
-	if s.hasResolved && after(s.resolved) && !s.resolved.t.After(c.now) {
-		c.res = s.resolved.t
-		if s.hasReopened && s.resolved.less(s.reopened) && !s.reopened.t.After(c.now) {
-			c.reo = s.reopened.t
+	// Resolutions and reopens after the declaration, up to now, in order:
+	// a resolution while resolved, or a reopen while open, changes nothing.
+	type mark struct {
+		k     key
+		close bool
+	}
+	var marks []mark
+	for _, k := range s.closes {
+		if after(k) && !k.t.After(c.now) {
+			marks = append(marks, mark{k, true})
 		}
+	}
+	for _, k := range s.opens {
+		if after(k) && !k.t.After(c.now) {
+			marks = append(marks, mark{k, false})
+		}
+	}
+	slices.SortStableFunc(marks, func(a, b mark) int { return a.k.compare(b.k) })
+	for _, m := range marks {
+		n := len(c.pauses)
+		resolved := n > 0 && c.pauses[n-1].to.IsZero()
+		switch {
+		case m.close && !resolved:
+			c.pauses = append(c.pauses, pause{from: m.k.t})
+		case !m.close && resolved:
+			c.pauses[n-1].to = m.k.t
+		}
+	}
+	if n := len(c.pauses); n > 0 && c.pauses[n-1].to.IsZero() {
+		c.res = c.pauses[n-1].from
 	}
 	return c
 }
 
 // resolvedNow reports whether the incident is resolved as of now.
-func (c clock) resolvedNow() bool { return !c.res.IsZero() && c.reo.IsZero() }
+func (c clock) resolvedNow() bool { return !c.res.IsZero() }
 
 // open reports whether the incident is open at t.
 func (c clock) open(t time.Time) bool {
 	if t.Before(c.decl) {
 		return false
 	}
-	return c.res.IsZero() || t.Before(c.res) || (!c.reo.IsZero() && !t.Before(c.reo))
+	for _, p := range c.pauses {
+		if !t.Before(p.from) && (p.to.IsZero() || t.Before(p.to)) {
+			return false
+		}
+	}
+	return true
 }
 
 // elapsed is the open time from the declaration to t.
 func (c clock) elapsed(t time.Time) time.Duration {
-	switch {
-	case !t.After(c.decl):
+	if !t.After(c.decl) {
 		return 0
-	case c.res.IsZero() || !t.After(c.res):
-		return t.Sub(c.decl)
-	case c.reo.IsZero() || t.Before(c.reo):
-		return c.res.Sub(c.decl)
 	}
-	return c.res.Sub(c.decl) + t.Sub(c.reo)
+	d := t.Sub(c.decl)
+	for _, p := range c.pauses {
+		if !t.After(p.from) {
+			break
+		}
+		end := t
+		if !p.to.IsZero() && p.to.Before(t) {
+			end = p.to
+		}
+		d -= end.Sub(p.from)
+	}
+	return d
 }
 
 // wall is when the incident will have been open for x, if it will be with
 // what is known (false while resolved).
 func (c clock) wall(x time.Duration) (time.Time, bool) {
-	t := c.decl.Add(x)
-	switch {
-	case c.res.IsZero() || t.Before(c.res):
-		return t, true
-	case c.reo.IsZero():
-		return time.Time{}, false
+	cur, left := c.decl, x
+	for _, p := range c.pauses {
+		if cur.Add(left).Before(p.from) {
+			break
+		}
+		left -= p.from.Sub(cur)
+		if p.to.IsZero() {
+			return time.Time{}, false
+		}
+		cur = p.to
 	}
-	return c.reo.Add(t.Sub(c.res)), true
+	return cur.Add(left), true
+}
+
+// reopens are the times the incident was reopened, up to now.
+func (c clock) reopens() []time.Time {
+	var out []time.Time
+	for _, p := range c.pauses {
+		if !p.to.IsZero() {
+			out = append(out, p.to)
+		}
+	}
+	return out
+}
+
+// reopenedAfter is the end of the pause that holds t (zero if t is not in
+// one, or that pause goes on).
+func (c clock) reopenedAfter(t time.Time) time.Time {
+	for _, p := range c.pauses {
+		if !t.Before(p.from) && (p.to.IsZero() || t.Before(p.to)) {
+			return p.to
+		}
+	}
+	return time.Time{}
 }
 
 // sevAt is the severity at t.
@@ -622,8 +692,10 @@ func (c clock) firstUrgent(from time.Time) (time.Time, string, bool) {
 			cands = append(cands, cand{ch.At, "raised to P0"})
 		}
 	}
-	if !c.reo.IsZero() && !c.reo.Before(from) {
-		cands = append(cands, cand{c.reo, "reopened as P0"})
+	for _, r := range c.reopens() {
+		if !r.Before(from) {
+			cands = append(cands, cand{r, "reopened as P0"})
+		}
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return a.t.Compare(b.t) })
 	for _, x := range cands {
@@ -719,10 +791,11 @@ func (c clock) breaches() []breach {
 		}
 		a := sg.at
 		if !c.open(a) {
-			if c.reo.IsZero() || !c.reo.After(a) {
+			reo := c.reopenedAfter(a)
+			if reo.IsZero() {
 				break // resolved for good (as of now)
 			}
-			a = c.reo
+			a = reo
 		}
 		if !end.IsZero() && !a.Before(end) {
 			continue // superseded while resolved

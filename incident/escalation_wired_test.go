@@ -517,3 +517,40 @@ func TestTwoJournalFilesFoldedAsOne(t *testing.T) {
 		}
 	}
 }
+
+// Resolved and reopened twice: both pauses are skipped, so a flapping
+// incident open for 4 minutes in all pages nobody past the primary.
+func TestEveryPauseIsSkipped(t *testing.T) {
+	p := DefaultPolicy()
+	decl := Declared("alice", "flaps", P2, t0)
+	decl.ID = NewID(t0)
+	evs := []Event{decl}
+	for i, x := range []struct {
+		kind Kind
+		at   time.Duration
+	}{{KindResolved, time.Minute}, {KindReopened, 60 * time.Minute}, {KindResolved, 61 * time.Minute}, {KindReopened, 62 * time.Minute}} {
+		at := t0.Add(x.at)
+		evs = append(evs, Event{ID: DerivedID(at, "pause", string(rune('a'+i))), Time: at, Actor: "alice", Kind: x.kind})
+	}
+	s := Fold(evs)
+	if due := p.Due(s, t0.Add(64*time.Minute)); len(due) != 1 || due[0].Escalation == nil || due[0].Escalation.Level != 0 {
+		t.Fatalf("at 64m (4m open): due %+v, want only the primary", due)
+	}
+	due := p.Due(s, t0.Add(66*time.Minute))
+	if len(due) != 2 || due[1].Escalation == nil || due[1].Escalation.Level != 1 || !due[1].Time.Equal(t0.Add(65*time.Minute)) {
+		t.Fatalf("at 66m: due %+v, want the secondary at 65m (5m open)", due)
+	}
+	st := p.State(s, t0.Add(66*time.Minute))
+	if want := t0.Add(62*time.Minute + 2*time.Hour - 2*time.Minute); !st.ResponseDue.Equal(want) {
+		t.Errorf("response due %v, want %v (2h of open time)", st.ResponseDue, want)
+	}
+	// Resolved a third time: nothing is due, the clock stops.
+	at := t0.Add(67 * time.Minute)
+	s.Apply(Event{ID: DerivedID(at, "pause", "e"), Time: at, Actor: "alice", Kind: KindResolved})
+	if due := p.Due(s, t0.Add(3*time.Hour)); len(due) != 0 {
+		t.Errorf("resolved: due %+v", due)
+	}
+	if st := p.State(s, t0.Add(3*time.Hour)); !st.Resolved || st.Stopped != StopResolved {
+		t.Errorf("state %+v", st)
+	}
+}

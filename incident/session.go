@@ -76,6 +76,9 @@ type Session struct {
 	hasResolved bool
 	reopened    key // latest reopened event, if hasReopened
 	hasReopened bool
+	// closes and opens are every resolved and reopened event, in key
+	// order: the escalation clock skips every pause, not just the last.
+	closes, opens []key
 	itemAt      map[string][]key // key of the event that set each checklist item
 	hookAt      map[string]key   // key of the event behind each Hooks entry
 	firstAt     []key            // key of each participant's first event
@@ -223,10 +226,12 @@ func (s *Session) Apply(ev Event) {
 		if !s.hasResolved || s.resolved.less(k) {
 			s.hasResolved, s.resolved = true, k
 		}
+		s.closes = insertSorted(s.closes, k, func(k key) key { return k })
 	case KindReopened:
 		if !s.hasReopened || s.reopened.less(k) {
 			s.hasReopened, s.reopened = true, k
 		}
+		s.opens = insertSorted(s.opens, k, func(k key) key { return k })
 	case KindChecklist:
 		if f := ev.Checklist; f != nil && f.Item >= 0 && f.Item < maxChecklistItem {
 			s.check(f.List, f.Item, Check{Checked: f.Checked, At: ev.Time, By: ev.Actor}, k)
