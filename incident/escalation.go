@@ -512,13 +512,13 @@ func short(d time.Duration) string {
 
 // clock is the session's facts as of now, after its latest declaration.
 type clock struct {
-	p        Policy
-	s        *Session
-	now      time.Time
-	decl     time.Time
-	declSev  Severity
-	changes  []Change  // after the declaration, at or before now
-	ack      time.Time // first ack, if at or before now
+	p       Policy
+	s       *Session
+	now     time.Time
+	decl    time.Time
+	declSev Severity
+	changes []Change  // after the declaration, at or before now
+	ack     time.Time // first ack, if at or before now
 	// pauses are the stretches the incident was resolved, after the
 	// declaration and up to now, in order; the last one's to is zero
 	// while it is resolved now.

@@ -79,9 +79,9 @@ type Session struct {
 	// closes and opens are every resolved and reopened event, in key
 	// order: the escalation clock skips every pause, not just the last.
 	closes, opens []key
-	itemAt      map[string][]key // key of the event that set each checklist item
-	hookAt      map[string]key   // key of the event behind each Hooks entry
-	firstAt     []key            // key of each participant's first event
+	itemAt        map[string][]key // key of the event that set each checklist item
+	hookAt        map[string]key   // key of the event behind each Hooks entry
+	firstAt       []key            // key of each participant's first event
 }
 
 // Change is one severity change.
