@@ -113,9 +113,10 @@ func executes(m common.Mode, a common.Action) (bool, string) {
 // console's own, set off by the incident) is not asked about: it goes
 // straight to step 3, so nobody's typing is interrupted by a dialog.
 func (m *Model) requestAction(a common.Action) tea.Cmd {
-	if a.Auto && a.Destructive {
-		// Only a person may set off what destroys: never without a dialog.
-		m.setFlash("\""+a.Title+"\" is automatic and destructive: not run (a bug: please report it)", true)
+	if a.Auto && (a.Destructive || a.Kind != incident.ActionNotify) {
+		// Only a person may set off what changes systems: an automatic
+		// action is a notification, never without a dialog otherwise.
+		m.setFlash("\""+a.Title+"\" is automatic but not a notification: not run (a bug: please report it)", true)
 		return nil
 	}
 	if a.Destructive && m.c.Mode.ReadOnly {
@@ -186,11 +187,19 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 		Destructive: a.Destructive, Mode: modeName(m.c.Mode), Step: a.Step,
 	}
 	log := m.c.Logger()
+	// An automatic action is the console's doing, not the person's at the
+	// keyboard.
+	actor := m.c.Actor
+	if a.Auto {
+		actor = common.SystemActor
+	}
 	if run, why := executes(m.c.Mode, a); !run {
 		f.Phase = incident.PhaseNotExecuted
-		ev := incident.Event{ID: incident.NewID(now), Time: now, Actor: m.c.Actor, Kind: incident.KindAction,
+		ev := incident.Event{ID: incident.NewID(now), Time: now, Actor: actor, Kind: incident.KindAction,
 			Summary: "would run — not executed (" + why + "): " + a.Title, Action: &f}
-		m.setFlash(ev.Summary, false)
+		if !a.Auto || !m.flashErr {
+			m.setFlash(ev.Summary, false) // an error stays in view
+		}
 		rec := common.RecordEvent(m.c.Journal, ev)
 		done := common.ActionDoneMsg{ID: ev.ID, Tag: a.Tag, Op: a.Op}
 		return func() tea.Msg {
@@ -201,7 +210,7 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 	}
 	f.Phase, f.Executed = incident.PhaseStarted, true
 	id := incident.NewID(now)
-	start := incident.Event{ID: id, Time: now, Actor: m.c.Actor, Kind: incident.KindAction,
+	start := incident.Event{ID: id, Time: now, Actor: actor, Kind: incident.KindAction,
 		Summary: "started: " + a.Title, Action: &f}
 	timeout := a.Timeout
 	if timeout <= 0 {

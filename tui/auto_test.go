@@ -118,7 +118,7 @@ func TestAutoActionRunsWithoutADialog(t *testing.T) {
 	}
 	evs := rec.of(incident.KindAction)
 	if len(evs) != 2 || evs[0].Action.Phase != incident.PhaseStarted || evs[1].Action.Phase != incident.PhaseFinished ||
-		!evs[0].Action.Executed || evs[1].Action.Ref != evs[0].ID || evs[0].Actor != "alice" {
+		!evs[0].Action.Executed || evs[1].Action.Ref != evs[0].ID || evs[0].Actor != common.SystemActor || evs[1].Actor != common.SystemActor {
 		t.Fatalf("recorded %+v", evs)
 	}
 	if len(pane.done) != 1 || !pane.done[0].Executed || pane.done[0].Tag != "escalation" || pane.done[0].Outcome.Err != nil {
@@ -161,7 +161,6 @@ func TestAutoActionNotExecutedInDryRunAndDrill(t *testing.T) {
 		kind string
 	}{
 		{"dry-run", common.Mode{DryRun: true}, incident.ActionNotify},
-		{"dry-run", common.Mode{DryRun: true}, incident.ActionKube},
 		{"drill", common.Mode{Drill: true}, incident.ActionNotify},
 	} {
 		t.Run(tc.name+"/"+tc.kind, func(t *testing.T) {
@@ -287,5 +286,24 @@ func TestNonAutoActionStillAsks(t *testing.T) {
 	drive(m, key("y"))
 	if runs.Load() != 1 {
 		t.Errorf("Run called %d times after y, want 1", runs.Load())
+	}
+}
+
+// Only a notification may be automatic: any other kind, destructive or
+// not (a scale-up, a query cancel), is refused without running.
+func TestAutoActionMustBeANotification(t *testing.T) {
+	for _, kind := range []string{incident.ActionKube, incident.ActionSQL, incident.ActionShell, incident.ActionAWS, incident.ActionPromQL} {
+		m, _, rec := memShell(t, common.Mode{}, "alice", 120, 36)
+		var runs atomic.Int32
+		drive(m, common.ActionRequest{Action: hookAction(kind, func(context.Context, func(string)) common.Outcome {
+			runs.Add(1)
+			return common.Outcome{}
+		})})
+		if runs.Load() != 0 || len(rec.of(incident.KindAction)) != 0 {
+			t.Errorf("%s: an automatic %s action ran or was recorded", kind, kind)
+		}
+		if v := m.View(); !strings.Contains(v, "not a notification") {
+			t.Errorf("%s: the refusal is not shown", kind)
+		}
 	}
 }

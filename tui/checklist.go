@@ -85,7 +85,13 @@ func (m *Model) openChecklist(l incident.Checklist) tea.Cmd {
 			return nil // already in front
 		}
 	}
-	m.pushModal(newChecklistModal(m.c, l, m.session))
+	if m.checkPending == nil {
+		m.checkPending = map[string]map[int]bool{}
+	}
+	if m.checkPending[l.Name] == nil {
+		m.checkPending[l.Name] = map[int]bool{}
+	}
+	m.pushModal(newChecklistModal(m.c, l, m.session, m.checkPending[l.Name]))
 	return nil
 }
 
@@ -129,8 +135,14 @@ type checklistModal struct {
 
 var _ sessionViewer = (*checklistModal)(nil)
 
-func newChecklistModal(c common.Common, l incident.Checklist, s incident.Session) *checklistModal {
-	d := &checklistModal{st: c.Styles, keys: DefaultChecklistKeyMap(len(l.Items)), c: c, list: l, pending: map[int]bool{}}
+// newChecklistModal is the dialog for l; pending are the list's items
+// being written, shared with any dialog opened for it again meanwhile (a
+// toggle, esc, c, space: recorded once).
+func newChecklistModal(c common.Common, l incident.Checklist, s incident.Session, pending map[int]bool) *checklistModal {
+	if pending == nil {
+		pending = map[int]bool{}
+	}
+	d := &checklistModal{st: c.Styles, keys: DefaultChecklistKeyMap(len(l.Items)), c: c, list: l, pending: pending}
 	d.setSession(s)
 	return d
 }

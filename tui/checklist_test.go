@@ -165,6 +165,27 @@ func TestChecklistToggleInFlightIsNotRepeated(t *testing.T) {
 	}
 }
 
+// Closed and opened again while a toggle is being written: the item is
+// still in flight, not toggled a second time.
+func TestChecklistInFlightAcrossReopening(t *testing.T) {
+	m, rec, l := checklistShell(t, 120, 36)
+	_, cmd := m.Update(key(" "))
+	if cmd == nil {
+		t.Fatal("space did nothing")
+	}
+	drive(m, key("esc"))
+	drive(m, common.ChecklistRequest{List: l})
+	if _, again := m.Update(key(" ")); again != nil {
+		t.Error("the reopened dialog toggled an item still in flight")
+	}
+	for _, msg := range collect(cmd) {
+		drive(m, msg)
+	}
+	if cs := checks(rec); len(cs) != 1 {
+		t.Fatalf("recorded %d checklist events, want 1", len(cs))
+	}
+}
+
 // A write that fails leaves the item as it was and says why, in the
 // dialog and as a journal failure; the next toggle that is written clears
 // it.

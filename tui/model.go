@@ -89,6 +89,8 @@ type Model struct {
 	init        []tea.Cmd
 	running     []*running // actions executing now
 	jh          *journalHealth
+	// checkPending are the checklist items being written, by list.
+	checkPending map[string]map[int]bool
 }
 
 // journalHealth is the journal as the shell's last write found it. While

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -153,6 +154,26 @@ func start(t *testing.T, f fixture, w, h int) *teatest.TestModel {
 	return tm
 }
 
+// startSettled is start, waiting also for what the drill shell records
+// by itself at start (the escalation step's hook "would run", the
+// alerts), so a golden does not depend on how far the program got.
+func startSettled(t *testing.T, f fixture, w, h int) *teatest.TestModel {
+	t.Helper()
+	tm := teatest.NewTestModel(t, f.model, teatest.WithInitialTermSize(w, h))
+	t.Cleanup(func() { _ = tm.Quit() })
+	row := regexp.MustCompile(`action +warroom +would run`)
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		plain := ansi.Strip(string(b))
+		for _, want := range []string{"10 pods", "5xx ratio now", "connections", "PostgresLockWait firing"} {
+			if !strings.Contains(plain, want) {
+				return false
+			}
+		}
+		return row.MatchString(plain)
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	return tm
+}
+
 func waitFor(t *testing.T, tm *teatest.TestModel, want ...string) {
 	t.Helper()
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
@@ -190,7 +211,7 @@ func checkFits(t *testing.T, view string, w, h int) {
 func key(s string) tea.KeyMsg { return keymsg.Of(s) }
 
 func TestGrid160x48(t *testing.T) {
-	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm := startSettled(t, newShell(t, common.Mode{}), 160, 48)
 	v := final(t, tm).View()
 	checkFits(t, v, 160, 48)
 	for _, want := range []string{"1 Pods", "2 Error rate", "3 Slow queries", "4 Escalation", "5 Runbooks", "6 Timeline", "DRILL", "CrashLoopBackOff", "⛔ 4100"} {
@@ -202,7 +223,7 @@ func TestGrid160x48(t *testing.T) {
 }
 
 func TestResize160x48To80x24(t *testing.T) {
-	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm := startSettled(t, newShell(t, common.Mode{}), 160, 48)
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	waitFor(t, tm, "1 Pods  2 Errors")
 	v := final(t, tm).View()
@@ -290,7 +311,7 @@ func TestJumpKey(t *testing.T) {
 // generated from the bindings, so it cannot drift.
 func TestHelpListsEveryBinding(t *testing.T) {
 	f := newShell(t, common.Mode{})
-	tm := start(t, f, 160, 48)
+	tm := startSettled(t, f, 160, 48)
 	tm.Send(key("?"))
 	waitFor(t, tm, "Keys")
 	m := final(t, tm)
@@ -399,7 +420,7 @@ func TestQuitAsksWhileIncidentOpen(t *testing.T) {
 }
 
 func TestPaletteRunsTheChosenAction(t *testing.T) {
-	tm := start(t, newShell(t, common.Mode{}), 160, 48)
+	tm := startSettled(t, newShell(t, common.Mode{}), 160, 48)
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24}) // one pane at a time: focus shows
 	waitFor(t, tm, "1 Pods  2 Errors")
 	tm.Send(key(":"))

@@ -402,7 +402,7 @@ func decodeValue(n *yaml.Node, v reflect.Value, name string) error {
 		}
 		if secretKey(name) {
 			// yaml.v3 quotes the start of the value: it may be a token.
-			msg = quotedValue.ReplaceAllString(msg, "")
+			msg = quotedValue.ReplaceAllString(msg, "$1")
 		}
 		return fmt.Errorf("line %d: bad value for %s: %s", n.Line, name, msg)
 	}
@@ -420,8 +420,11 @@ func secretKey(name string) bool {
 	return strings.HasPrefix(name, "escalation.hook.")
 }
 
-// quotedValue is the value yaml.v3 quotes in a type error (" `Bearer ...`").
-var quotedValue = regexp.MustCompile(" `[^`]*`")
+// quotedValue is the value yaml.v3 quotes in a type error ("cannot
+// unmarshal !!str `Bearer ...` into …"): from the first backtick to the
+// last one before " into ", so a backtick inside the value does not end
+// it early; without " into ", to the end.
+var quotedValue = regexp.MustCompile("(?s) `.*`( into )|(?s) `.*$")
 
 func under(prefix string) string {
 	if prefix == "" {

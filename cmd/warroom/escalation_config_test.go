@@ -269,6 +269,8 @@ func TestEscalationHookErrorsHideSecrets(t *testing.T) {
 		{"bad header name", "escalation:\n  hook:\n    url: https://hooks.example.com/services/" + tok + "\n    headers: {\"Auth orization\": " + hdr + "}\n", "escalation.hook: header name"},
 		{"headers not a mapping", "escalation:\n  hook:\n    url: https://hooks.example.com/x\n    headers: \"" + hdr + "\"\n", "bad value for escalation.hook.headers: cannot unmarshal !!str into map[string]string"},
 		{"url in the timeout", "escalation:\n  hook:\n    timeout: " + tok + "\n", "bad value for escalation.hook.timeout"},
+		{"a backtick in the value", "escalation:\n  hook:\n    timeout: \"s3`cr3tT0kenQ\"\n", "bad value for escalation.hook.timeout"},
+		{"a pasted token as the url", "escalation:\n  hook:\n    url: " + tok + "\n", "escalation.hook: URL xxxxx is not http or https"},
 		{"url not a string", "escalation:\n  hook:\n    url: {" + tok + ": 1}\n", "bad value for escalation.hook.url"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -280,7 +282,7 @@ func TestEscalationHookErrorsHideSecrets(t *testing.T) {
 			if !strings.Contains(msg, c.want) {
 				t.Errorf("error %q lacks %q", msg, c.want)
 			}
-			for _, secret := range []string{tok, "hdrS3c", "s3cr3t", "pw"} {
+			for _, secret := range []string{tok, "hdrS3c", "s3cr3t", "T0kenQ", "pw"} {
 				if strings.Contains(msg, secret) {
 					t.Errorf("error shows %q: %q", secret, msg)
 				}

@@ -211,7 +211,7 @@ func (h Hook) Validate() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(h.Headers)) {
 		if !validHeaderName(name) {
-			return fmt.Errorf("notification hook: header name %s is not valid", strconv.Quote(sanitize.Line(name)))
+			return fmt.Errorf("notification hook: header name %d characters long is not valid (letters, digits and !#$%%&'*+-.^_`|~ only)", len(name))
 		}
 		if strings.ContainsAny(h.Headers[name], "\r\n\x00") {
 			return fmt.Errorf("notification hook: header %s has a line break or NUL in its value", name)
@@ -479,7 +479,7 @@ func redactURL(raw string) string {
 	if u.User != nil {
 		b.WriteString(mask + "@")
 	}
-	b.WriteString(u.Host)
+	b.WriteString(redactPort(u.Host))
 	b.WriteString(redactPath(u.EscapedPath()))
 	if u.RawQuery != "" || u.ForceQuery {
 		b.WriteByte('?')
@@ -522,13 +522,18 @@ func redactPath(p string) string {
 	return s
 }
 
-// redactRawURL masks what follows the host of a URL that does not parse:
-// everything after it, and any userinfo.
+// redactRawURL masks a URL that does not parse (or has no host): with no
+// "scheme://", all of it (a pasted token, "webhook:SECRET"); else what
+// follows the host, any userinfo and a port that is not a number.
 func redactRawURL(raw string) string {
-	prefix, rest := "", raw
-	if i := strings.Index(raw, "://"); i >= 0 {
-		prefix, rest = raw[:i+3], raw[i+3:]
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		if raw == "" {
+			return ""
+		}
+		return mask
 	}
+	prefix, rest := raw[:i+3], raw[i+3:]
 	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
@@ -537,11 +542,23 @@ func redactRawURL(raw string) string {
 	if at := strings.LastIndex(host, "@"); at >= 0 {
 		host = mask + "@" + host[at+1:]
 	}
-	s := prefix + host
+	s := prefix + redactPort(host)
 	if end < len(rest) {
 		s += string(rest[end]) + mask
 	}
 	return sanitize.Line(s)
+}
+
+// redactPort masks the port of host:port unless it is a number.
+func redactPort(host string) string {
+	i := strings.LastIndex(host, ":")
+	if i < 0 || strings.HasSuffix(host, "]") {
+		return host
+	}
+	if _, err := strconv.ParseUint(host[i+1:], 10, 16); err != nil {
+		return host[:i+1] + mask
+	}
+	return host
 }
 
 // urlSecrets are the parts of h.URL that redactURL masks, as they may

@@ -358,7 +358,7 @@ func TestDescribe(t *testing.T) {
 		{"headers by name only", Hook{URL: "https://alerts.example.com/", Headers: map[string]string{"X-Api-Key": "k3y", "Authorization": "Bearer abc"}},
 			"POST https://alerts.example.com/ (headers: Authorization, X-Api-Key)"},
 		{"does not parse", Hook{URL: "https://user:pw@alerts.example.com:bad/x/secret?token=1"},
-			"POST https://xxxxx@alerts.example.com:bad/xxxxx"},
+			"POST https://xxxxx@alerts.example.com:xxxxx/xxxxx"},
 		{"command", Hook{Command: []string{"/usr/local/bin/page-oncall", "--team", "platform ops", "--token", "s3cr3t value"}},
 			"run /usr/local/bin/page-oncall --team 'platform ops' --token xxxxx"},
 		{"command with a URL and a header", Hook{Command: []string{"curl", "-H", "Authorization: Bearer abcdef123456", "-d", "@-",
@@ -393,6 +393,10 @@ func TestValidate(t *testing.T) {
 		{"no host", Hook{URL: "https:///T0SECRET1"}, "no host"},
 		{"does not parse", Hook{URL: "https://user:hunter22@exa mple.com/T0SECRET1?token=qsecret42"}, "does not parse"},
 		{"header name", Hook{URL: "https://example.com/", Headers: map[string]string{"Bad Name": "x"}}, "header name"},
+		{"header name holds a secret", Hook{URL: "https://example.com/", Headers: map[string]string{"Bad hunter22": "x"}}, "header name"},
+		{"a pasted token", Hook{URL: "T0SECRET1"}, "not http or https"},
+		{"opaque", Hook{URL: "webhook:T0SECRET1"}, "not http or https"},
+		{"secret as the port", Hook{URL: "https://example.com:hunter22/x"}, "does not parse"},
 		{"header value", Hook{URL: "https://example.com/", Headers: map[string]string{"X-Token": "hunter22\r\nX-Evil: 1"}}, "line break"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
