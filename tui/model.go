@@ -470,7 +470,7 @@ func (m *Model) quit() tea.Cmd {
 		lines = append(lines, fmt.Sprintf("%s “%s”", severityText(m.session.Severity), sanitize.Line(m.session.Title)),
 			"Close the console. The incident stays open; nothing is lost.")
 		if m.session.Acked.IsZero() {
-			lines = append(lines, "Nobody acknowledged: while no console runs, warroom pages nobody up the ladder (it catches up when started again).")
+			lines = append(lines, "Nobody acknowledged: no one is paged up the ladder until a console runs again.")
 		}
 	}
 	for _, r := range m.running {
