@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,57 +14,17 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/memjournal"
 	"github.com/warroom-dev/warroom/tui"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
 
-// memRecorder is a journal in memory; while err is set every append
-// fails with it.
-type memRecorder struct {
-	mu     sync.Mutex
-	events []incident.Event
-	err    error
-}
-
-func (r *memRecorder) Append(ev incident.Event) (incident.Event, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return incident.Event{}, r.err
-	}
-	if ev.ID == "" {
-		ev.ID = incident.NewID(ev.Time)
-	}
-	ev.V = incident.SchemaVersion
-	r.events = append(r.events, ev)
-	return ev, nil
-}
-
-func (r *memRecorder) fail(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.err = err
-}
-
-// of is every recorded event of kind.
-func (r *memRecorder) of(kind incident.Kind) []incident.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []incident.Event
-	for _, e := range r.events {
-		if e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // memShell is the real shell over one stub pane, an incident declared by
 // alice, and a journal in memory, acted on by actor, at w x h.
-func memShell(t *testing.T, mode common.Mode, actor string, w, h int) (*tui.Model, *stubPane, *memRecorder) {
+func memShell(t *testing.T, mode common.Mode, actor string, w, h int) (*tui.Model, *stubPane, *memjournal.Journal) {
 	t.Helper()
-	rec := &memRecorder{}
+	rec := &memjournal.Journal{}
 	decl, err := rec.Append(incident.Declared("alice", "api 5xx", incident.P1, t0))
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +75,7 @@ func TestAutoActionRunsWithoutADialog(t *testing.T) {
 	if runs.Load() != 1 {
 		t.Fatalf("Run called %d times, want 1", runs.Load())
 	}
-	evs := rec.of(incident.KindAction)
+	evs := rec.Of(incident.KindAction)
 	if len(evs) != 2 || evs[0].Action.Phase != incident.PhaseStarted || evs[1].Action.Phase != incident.PhaseFinished ||
 		!evs[0].Action.Executed || evs[1].Action.Ref != evs[0].ID || evs[0].Actor != common.SystemActor || evs[1].Actor != common.SystemActor {
 		t.Fatalf("recorded %+v", evs)
@@ -146,7 +105,7 @@ func TestAutoActionDoesNotInterruptTyping(t *testing.T) {
 		t.Fatalf("the note dialog lost the keyboard:\n%s", v)
 	}
 	noActionDialog(t, v)
-	if n := len(rec.of(incident.KindAction)); n != 2 {
+	if n := len(rec.Of(incident.KindAction)); n != 2 {
 		t.Errorf("recorded %d action events, want 2", n)
 	}
 }
@@ -173,7 +132,7 @@ func TestAutoActionNotExecutedInDryRunAndDrill(t *testing.T) {
 			if runs.Load() != 0 {
 				t.Fatal("Run was called")
 			}
-			evs := rec.of(incident.KindAction)
+			evs := rec.Of(incident.KindAction)
 			if len(evs) != 1 || evs[0].Action.Phase != incident.PhaseNotExecuted || evs[0].Action.Executed || evs[0].Action.Mode != tc.name ||
 				!strings.Contains(evs[0].Summary, "would run — not executed") {
 				t.Fatalf("recorded %+v", evs)
@@ -201,7 +160,7 @@ func TestAutoActionFailureFlashesTheError(t *testing.T) {
 	if !strings.Contains(v, "✖ FAILED: page the next rung — hook exited 1: connection refused") {
 		t.Errorf("the failure is not flashed as an error:\n%s", v)
 	}
-	evs := rec.of(incident.KindAction)
+	evs := rec.Of(incident.KindAction)
 	if len(evs) != 2 || evs[1].Action.Error != "hook exited 1: connection refused" {
 		t.Fatalf("recorded %+v", evs)
 	}
@@ -247,7 +206,7 @@ func TestAutoActionAlreadyRunningIsSkippedQuietly(t *testing.T) {
 	if runs.Load() != 1 {
 		t.Errorf("Run called %d times, want 1", runs.Load())
 	}
-	if n := len(rec.of(incident.KindAction)); n != 2 {
+	if n := len(rec.Of(incident.KindAction)); n != 2 {
 		t.Errorf("recorded %d action events, want 2", n)
 	}
 }
@@ -262,7 +221,7 @@ func TestAutoDestructiveActionIsRefused(t *testing.T) {
 	drive(m, common.ActionRequest{Action: a})
 	v := m.View()
 	noActionDialog(t, v)
-	if runs.Load() != 0 || len(rec.of(incident.KindAction)) != 0 || len(pane.done) != 0 {
+	if runs.Load() != 0 || len(rec.Of(incident.KindAction)) != 0 || len(pane.done) != 0 {
 		t.Fatalf("a destructive Auto action went ahead: %d runs", runs.Load())
 	}
 	if !strings.Contains(v, "✖") || !strings.Contains(v, "a bug") {
@@ -280,7 +239,7 @@ func TestNonAutoActionStillAsks(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "This will run") || !strings.Contains(v, "[y/enter] confirm") {
 		t.Fatalf("no confirmation:\n%s", v)
 	}
-	if runs.Load() != 0 || len(rec.of(incident.KindAction)) != 0 {
+	if runs.Load() != 0 || len(rec.Of(incident.KindAction)) != 0 {
 		t.Fatal("it ran before the confirmation")
 	}
 	drive(m, key("y"))
@@ -299,7 +258,7 @@ func TestAutoActionMustBeANotification(t *testing.T) {
 			runs.Add(1)
 			return common.Outcome{}
 		})})
-		if runs.Load() != 0 || len(rec.of(incident.KindAction)) != 0 {
+		if runs.Load() != 0 || len(rec.Of(incident.KindAction)) != 0 {
 			t.Errorf("%s: an automatic %s action ran or was recorded", kind, kind)
 		}
 		if v := m.View(); !strings.Contains(v, "not a notification") {

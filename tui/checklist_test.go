@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/memjournal"
 	"github.com/warroom-dev/warroom/tui"
 	"github.com/warroom-dev/warroom/tui/common"
 )
@@ -24,7 +25,7 @@ func triage(t *testing.T) incident.Checklist {
 
 // checklistShell is the shell with the triage checklist open, acted on by
 // bob (the incident was declared by alice).
-func checklistShell(t *testing.T, w, h int) (*tui.Model, *memRecorder, incident.Checklist) {
+func checklistShell(t *testing.T, w, h int) (*tui.Model, *memjournal.Journal, incident.Checklist) {
 	t.Helper()
 	m, _, rec := memShell(t, common.Mode{}, "bob", w, h)
 	l := triage(t)
@@ -33,9 +34,9 @@ func checklistShell(t *testing.T, w, h int) (*tui.Model, *memRecorder, incident.
 }
 
 // checks is every checklist event recorded.
-func checks(rec *memRecorder) []incident.ChecklistFields {
+func checks(rec *memjournal.Journal) []incident.ChecklistFields {
 	var out []incident.ChecklistFields
-	for _, e := range rec.of(incident.KindChecklist) {
+	for _, e := range rec.Of(incident.KindChecklist) {
 		out = append(out, *e.Checklist)
 	}
 	return out
@@ -78,7 +79,7 @@ func TestChecklistOpensWithProgressAndEveryItem(t *testing.T) {
 func TestChecklistSpaceChecksAndUnchecks(t *testing.T) {
 	m, rec, l := checklistShell(t, 120, 36)
 	drive(m, key(" "))
-	got := rec.of(incident.KindChecklist)
+	got := rec.Of(incident.KindChecklist)
 	if len(got) != 1 {
 		t.Fatalf("recorded %d checklist events, want 1", len(got))
 	}
@@ -191,7 +192,7 @@ func TestChecklistInFlightAcrossReopening(t *testing.T) {
 // it.
 func TestChecklistFailedWriteShowsTheError(t *testing.T) {
 	m, rec, l := checklistShell(t, 120, 36)
-	rec.fail(errDiskFull)
+	rec.Fail(errDiskFull)
 	drive(m, key(" "))
 	v := m.View()
 	if !strings.Contains(v, "NOT SAVED — item 1 is unchanged") || !strings.Contains(v, "no space left on device") {
@@ -209,7 +210,7 @@ func TestChecklistFailedWriteShowsTheError(t *testing.T) {
 	if !strings.Contains(v, "Triage checklist") {
 		t.Fatal("the dialog closed on a failed write")
 	}
-	rec.fail(nil)
+	rec.Fail(nil)
 	drive(m, key(" "))
 	v = m.View()
 	if strings.Contains(v, "NOT SAVED") || !strings.Contains(itemLine(t, v, l.Items[0]), "[x]") || m.JournalFailing() != "" {
@@ -247,7 +248,7 @@ func TestChecklistFits(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
 			m, rec, l := checklistShell(t, w, h)
 			drive(m, key(" "))
-			rec.fail(errDiskFull)
+			rec.Fail(errDiskFull)
 			drive(m, key("2"))
 			for i := range l.Items {
 				drive(m, key(fmt.Sprint(i+1))) // moves there (its write fails)

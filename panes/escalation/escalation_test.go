@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/incident/notify"
 	"github.com/warroom-dev/warroom/internal/keymsg"
+	"github.com/warroom-dev/warroom/internal/memjournal"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
 )
@@ -30,51 +30,12 @@ var t0 = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 
 func init() { time.Local = time.UTC } // times of day in views and goldens
 
-// journal is a Recorder in memory that may fail.
-type journal struct {
-	mu      sync.Mutex
-	events  []incident.Event
-	fail    error
-	appends int // calls, duplicates included
-}
-
-func (j *journal) Append(ev incident.Event) (incident.Event, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.appends++
-	if j.fail != nil {
-		return ev, j.fail
-	}
-	if ev.ID == "" {
-		ev.ID = incident.NewID(ev.Time)
-	}
-	for _, e := range j.events {
-		if e.ID == ev.ID {
-			return ev, nil
-		}
-	}
-	j.events = append(j.events, ev)
-	return ev, nil
-}
-
-func (j *journal) kinds(k incident.Kind) []incident.Event {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	var out []incident.Event
-	for _, e := range j.events {
-		if e.Kind == k {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // rig is the pane with a clock the test moves, and the shell's part
 // played by hand: events recorded are folded and handed back.
 type rig struct {
 	t       *testing.T
 	now     time.Time
-	j       *journal
+	j       *memjournal.Journal
 	m       *Model
 	session incident.Session
 	actions []common.Action // handed to the shell
@@ -83,7 +44,7 @@ type rig struct {
 
 func newRig(t *testing.T, sev incident.Severity, mode common.Mode, hook *notify.Hook, p incident.Policy) *rig {
 	t.Helper()
-	r := &rig{t: t, now: t0, j: &journal{}}
+	r := &rig{t: t, now: t0, j: &memjournal.Journal{}}
 	decl, _ := r.j.Append(incident.Declared("alice", "API 5xx", sev, t0))
 	r.session = incident.Fold([]incident.Event{decl})
 	lr := lipgloss.NewRenderer(os.Stdout)
@@ -210,7 +171,7 @@ func TestLadderRecordedOnceAndHookHandedOver(t *testing.T) {
 	hook := &notify.Hook{Command: []string{"true"}}
 	r := newRig(t, incident.P1, common.Mode{}, hook, incident.Policy{})
 	r.do(r.m.Init())
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 1 || got[0] != 0 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 1 || got[0] != 0 {
 		t.Fatalf("at the declaration: escalations %v, want [0] (the primary)", got)
 	}
 	if len(r.actions) != 1 || !r.actions[0].Auto || r.actions[0].Kind != incident.ActionNotify ||
@@ -218,18 +179,18 @@ func TestLadderRecordedOnceAndHookHandedOver(t *testing.T) {
 		t.Fatalf("actions = %+v, want one Auto notify for the primary's escalation", r.actions)
 	}
 	r.tick(4 * time.Minute)
-	if n := len(r.j.kinds(incident.KindEscalation)); n != 1 {
+	if n := len(r.j.Of(incident.KindEscalation)); n != 1 {
 		t.Fatalf("at 4m: %d escalations, want still 1", n)
 	}
 	r.tick(5 * time.Minute)
 	r.tick(5*time.Minute + time.Second)
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 2 || got[1] != 1 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 2 || got[1] != 1 {
 		t.Fatalf("at 5m: escalations %v, want [0 1]", got)
 	}
 	if len(r.actions) != 2 {
 		t.Fatalf("%d hook runs, want 2", len(r.actions))
 	}
-	e := r.j.kinds(incident.KindEscalation)[1]
+	e := r.j.Of(incident.KindEscalation)[1]
 	if !strings.Contains(e.Summary, "Secondary On-Call") || e.Actor != "warroom" {
 		t.Errorf("escalation event = %+v", e)
 	}
@@ -242,11 +203,11 @@ func TestInFlightStepNotRecordedTwice(t *testing.T) {
 	_, c1 := r.m.Update(tickMsg{id: r.m.id})
 	_, c2 := r.m.Update(tickMsg{id: r.m.id})
 	r.do(tea.Batch(c1, c2))
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 2 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 2 {
 		t.Fatalf("escalations %v, want levels 0 and 1 once each", got)
 	}
-	if r.j.appends != 3 { // the declaration and the two steps
-		t.Errorf("%d appends, want 3: a step in flight was written again", r.j.appends)
+	if r.j.Appends() != 3 { // the declaration and the two steps
+		t.Errorf("%d appends, want 3: a step in flight was written again", r.j.Appends())
 	}
 	if len(r.actions) != 0 {
 		t.Errorf("no hook configured and not a drill: %d actions handed over, want none", len(r.actions))
@@ -256,7 +217,7 @@ func TestInFlightStepNotRecordedTwice(t *testing.T) {
 func TestDrillHandsTheHookWithoutOne(t *testing.T) {
 	r := newRig(t, incident.P1, common.Mode{Drill: true}, nil, incident.DefaultPolicy().Accelerated(10))
 	r.tick(31 * time.Second)
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 2 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 2 {
 		t.Fatalf("drill ×10 at 31s: escalations %v, want 0 and 1", got)
 	}
 	if len(r.actions) != 2 || !r.actions[1].Auto || !strings.Contains(r.actions[1].Lines[0], "no notification hook") {
@@ -272,18 +233,18 @@ func TestDrillHandsTheHookWithoutOne(t *testing.T) {
 
 func TestFailedRecordRetriesLater(t *testing.T) {
 	r := newRig(t, incident.P1, common.Mode{}, nil, incident.Policy{})
-	r.j.fail = errors.New("disk full")
+	r.j.Fail(errors.New("disk full"))
 	r.tick(time.Second)
 	if v := ansi.Strip(r.m.View()); !strings.Contains(v, "escalation NOT RECORDED: disk full") {
 		t.Fatalf("view does not say the step was not recorded:\n%s", v)
 	}
-	r.j.fail = nil
+	r.j.Fail(nil)
 	r.tick(5 * time.Second) // within retryAfter: no write
-	if n := len(r.j.kinds(incident.KindEscalation)); n != 0 {
+	if n := len(r.j.Of(incident.KindEscalation)); n != 0 {
 		t.Fatalf("retried after 4s: %d events", n)
 	}
 	r.tick(12 * time.Second)
-	if n := len(r.j.kinds(incident.KindEscalation)); n != 1 {
+	if n := len(r.j.Of(incident.KindEscalation)); n != 1 {
 		t.Fatalf("after retryAfter: %d escalation events, want 1", n)
 	}
 	if v := ansi.Strip(r.m.View()); strings.Contains(v, "NOT RECORDED") {
@@ -296,7 +257,7 @@ func TestAckStopsTheLadderAndRunsTheHook(t *testing.T) {
 	r.tick(time.Minute)
 	r.key("a")
 	r.submit(map[string]string{"who": "bob"})
-	acks := r.j.kinds(incident.KindAck)
+	acks := r.j.Of(incident.KindAck)
 	if len(acks) != 1 || acks[0].Ack.Who != "bob" || acks[0].Ack.Level != 0 || acks[0].Actor != "alice" {
 		t.Fatalf("acks = %+v, want bob at level 0, recorded by alice", acks)
 	}
@@ -308,7 +269,7 @@ func TestAckStopsTheLadderAndRunsTheHook(t *testing.T) {
 		t.Errorf("ack hook = %+v", last)
 	}
 	r.tick(20 * time.Minute)
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 1 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 1 {
 		t.Errorf("after the ack the ladder went on: %v", got)
 	}
 	if v := ansi.Strip(r.m.View()); !strings.Contains(v, "acknowledged") || !strings.Contains(v, "by bob in 1:00") {
@@ -321,7 +282,7 @@ func TestAckStopsTheLadderAndRunsTheHook(t *testing.T) {
 		t.Errorf("second ack dialog title = %q", r.lastInput().Title)
 	}
 	r.submit(map[string]string{"who": "carol", "level": "2"})
-	if n := len(r.j.kinds(incident.KindAck)); n != 2 || r.session.AckedBy != "bob" {
+	if n := len(r.j.Of(incident.KindAck)); n != 2 || r.session.AckedBy != "bob" {
 		t.Errorf("acks %d, AckedBy %q: want 2 and bob", n, r.session.AckedBy)
 	}
 }
@@ -340,19 +301,19 @@ func TestRaiseToP0PagesTheTeamLeadAtOnce(t *testing.T) {
 	if conf == nil {
 		t.Fatal("no confirmation before the change")
 	}
-	if n := len(r.j.kinds(incident.KindSeverity)); n != 0 {
+	if n := len(r.j.Of(incident.KindSeverity)); n != 0 {
 		t.Fatal("recorded before the confirmation")
 	}
 	if !strings.Contains(strings.Join(conf.Lines, "\n"), "Pages Team Lead at once") {
 		t.Errorf("confirmation lines = %q", conf.Lines)
 	}
 	r.do(conf.OnConfirm)
-	ch := r.j.kinds(incident.KindSeverity)
+	ch := r.j.Of(incident.KindSeverity)
 	if len(ch) != 1 || ch[0].Severity.Reason != "checkout down everywhere" || ch[0].Severity.To != "P0" {
 		t.Fatalf("severity events = %+v", ch)
 	}
 	r.tick(time.Minute + time.Second)
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 2 || got[1] != 2 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 2 || got[1] != 2 {
 		t.Fatalf("escalations %v, want the primary and the team lead", got)
 	}
 	// Lowering pages nobody back, and says so.
@@ -373,7 +334,7 @@ func TestResolveAndReopen(t *testing.T) {
 		t.Fatal("still open after R")
 	}
 	r.tick(40 * time.Minute)
-	if got := levels(r.j.kinds(incident.KindEscalation)); len(got) != 1 {
+	if got := levels(r.j.Of(incident.KindEscalation)); len(got) != 1 {
 		t.Errorf("paged while resolved: %v", got)
 	}
 	if v := ansi.Strip(r.m.View()); !strings.Contains(v, "resolved") {
@@ -384,7 +345,7 @@ func TestResolveAndReopen(t *testing.T) {
 		t.Fatalf("R on a resolved incident: %q", r.lastInput().Title)
 	}
 	r.submit(map[string]string{"why": "5xx again"})
-	if !r.session.Open() || len(r.j.kinds(incident.KindReopened)) != 1 {
+	if !r.session.Open() || len(r.j.Of(incident.KindReopened)) != 1 {
 		t.Fatal("not reopened")
 	}
 }
@@ -444,7 +405,7 @@ func TestHookActionRunsTheCommand(t *testing.T) {
 		got.Team != "Platform" || got.IncidentID != r.session.ID || got.Severity != "P1" || got.Drill {
 		t.Errorf("payload = %+v", got)
 	}
-	if e := r.j.kinds(incident.KindEscalation)[0]; e.Escalation.Who != "Alice Ng" {
+	if e := r.j.Of(incident.KindEscalation)[0]; e.Escalation.Who != "Alice Ng" {
 		t.Errorf("escalation Who = %q", e.Escalation.Who)
 	}
 }
@@ -512,12 +473,12 @@ func TestSeverityRecordedWhenConfirmed(t *testing.T) {
 	conf := r.other[len(r.other)-1].(common.ConfirmRequest)
 	r.now = t0.Add(11 * time.Minute) // read it, thought about it
 	r.do(conf.OnConfirm)
-	ch := r.j.kinds(incident.KindSeverity)
+	ch := r.j.Of(incident.KindSeverity)
 	if len(ch) != 1 || !ch[0].Time.Equal(t0.Add(11*time.Minute)) {
 		t.Fatalf("severity events %+v: want one at the confirmation (11m)", ch)
 	}
 	r.tick(11*time.Minute + time.Second)
-	for _, e := range r.j.kinds(incident.KindEscalation) {
+	for _, e := range r.j.Of(incident.KindEscalation) {
 		if e.Escalation != nil && e.Escalation.Level == 2 && !e.Time.Equal(t0.Add(11*time.Minute)) {
 			t.Errorf("team lead paged at %v, want at the change (11m)", e.Time)
 		}
@@ -538,7 +499,7 @@ func TestAckDefaultsToTheScheduledRung(t *testing.T) {
 		t.Errorf("rung prefilled %q, want the primary's (the team lead was paged beside it)", rung)
 	}
 	r.submit(map[string]string{"who": "alice"})
-	if acks := r.j.kinds(incident.KindAck); len(acks) != 1 || acks[0].Ack.Level != 0 {
+	if acks := r.j.Of(incident.KindAck); len(acks) != 1 || acks[0].Ack.Level != 0 {
 		t.Errorf("acks = %+v", acks)
 	}
 }
@@ -546,7 +507,7 @@ func TestAckDefaultsToTheScheduledRung(t *testing.T) {
 func TestCatchUpRecordsTheLadderInOrder(t *testing.T) {
 	r := newRig(t, incident.P1, common.Mode{}, &notify.Hook{Command: []string{"true"}}, incident.Policy{})
 	r.tick(31 * time.Minute) // a console started late: four rungs and a breach at once
-	if got := levels(r.j.kinds(incident.KindEscalation)); !slices.Equal(got, []int{0, 1, 2, 3}) {
+	if got := levels(r.j.Of(incident.KindEscalation)); !slices.Equal(got, []int{0, 1, 2, 3}) {
 		t.Errorf("recorded %v, want the ladder in order", got)
 	}
 	var targets []string
