@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -523,6 +524,8 @@ type clock struct {
 	// declaration and up to now, in order; the last one's to is zero
 	// while it is resolved now.
 	pauses []pause
+	// openAt[i] is the open time from the declaration to pauses[i].from.
+	openAt []time.Duration
 	res    time.Time // start of the last pause if resolved now, else zero
 }
 
@@ -578,7 +581,20 @@ func newClock(p Policy, s *Session, now time.Time) clock {
 	if n := len(c.pauses); n > 0 && c.pauses[n-1].to.IsZero() {
 		c.res = c.pauses[n-1].from
 	}
+	c.openAt = make([]time.Duration, len(c.pauses))
+	for i, p := range c.pauses {
+		if i == 0 {
+			c.openAt[i] = p.from.Sub(c.decl)
+		} else {
+			c.openAt[i] = c.openAt[i-1] + p.from.Sub(c.pauses[i-1].to)
+		}
+	}
 	return c
+}
+
+// pauseAt is the index of the last pause starting at or before t, or -1.
+func (c clock) pauseAt(t time.Time) int {
+	return sort.Search(len(c.pauses), func(i int) bool { return c.pauses[i].from.After(t) }) - 1
 }
 
 // resolvedNow reports whether the incident is resolved as of now.
@@ -589,12 +605,10 @@ func (c clock) open(t time.Time) bool {
 	if t.Before(c.decl) {
 		return false
 	}
-	for _, p := range c.pauses {
-		if !t.Before(p.from) && (p.to.IsZero() || t.Before(p.to)) {
-			return false
-		}
-	}
-	return true
+	// Pauses are in time order and do not overlap: only the last one
+	// starting at or before t may hold it.
+	i := c.pauseAt(t)
+	return i < 0 || (!c.pauses[i].to.IsZero() && !t.Before(c.pauses[i].to))
 }
 
 // elapsed is the open time from the declaration to t.
@@ -602,35 +616,30 @@ func (c clock) elapsed(t time.Time) time.Duration {
 	if !t.After(c.decl) {
 		return 0
 	}
-	d := t.Sub(c.decl)
-	for _, p := range c.pauses {
-		if !t.After(p.from) {
-			break
-		}
-		end := t
-		if !p.to.IsZero() && p.to.Before(t) {
-			end = p.to
-		}
-		d -= end.Sub(p.from)
+	// The pauses that start before t.
+	i := sort.Search(len(c.pauses), func(i int) bool { return !t.After(c.pauses[i].from) }) - 1
+	if i < 0 {
+		return t.Sub(c.decl)
 	}
-	return d
+	if p := c.pauses[i]; p.to.IsZero() || t.Before(p.to) {
+		return c.openAt[i] // within the pause
+	}
+	return c.openAt[i] + t.Sub(c.pauses[i].to)
 }
 
 // wall is when the incident will have been open for x, if it will be with
 // what is known (false while resolved).
 func (c clock) wall(x time.Duration) (time.Time, bool) {
-	cur, left := c.decl, x
-	for _, p := range c.pauses {
-		if cur.Add(left).Before(p.from) {
-			break
-		}
-		left -= p.from.Sub(cur)
-		if p.to.IsZero() {
-			return time.Time{}, false
-		}
-		cur = p.to
+	// The pauses that begin before x of open time has passed.
+	k := sort.Search(len(c.pauses), func(i int) bool { return x < c.openAt[i] })
+	if k == 0 {
+		return c.decl.Add(x), true
 	}
-	return cur.Add(left), true
+	p := c.pauses[k-1]
+	if p.to.IsZero() {
+		return time.Time{}, false
+	}
+	return p.to.Add(x - c.openAt[k-1]), true
 }
 
 // reopens are the times the incident was reopened, up to now.
@@ -647,24 +656,20 @@ func (c clock) reopens() []time.Time {
 // reopenedAfter is the end of the pause that holds t (zero if t is not in
 // one, or that pause goes on).
 func (c clock) reopenedAfter(t time.Time) time.Time {
-	for _, p := range c.pauses {
-		if !t.Before(p.from) && (p.to.IsZero() || t.Before(p.to)) {
-			return p.to
-		}
+	if i := c.pauseAt(t); i >= 0 && (c.pauses[i].to.IsZero() || t.Before(c.pauses[i].to)) {
+		return c.pauses[i].to
 	}
 	return time.Time{}
 }
 
 // sevAt is the severity at t.
 func (c clock) sevAt(t time.Time) Severity {
-	sev := c.declSev
-	for _, ch := range c.changes {
-		if ch.At.After(t) {
-			break
-		}
-		sev = ch.To
+	// The last change at or before t (changes are in time order).
+	i := sort.Search(len(c.changes), func(i int) bool { return c.changes[i].At.After(t) })
+	if i == 0 {
+		return c.declSev
 	}
-	return sev
+	return c.changes[i-1].To
 }
 
 // acked reports whether an ack is effective at t.

@@ -89,6 +89,15 @@ type Model struct {
 	// next try waits retryAfter.
 	failedAt  time.Time
 	failedErr string
+
+	// cache is the last escalation state the view computed (see state).
+	cache struct {
+		ok    bool
+		at    time.Time
+		count int
+		id    string
+		st    incident.EscalationState
+	}
 }
 
 type tickMsg struct{ id int64 }

@@ -24,7 +24,7 @@ func (m *Model) view() string {
 		return st.Muted.Render("no incident declared")
 	}
 	now := m.c.Now()
-	e := m.policy.State(s, now)
+	e := m.state(now)
 	w := max(m.w, 1)
 	var lines []string
 	add := func(l string) { lines = append(lines, l) }
@@ -116,6 +116,20 @@ func failedHooks(s incident.Session) []incident.HookRun {
 		return strings.Compare(b.ActionID, a.ActionID)
 	})
 	return out[:min(len(out), maxFailures)]
+}
+
+// state is the escalation state at now, computed at most once a second
+// of the clock and once per change of the incident: a frame (30 a second)
+// reuses it, and an incident with hundreds of severity changes or resolve
+// and reopen pairs costs its computation once a second, not every frame.
+func (m *Model) state(now time.Time) incident.EscalationState {
+	sec := now.Truncate(time.Second)
+	if m.cache.ok && m.cache.at.Equal(sec) && m.cache.count == m.session.Count && m.cache.id == m.session.ID {
+		return m.cache.st
+	}
+	st := m.policy.State(m.session, sec)
+	m.cache.ok, m.cache.at, m.cache.count, m.cache.id, m.cache.st = true, sec, m.session.Count, m.session.ID, st
+	return st
 }
 
 // rungLine is one rung: mark, role, whom it pages, and when.
