@@ -271,6 +271,10 @@ type RungState struct {
 	// will not be.
 	At  time.Time
 	Why string
+	// ByP0 says the rung was paged by a P0 rule (P0AtOnce, P0OnSchedule
+	// after an ack), not by the schedule of unanswered pages: on a P0 the
+	// team lead is paged beside the primary, who is expected to answer.
+	ByP0 bool
 	// Recorded: the journal has an escalation event for this rung (after
 	// the latest declaration).
 	Recorded bool
@@ -715,17 +719,17 @@ func (c clock) firstUrgent(from time.Time) (time.Time, string, bool) {
 func (c clock) rung(i int) RungState {
 	r := c.p.Ladder[i]
 	rs := RungState{Rung: r}
-	consider := func(t time.Time, why string) {
+	consider := func(t time.Time, why string, byP0 bool) {
 		if !t.After(c.now) && (!rs.Paged || t.Before(rs.At)) {
-			rs.Paged, rs.At, rs.Why = true, t, why
+			rs.Paged, rs.At, rs.Why, rs.ByP0 = true, t, why, byP0
 		}
 	}
 	if i == 0 {
-		consider(c.decl, c.declSev.String()+" declared")
+		consider(c.decl, c.declSev.String()+" declared", false)
 	}
 	due, scheduled := c.wall(c.start(i))
 	if i > 0 && scheduled && !c.acked(due) {
-		consider(due, "no ack within "+short(c.start(i)))
+		consider(due, "no ack within "+short(c.start(i)), false)
 	}
 	switch r.OnP0 {
 	case P0AtOnce:
@@ -733,7 +737,7 @@ func (c clock) rung(i int) RungState {
 			if why == "" {
 				why = "P0"
 			}
-			consider(t, why)
+			consider(t, why, true)
 		}
 	case P0OnSchedule:
 		if scheduled {
@@ -741,7 +745,7 @@ func (c clock) rung(i int) RungState {
 				if why == "" {
 					why = "P0 open " + short(c.start(i))
 				}
-				consider(t, why)
+				consider(t, why, true)
 			}
 		}
 	}
@@ -749,7 +753,7 @@ func (c clock) rung(i int) RungState {
 	for _, e := range c.s.Escalations {
 		if e.Level == i && after(key{e.At, e.ID}) && !e.At.After(c.now) {
 			rs.Recorded = true
-			consider(e.At, "recorded")
+			consider(e.At, "recorded", false)
 		}
 	}
 	if rs.Paged || c.resolvedNow() || !scheduled {

@@ -23,8 +23,8 @@ import (
 //  1. refuses a destructive action in a read-only session, before any dialog;
 //  2. asks for confirmation, showing the exact lines, the target and what
 //     the mode will do with it — except for an Auto action, the console's
-//     own, set off by the incident: it has no dialog (and may not be
-//     destructive), and its failure shows in the status line;
+//     own, set off by the incident: it has no dialog (only a notification
+//     may be one), and its failure shows in the status line;
 //  3. in dry-run, and in a drill for actions that touch this machine,
 //     records "would run — not executed" and never calls Run;
 //  4. otherwise records the start (fsync'd), calls Run off the UI goroutine

@@ -231,8 +231,16 @@ func (c *confirmModal) layout() dialogLayout {
 	var body []string
 	switch {
 	case c.c.console:
+		// Sentences about the console: wrapped between words (a word
+		// longer than the line, a path, is still broken, never cut).
 		for _, l := range c.c.lines {
-			body = append(body, wrapHard(sanitize.Text(l), inner)...)
+			for _, para := range strings.Split(sanitize.Text(l), "\n") {
+				if para == "" {
+					body = append(body, "")
+					continue
+				}
+				body = append(body, wrapLines(para, inner)...)
+			}
 		}
 	case len(c.c.lines) > 0:
 		if c.c.destructive {

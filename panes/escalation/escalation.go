@@ -377,7 +377,7 @@ func (m *Model) ackRung(st incident.EscalationState) int {
 	}
 	level := 0
 	for i, r := range st.Rungs {
-		if r.Paged && !strings.Contains(r.Why, "P0") {
+		if r.Paged && !r.ByP0 {
 			level = i
 		}
 	}
@@ -439,7 +439,7 @@ func (m *Model) severityDialog() tea.Cmd {
 		OnSubmit: func(v map[string]string) tea.Cmd {
 			to, _ := incident.ParseSeverity(v["severity"])
 			from, reason := m.session.Severity, strings.TrimSpace(v["reason"])
-			change := severityMsg{from: from, to: to, reason: reason}
+			change := severityMsg{to: to, reason: reason}
 			return common.Confirm(common.ConfirmRequest{
 				Title:     fmt.Sprintf("Change severity %s → %s?", from, to),
 				Lines:     append(m.severityImpact(from, to, m.c.Now()), "Reason: "+sanitize.Line(reason)),
@@ -452,8 +452,8 @@ func (m *Model) severityDialog() tea.Cmd {
 // severityMsg is a confirmed severity change: recorded when confirmed,
 // at that time, from the severity of that moment.
 type severityMsg struct {
-	from, to incident.Severity
-	reason   string
+	to     incident.Severity
+	reason string
 }
 
 // changeSeverity records a confirmed change.
@@ -474,7 +474,7 @@ func (m *Model) severityImpact(from, to incident.Severity, at time.Time) []strin
 	after.Apply(incident.SeverityChange(m.c.Actor, from, to, "", at))
 	before := m.policy.State(m.session, at)
 	st := m.policy.State(after, at)
-	lines := []string{fmt.Sprintf("%s %s: %s, respond within %s.", to, to.Name(), to.Description(), common.Duration(m.policy.ResponseTime(to)))}
+	lines := []string{fmt.Sprintf("%s %s: %s, respond within %s.", to, to.Name(), to.Description(), span(m.policy.ResponseTime(to)))}
 	for i, r := range st.Rungs {
 		if r.Paged && !before.Rungs[i].Paged {
 			lines = append(lines, "Pages "+r.Role+" at once ("+r.Why+").")

@@ -35,7 +35,7 @@ func (m *Model) view() string {
 	if m.policy.Speed > 1 {
 		head += " " + st.Status.Badge.Render(fmt.Sprintf(" DRILL CLOCK ×%d ", m.policy.Speed))
 	}
-	add(head + st.Muted.Render(common.Truncate(rest, max(w-lipWidth(head), 1))))
+	add(head + st.Muted.Render(common.Truncate(rest, max(w-ansi.StringWidth(head), 1))))
 
 	// The response clock.
 	left := e.ResponseDue.Sub(now)
@@ -173,7 +173,7 @@ func (m *Model) rungLine(e incident.EscalationState, i int, r incident.RungState
 			full = "paged " + clock(r.At) + why + strings.TrimPrefix(status, "paged "+clock(r.At))
 		}
 		for _, l := range []string{line + " · " + full, mark + r.Role + " · " + full, mark + r.Role + " · " + status} {
-			if line = l; lipWidth(l) <= w {
+			if line = l; ansi.StringWidth(l) <= w {
 				break
 			}
 		}
@@ -238,5 +238,3 @@ func span(d time.Duration) string {
 
 // clock is a time of day, local.
 func clock(t time.Time) string { return t.Local().Format("15:04:05") }
-
-func lipWidth(s string) int { return ansi.StringWidth(s) }

@@ -44,8 +44,10 @@ type Action struct {
 	// off by the incident rather than by a key (the notification hook
 	// paging the next rung): the shell runs it without a dialog, still
 	// gated by the mode (dry-run and a drill record it as "would run"),
-	// with its timeout, recorded, its failure shown in the status line.
-	// An Auto action must not be Destructive.
+	// with its timeout, recorded as the console's (actor "warroom"), its
+	// failure shown in the status line. Only a notification (Kind
+	// incident.ActionNotify, not Destructive) may be Auto: the shell
+	// refuses any other.
 	Auto bool
 	// Run does it, off the UI goroutine. It must honour ctx (esc cancels,
 	// the timeout ends it) and must not touch any model: capture copies.
