@@ -23,14 +23,6 @@ import (
 //go:embed shipped/*.md
 var shipped embed.FS
 
-// Runbook is one runbook: a title, the symptoms it answers, and its body.
-type Runbook struct {
-	Title    string
-	Symptoms []string
-	Body     string // markdown, as written
-	Source   string // file it came from
-}
-
 // Shipped returns the runbooks embedded in the binary.
 func Shipped() ([]Runbook, error) {
 	var out []Runbook

@@ -113,6 +113,7 @@ func executes(m common.Mode, a common.Action) (bool, string) {
 // console's own, set off by the incident) is not asked about: it goes
 // straight to step 3, so nobody's typing is interrupted by a dialog.
 func (m *Model) requestAction(a common.Action) tea.Cmd {
+	a = masked(a)
 	if a.Auto && (a.Destructive || a.Kind != incident.ActionNotify) {
 		// Only a person may set off what changes systems: an automatic
 		// action is a notification, never without a dialog otherwise.
@@ -152,6 +153,41 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 		onConfirm: func() tea.Msg { return confirmedAction{a} },
 	}})
 	return nil
+}
+
+// masked is a with its secrets masked in everything the shell shows,
+// records or logs; Run (which needs them) is untouched.
+func masked(a common.Action) common.Action {
+	if len(a.Secrets) == 0 {
+		return a
+	}
+	mask := func(s string) string { return common.Mask(s, a.Secrets) }
+	a.Title, a.Target, a.Step = mask(a.Title), mask(a.Target), mask(a.Step)
+	lines := make([]string, len(a.Lines))
+	for i, l := range a.Lines {
+		lines[i] = mask(l)
+	}
+	a.Lines = lines
+	impact := make([]string, len(a.Impact))
+	for i, l := range a.Impact {
+		impact[i] = mask(l)
+	}
+	a.Impact = impact
+	return a
+}
+
+// maskedOutcome is out with a's secrets masked.
+func maskedOutcome(out common.Outcome, secrets []string) common.Outcome {
+	if len(secrets) == 0 {
+		return out
+	}
+	out.Output, out.Result = common.Mask(out.Output, secrets), common.Mask(out.Result, secrets)
+	if out.Err != nil {
+		if m := common.Mask(out.Err.Error(), secrets); m != out.Err.Error() {
+			out.Err = errors.New(m)
+		}
+	}
+	return out
 }
 
 // autoSkipped is an Auto action set off again while the same one still
@@ -221,14 +257,19 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 		stream: probes.NewStream[runUpdate]("action:"+id, mergeRun)}
 	m.running = append(m.running, r)
 	m.keys.Running.SetEnabled(true)
-	if !a.Auto {
+	var shown tea.Cmd
+	switch {
+	case a.InPlace:
+		// The pane that asked shows it (by Tag) and cancels it by ID.
+		shown = m.broadcast(common.ActionStartedMsg{ID: id, Tag: a.Tag, Op: a.Op, Started: now})
+	case !a.Auto:
 		// An Auto action runs in the background: the status bar's badge
 		// says so, o shows it; its failure is flashed when it ends.
 		m.pushModal(&runningModal{st: m.c.Styles, keys: m.dialogKeys, r: r, now: m.c.Now})
 	}
 	exec := execution{j: m.c.Journal, now: m.c.Now, log: log, action: a, start: start, stream: r.stream, timeout: timeout}
 	ended := r.ended
-	return tea.Batch(func() tea.Msg { exec.run(ctx, cancel); close(ended); return nil }, r.stream.Next())
+	return tea.Batch(shown, func() tea.Msg { exec.run(ctx, cancel); close(ended); return nil }, r.stream.Next())
 }
 
 // execution is what the action's goroutine needs: copies, never the model.
@@ -271,13 +312,14 @@ func (x execution) run(ctx context.Context, cancel context.CancelFunc) {
 		if stopped.Load() {
 			return
 		}
-		lines := strings.Split(strings.TrimRight(line, "\n"), "\n")
+		lines := strings.Split(strings.TrimRight(common.Mask(line, a.Secrets), "\n"), "\n")
 		ex.add(lines...)
 		x.stream.Publish(runUpdate{out: probes.Lines{Lines: lines}})
 	}
 	t0 := time.Now()
 	out, leftBehind := callRun(ctx, a.Run, progress)
 	stopped.Store(true)
+	out = maskedOutcome(out, a.Secrets)
 	dur := time.Since(t0)
 	if out.Output != "" {
 		ex.add(strings.Split(strings.TrimRight(out.Output, "\n"), "\n")...)
@@ -433,6 +475,16 @@ func (m *Model) forget(r *running) {
 		}
 	}
 	m.keys.Running.SetEnabled(len(m.running) > 0)
+}
+
+// cancelAction cancels the running action id (a pane's in-place cancel).
+func (m *Model) cancelAction(id string) {
+	for _, r := range m.running {
+		if r.id == id && !r.cancelling {
+			r.cancelling = true
+			r.cancel() // not I/O: the action's goroutine sees its context end
+		}
+	}
 }
 
 // stopAll cancels every running action and returns a Cmd that waits (at

@@ -28,6 +28,7 @@ import (
 type stubPane struct {
 	done     []common.ActionDoneMsg
 	progress []string
+	started  []common.ActionStartedMsg
 }
 
 func (p *stubPane) Init() tea.Cmd              { return nil }
@@ -44,6 +45,8 @@ func (p *stubPane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		p.done = append(p.done, msg)
 	case common.ActionProgressMsg:
 		p.progress = append(p.progress, msg.Lines...)
+	case common.ActionStartedMsg:
+		p.started = append(p.started, msg)
 	}
 	return p, nil
 }

@@ -184,6 +184,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.ActionRequest:
 		return m, m.requestAction(msg.Action)
+	case common.CancelMsg:
+		m.cancelAction(msg.ID)
+		return m, nil
 	case confirmedAction:
 		return m, m.startAction(msg.action)
 	case notExecutedMsg:

@@ -2,6 +2,8 @@ package common
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -49,6 +51,15 @@ type Action struct {
 	// incident.ActionNotify, not Destructive) may be Auto: the shell
 	// refuses any other.
 	Auto bool
+	// InPlace actions show their progress in the pane that asked (by
+	// Tag: ActionStartedMsg, ActionProgressMsg, ActionDoneMsg) instead of
+	// the shell's running dialog; the pane cancels one with Cancel(ID).
+	InPlace bool
+	// Secrets are values the action carries that must never be shown,
+	// recorded or logged (a token typed into a runbook step's variable):
+	// the shell masks them in the dialog, the journal, the log and the
+	// streamed output.
+	Secrets []string
 	// Run does it, off the UI goroutine. It must honour ctx (esc cancels,
 	// the timeout ends it) and must not touch any model: capture copies.
 	// progress may be called from any goroutine, any number of times.
@@ -90,6 +101,41 @@ type ActionRequest struct{ Action Action }
 // Do returns a Cmd that hands a to the shell: it is refused (read-only),
 // or confirmed and then run or recorded as not executed.
 func Do(a Action) tea.Cmd { return func() tea.Msg { return ActionRequest{Action: a} } }
+
+// ActionStartedMsg says a confirmed action started running (its start
+// is being recorded): ID is what Cancel takes. It is broadcast.
+type ActionStartedMsg struct {
+	ID      string
+	Tag     string
+	Op      string
+	Started time.Time
+}
+
+// CancelMsg asks the shell to cancel the running action ID (SIGTERM to a
+// shell step's process group, then SIGKILL; a query's context ends).
+type CancelMsg struct{ ID string }
+
+// Cancel returns a Cmd that asks the shell to cancel the running action id.
+func Cancel(id string) tea.Cmd { return func() tea.Msg { return CancelMsg{ID: id} } }
+
+// SecretMask replaces a secret wherever the shell masks one.
+const SecretMask = "‹secret›"
+
+// Mask replaces every secret in s with SecretMask (longest first, so a
+// secret containing another is masked whole).
+func Mask(s string, secrets []string) string {
+	if len(secrets) == 0 || s == "" {
+		return s
+	}
+	sorted := append([]string(nil), secrets...)
+	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
+	for _, sec := range sorted {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, SecretMask)
+		}
+	}
+	return s
+}
 
 // ActionProgressMsg carries output lines of a running action, in order.
 // It is broadcast; the pane that asked (Tag) may show them in place.
