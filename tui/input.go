@@ -331,7 +331,12 @@ func (m *inputModal) View(width, height int) string {
 		// Cut to the field's width as the terminal measures it: the
 		// textarea counts some graphemes differently, and a border must
 		// never move.
-		rows := common.Fit(f.ta.View(), fw, f.rows)
+		view := f.ta.View()
+		if f.f.Secret {
+			// A shared screen never shows a secret: one dot per character.
+			view = secretView(f.ta.Value(), fw, i == m.focus)
+		}
+		rows := common.Fit(view, fw, f.rows)
 		for r, row := range rows {
 			label := strings.Repeat(" ", lw+3)
 			if r == 0 {
@@ -366,4 +371,18 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// secretView is a secret field's text as dots, at most w wide, with a
+// cursor mark while it has focus.
+func secretView(v string, w int, focused bool) string {
+	n := len([]rune(v))
+	cur := ""
+	if focused {
+		cur = "▏"
+	}
+	if n+1 > w {
+		return "…" + strings.Repeat("•", max(w-2, 0)) + cur
+	}
+	return strings.Repeat("•", n) + cur
 }

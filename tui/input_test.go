@@ -409,3 +409,22 @@ func TestPastedLinesKeepTheirBreaks(t *testing.T) {
 		t.Fatalf("the paste lost its line breaks: %q", text)
 	}
 }
+
+// A secret field shows dots, never what is typed.
+func TestInputSecretFieldShowsDots(t *testing.T) {
+	m, _, _ := actionShell(t, common.Mode{})
+	var got string
+	drive(m, common.InputRequest{Title: "token", Fields: []common.Field{{Name: "t", Label: "Token", Secret: true}},
+		OnSubmit: func(v map[string]string) tea.Cmd { got = v["t"]; return nil }})
+	for _, r := range "hunter22" {
+		drive(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	v := m.View()
+	if strings.Contains(v, "hunter22") || !strings.Contains(v, "••••••••") {
+		t.Fatalf("secret field shows:\n%s", v)
+	}
+	drive(m, key("enter"))
+	if got != "hunter22" {
+		t.Fatalf("submitted %q", got)
+	}
+}

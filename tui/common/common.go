@@ -132,6 +132,8 @@ type Field struct {
 	// zero). Near it a counter shows; past it input is refused, visibly:
 	// text is never cut silently.
 	MaxLen int
+	// Secret fields show dots, never their text (the screen is shared).
+	Secret bool
 	// Validate, if set, is checked on submit; its error is shown in place.
 	Validate func(string) error
 }
