@@ -101,9 +101,26 @@ type Signal struct {
 	Text string
 	// Terms are extra words to match symptoms by (an alert's name).
 	Terms []string
-	// Weight orders signals of one runbook's match (higher first).
+	// Weight is how bad it is on one scale for every pane, so that
+	// signals of different panes add up: 1 (just past its threshold) to
+	// 100 (as bad as it gets: every pod of a deployment down, the 5xx
+	// share at twice its threshold, every connection taken). A firing
+	// alert weighs 50. See Severity.
 	Weight int
 }
+
+// Severity maps how far a value is past its threshold to a Weight:
+// 1 at the threshold, 100 at worst, linear between.
+func Severity(value, threshold, worst float64) int {
+	if worst == threshold {
+		return 100
+	}
+	w := int(1 + 99*(value-threshold)/(worst-threshold))
+	return min(max(w, 1), 100)
+}
+
+// AlertWeight is the Weight of a firing alert.
+const AlertWeight = 50
 
 // Suggestion is a runbook ranked first because of what is burning.
 type Suggestion struct {

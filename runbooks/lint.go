@@ -1,0 +1,149 @@
+package runbooks
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Problem is one thing Lint found in a runbook file.
+type Problem struct {
+	File    string
+	Line    int // 1-based
+	Runbook string
+	Step    string
+	Message string
+	// Note is a problem that does no harm (a variable declared but not
+	// used); the others make a runbook wrong or unsafe to run.
+	Note bool
+}
+
+// String is "file:line: runbook › step: message" (the parts it has; a
+// note's message starts with "note: ").
+func (p Problem) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	if p.Runbook != "" {
+		b.WriteString(p.Runbook)
+		if p.Step != "" {
+			b.WriteString(" › " + p.Step)
+		}
+		b.WriteString(": ")
+	}
+	if p.Note {
+		b.WriteString("note: ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Lint checks the runbook files at path (a file, or every *.md under a
+// folder): a file that does not parse (one problem, at the line the parser
+// names); in a file with front matter, variables the steps use that it
+// does not declare, and (notes) variables it declares that no step uses;
+// steps without a name; steps Detect finds destructive that are not
+// marked so; variables inside quotes in a bash step (their values are
+// inserted shell-quoted, so quotes around them would become part of the
+// value). The error is for a path that cannot be read.
+func Lint(path string) ([]Problem, error) {
+	files, err := mdFiles(path)
+	if err != nil {
+		return nil, fmt.Errorf("runbooks: %w", err)
+	}
+	var out []Problem
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("runbooks: %w", err)
+		}
+		out = append(out, lintFile(string(data), f)...)
+	}
+	return out, nil
+}
+
+func lintFile(md, file string) []Problem {
+	d, err := parseDoc(md, file)
+	if err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return []Problem{{File: file, Line: pe.Line, Message: pe.Msg}}
+		}
+		return []Problem{{File: file, Line: 1, Message: err.Error()}}
+	}
+	var out []Problem
+	for _, rb := range d.books {
+		used := map[string]bool{}
+		for _, st := range rb.Steps {
+			at := Problem{File: file, Line: st.Line, Runbook: rb.Title, Step: st.Name}
+			add := func(format string, args ...any) {
+				p := at
+				p.Message = fmt.Sprintf(format, args...)
+				out = append(out, p)
+			}
+			if st.Name == "" {
+				add("%s step has no name: put a list item or a paragraph before its block, or a comment line first in it", st.Lang)
+			}
+			if det, why := Detect(st.Lang, st.Code); det && !st.Marked {
+				add("destructive step (%s) is not marked: write \"```%s destructive\"", why, st.Lang)
+			}
+			for _, v := range st.Vars {
+				used[v] = true
+				if decl, ok := rb.Variable(v); d.front && (!ok || !decl.Declared) {
+					add("variable {%s} is not declared in the front matter", v)
+				}
+			}
+			if st.Lang == Bash {
+				for _, v := range quotedVars(st.Code) {
+					add("variable {%s} is inside quotes: its value is inserted shell-quoted, write it outside quotes", v)
+				}
+			}
+		}
+		if d.front {
+			for _, v := range rb.Variables {
+				if v.Declared && !used[v.Name] {
+					out = append(out, Problem{File: file, Line: d.declLine[v.Name], Runbook: rb.Title,
+						Message: fmt.Sprintf("variable {%s} is declared but no step uses it", v.Name), Note: true})
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Line < out[b].Line })
+	return out
+}
+
+// quotedVars are the variables a bash script uses inside single or double
+// quotes (none when it does not parse).
+func quotedVars(code string) []string {
+	f, err := syntax.NewParser(shParser).Parse(strings.NewReader(code), "")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	note := func(s string) {
+		for _, name := range VarNames(s) {
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.SglQuoted:
+			note(n.Value)
+		case *syntax.DblQuoted:
+			for _, p := range n.Parts {
+				if l, ok := p.(*syntax.Lit); ok {
+					note(l.Value)
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
