@@ -26,6 +26,7 @@ import (
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/health"
 	"github.com/warroom-dev/warroom/probes/prom"
+	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -106,6 +107,14 @@ type Model struct {
 	// absent counts, per firing alert, the successive answers without it:
 	// a resolution is recorded on the second, not on one scrape's blip.
 	absent map[string]int
+
+	// sigThresholds (by panel) and sigAlerts are what is burning as the
+	// last good answers said; sentSignals what was last published
+	// (signals.go).
+	sigThresholds []*runbooks.Signal
+	sigAlerts     []runbooks.Signal
+	sentSignals   []runbooks.Signal
+	pub           common.Publisher // numbers what it publishes
 
 	w, h int
 }
@@ -318,14 +327,16 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	}
 	if r, ok := msg.(probes.Result[nowData]); ok && r.Tag == m.now.Tag && r.Gen == m.now.Gen && r.Err == nil {
 		_, cmd := m.now.Update(msg)
-		return m, tea.Batch(cmd, m.watchThresholds(r.Data))
+		m.sigThresholds = m.thresholdSignals(r.Data, m.sigThresholds)
+		return m, tea.Batch(cmd, m.watchThresholds(r.Data), m.publishSignals())
 	}
 	if ok, cmd := m.now.Update(msg); ok {
 		return m, cmd
 	}
 	if r, ok := msg.(probes.Result[[]prom.Alert]); ok && r.Tag == m.alerts.Tag && r.Gen == m.alerts.Gen && r.Err == nil {
 		_, cmd := m.alerts.Update(msg)
-		return m, tea.Batch(cmd, m.watchAlerts(r.Data, r.At))
+		m.sigAlerts = alertSignals(r.Data)
+		return m, tea.Batch(cmd, m.watchAlerts(r.Data, r.At), m.publishSignals())
 	}
 	if ok, cmd := m.alerts.Update(msg); ok {
 		return m, cmd

@@ -143,7 +143,7 @@ func TestOffScaleValueDoesNotFlattenTheGraph(t *testing.T) {
 		}
 		return strings.Join(ys, "|")
 	}
-	with := newPane(t, termenv.Ascii, 80, 16, append(slices(base), 1e308, 0.02)...).View()
+	with := newPane(t, termenv.Ascii, 80, 16, append(cloneFloats(base), 1e308, 0.02)...).View()
 	labels := strings.Split(axis(with), "|")
 	top := 0.0
 	for _, l := range labels {
@@ -164,7 +164,7 @@ func TestOffScaleValueDoesNotFlattenTheGraph(t *testing.T) {
 	}
 }
 
-func slices(v []float64) []float64 { return append([]float64(nil), v...) }
+func cloneFloats(v []float64) []float64 { return append([]float64(nil), v...) }
 
 func points(vals ...float64) []prom.Point {
 	pts := make([]prom.Point, len(vals))
@@ -193,6 +193,7 @@ func TestTinySizes(t *testing.T) {
 type script struct {
 	ratio  float64
 	alerts []prom.Alert
+	agent  float64 // the agent success rate (0: no sample)
 }
 
 func (s *script) QueryRange(_ context.Context, _ string, start, end time.Time, step time.Duration) ([]prom.Series, error) {
@@ -201,6 +202,9 @@ func (s *script) QueryRange(_ context.Context, _ string, start, end time.Time, s
 func (s *script) Query(_ context.Context, q string, at time.Time) ([]prom.Sample, error) {
 	if q == ErrorRatioQuery {
 		return []prom.Sample{{V: s.ratio, T: at}}, nil
+	}
+	if q == AgentSuccessQuery && s.agent != 0 {
+		return []prom.Sample{{V: s.agent, T: at}}, nil
 	}
 	return nil, nil
 }

@@ -59,3 +59,15 @@ func BenchmarkSetSnapshot10kPods(b *testing.B) {
 		})
 	}
 }
+
+// The pane's signals for the runbook sidebar, computed once per snapshot:
+// 10,000 pods, 25 crash-looping (all in svc-000).
+func BenchmarkSignals10kPods(b *testing.B) {
+	s := snapshot10k()
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(signals(s)) != 1 {
+			b.Fatal("want 1 signal")
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
+	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -92,6 +93,12 @@ type Model struct {
 	selGone bool
 
 	detail *detail // the pod opened with enter
+
+	// sentSignals and sentContext are what the pane last published for
+	// the runbook sidebar (signals.go).
+	sentSignals []runbooks.Signal
+	pub         common.Publisher // numbers what it publishes
+	sentContext selection
 
 	w, h int
 }
@@ -199,12 +206,21 @@ func (m *Model) syncKeys() {
 	m.keys.FilterCancel.SetEnabled(m.typing)
 }
 
-// Update handles keys, the watch's snapshots and the detail's messages.
+// Update handles keys, the watch's snapshots and the detail's messages,
+// and publishes the selection when it changed.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	cmd := m.update(msg)
+	if ctx := m.publishContext(); ctx != nil {
+		cmd = tea.Batch(cmd, ctx)
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	if m.watch != nil {
 		if sm, ok := m.watch.Stream().Match(msg); ok {
 			if sm.Closed {
-				return m, nil
+				return nil
 			}
 			cmds := []tea.Cmd{m.watch.Stream().Next(), m.setSnapshot(sm.Data)}
 			if m.detail != nil {
@@ -213,23 +229,23 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 				}
 				cmds = append(cmds, m.detail.refresh(m.watch))
 			}
-			return m, tea.Batch(cmds...)
+			return tea.Batch(cmds...)
 		}
 	}
 	if m.detail != nil {
 		if ok, cmd := m.detail.update(msg); ok {
-			return m, cmd
+			return cmd
 		}
 	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		cmd := m.key(msg)
 		m.syncKeys()
-		return m, cmd
+		return cmd
 	case common.ActionDoneMsg:
 		// Nothing to re-read: the watch shows what the action changed.
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
@@ -342,14 +358,15 @@ func (m *Model) setSnapshot(s kube.Snapshot) tea.Cmd {
 		m.state = probes.State{Status: probes.OK, LastOK: last, Watching: true}
 	}
 	m.refilter()
+	var lost tea.Cmd
 	switch {
 	case m.onLost == nil:
 	case before.Status != probes.Failing && m.state.Status == probes.Failing:
-		return m.onLost(probes.Change{Lost: true, Err: s.Err, At: now})
+		lost = m.onLost(probes.Change{Lost: true, Err: s.Err, At: now})
 	case before.Status == probes.Failing && m.state.Status == probes.OK:
-		return m.onLost(probes.Change{Down: now.Sub(before.ErrSince), At: now})
+		lost = m.onLost(probes.Change{Down: now.Sub(before.ErrSince), At: now})
 	}
-	return nil
+	return tea.Batch(lost, m.publishSignals(s))
 }
 
 // refilter rebuilds the shown rows and finds the selected pod again.

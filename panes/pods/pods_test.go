@@ -45,6 +45,9 @@ type loop struct {
 	actions []common.Action
 	inputs  []common.InputRequest
 	flashes []string
+	// signals and contexts are what the pane published.
+	signals  []common.SignalsMsg
+	contexts []common.ContextMsg
 }
 
 func newLoop(t *testing.T, m *Model) *loop {
@@ -87,6 +90,14 @@ func (l *loop) handle(msg tea.Msg) {
 		l.inputs = append(l.inputs, msg)
 	case common.FlashMsg:
 		l.flashes = append(l.flashes, msg.Text)
+	case common.SignalsMsg:
+		l.signals = append(l.signals, msg)
+		_, cmd := l.m.Update(msg) // the shell hands it to every pane, this one too
+		l.exec(cmd)
+	case common.ContextMsg:
+		l.contexts = append(l.contexts, msg)
+		_, cmd := l.m.Update(msg)
+		l.exec(cmd)
 	default:
 		_, cmd := l.m.Update(msg)
 		l.exec(cmd)

@@ -25,6 +25,7 @@ import (
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/rds"
+	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -178,6 +179,14 @@ type Model struct {
 
 	paint paints // Warn and Bad, for the table's cells
 	w, h  int
+
+	// sentSignals, sentPID are what the pane last published for the
+	// runbook sidebar; sentContext: it has published a context
+	// (signals.go).
+	sentSignals []runbooks.Signal
+	pub         common.Publisher // numbers what it publishes
+	sentPID     int
+	sentContext bool
 }
 
 // New makes the pane; nil probes mean not configured.
@@ -284,13 +293,23 @@ func (m *Model) Backends() []common.Backend {
 	return bs
 }
 
-// Update handles keys, this pane's poll results and its actions' outcomes.
+// Update handles keys, this pane's poll results and its actions'
+// outcomes, and publishes the selection when it changed.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if ctx := m.publishContext(); ctx != nil {
+		cmd = tea.Batch(cmd, ctx)
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	if r, isRes := msg.(probes.Result[pg.Snapshot]); isRes && r.Tag == m.pg.Tag {
 		fresh := r.Gen == m.pg.Gen && r.Err == nil
 		_, cmd := m.pg.Update(msg)
 		if fresh {
 			m.take(m.pg.Data)
+			cmd = tea.Batch(cmd, m.publishSignals(m.pg.Data))
 		}
 		return m, cmd
 	}

@@ -15,6 +15,9 @@ import (
 type SignalsMsg struct {
 	Source  string // the pane's name: "pods", "errorrate", "queries"
 	Signals []runbooks.Signal
+	// Seq orders one source's accounts: Cmds deliver their messages in
+	// any order, so a receiver keeps the highest Seq (see Publisher).
+	Seq uint64
 }
 
 // ContextMsg is what a pane has selected, by variable name ("namespace",
@@ -24,8 +27,25 @@ type SignalsMsg struct {
 type ContextMsg struct {
 	Source string
 	Values map[string]string
+	Seq    uint64 // as SignalsMsg's
 }
 
-// Publish returns a Cmd that hands msg (a SignalsMsg or ContextMsg) to
-// the shell, which passes it to every pane.
-func Publish(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+// Publisher numbers a pane's SignalsMsg and ContextMsg: two Cmds may
+// deliver their messages in either order, and the receiver keeps only
+// the newest. The zero value is ready; a pane keeps one by value.
+type Publisher struct{ seq uint64 }
+
+// Signals returns a Cmd that hands the shell source's account, numbered;
+// the shell passes it to every pane.
+func (p *Publisher) Signals(source string, signals []runbooks.Signal) tea.Cmd {
+	p.seq++
+	msg := SignalsMsg{Source: source, Signals: signals, Seq: p.seq}
+	return func() tea.Msg { return msg }
+}
+
+// Context is Signals for a ContextMsg.
+func (p *Publisher) Context(source string, values map[string]string) tea.Cmd {
+	p.seq++
+	msg := ContextMsg{Source: source, Values: values, Seq: p.seq}
+	return func() tea.Msg { return msg }
+}
