@@ -46,9 +46,10 @@ func (p Problem) String() string {
 // names); in a file with front matter, variables the steps use that it
 // does not declare, and (notes) variables it declares that no step uses;
 // steps without a name; steps Detect finds destructive that are not
-// marked so; variables inside quotes in a bash step (their values are
-// inserted shell-quoted, so quotes around them would become part of the
-// value). The error is for a path that cannot be read.
+// marked so; variables in a bash step inside a string another program
+// reads as code (sh -c "…{v}…", eval, ssh: the value is quoted for bash,
+// and read again by that program). The error is for a path that cannot
+// be read.
 func Lint(path string) ([]Problem, error) {
 	files, err := mdFiles(path)
 	if err != nil {
@@ -98,7 +99,7 @@ func lintFile(md, file string) []Problem {
 			}
 			if st.Lang == Bash {
 				for _, v := range quotedVars(st.Code) {
-					add("variable {%s} is inside quotes: its value is inserted shell-quoted, write it outside quotes", v)
+					add("variable {%s} is in a string another program reads as code (after -c, eval, ssh): the console quotes it for bash, that program reads it again; pass it as an argument or an environment variable", v)
 				}
 			}
 		}
@@ -132,15 +133,39 @@ func quotedVars(code string) []string {
 			}
 		}
 	}
-	syntax.Walk(f, func(n syntax.Node) bool {
-		switch n := n.(type) {
-		case *syntax.SglQuoted:
-			note(n.Value)
-		case *syntax.DblQuoted:
-			for _, p := range n.Parts {
-				if l, ok := p.(*syntax.Lit); ok {
-					note(l.Value)
+	quoted := func(w *syntax.Word) {
+		syntax.Walk(w, func(n syntax.Node) bool {
+			switch n := n.(type) {
+			case *syntax.SglQuoted:
+				note(n.Value)
+			case *syntax.DblQuoted:
+				for _, p := range n.Parts {
+					if l, ok := p.(*syntax.Lit); ok {
+						note(l.Value)
+					}
 				}
+			}
+			return true
+		})
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		call, ok := n.(*syntax.CallExpr)
+		if !ok || len(call.Args) == 0 {
+			return true
+		}
+		// A string that another program reads as code: after "-c"
+		// (sh, bash, su, psql), or any argument of eval or ssh.
+		rereads := false
+		switch call.Args[0].Lit() {
+		case "eval", "ssh":
+			rereads = true
+		}
+		for _, w := range call.Args[1:] {
+			if rereads {
+				quoted(w)
+			}
+			if w.Lit() == "-c" {
+				rereads = true
 			}
 		}
 		return true

@@ -37,7 +37,8 @@ variables:
 
 `+"```bash\nkubectl get pods -n {namespace}\n```\n\n```bash\nkubectl get svc -n {namespace} -l app={app}\n```\n\n"+
 		"- Roll back\n  ```bash\n  kubectl rollout undo deployment/api -n {namespace}\n  ```\n"+
-		"- Look\n  ```bash\n  curl \"http://x/{namespace}\"\n  ```\n"), 0o644))
+		"- Look\n  ```bash\n  curl \"http://x/{namespace}\"\n  ```\n"+
+		"- Look inside\n  ```bash\n  kubectl exec deploy/api -n {namespace} -- sh -c \"ls /data/{namespace}\"\n  ```\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "broken.md"), []byte("---\ntitle: B\nowners: x\n---\n"), 0o644))
 	problems, err := Lint(dir)
 	if err != nil {
@@ -52,7 +53,7 @@ variables:
 		"bad.md:16: Bad: bash step has no name: put a list item or a paragraph before its block, or a comment line first in it",
 		"bad.md:16: Bad: variable {app} is not declared in the front matter",
 		`bad.md:21: Bad › Roll back: destructive step (kubectl rollout undo) is not marked: write "` + "```bash destructive\"",
-		"bad.md:25: Bad › Look: variable {namespace} is inside quotes: its value is inserted shell-quoted, write it outside quotes",
+		"bad.md:29: Bad › Look inside: variable {namespace} is in a string another program reads as code (after -c, eval, ssh): the console quotes it for bash, that program reads it again; pass it as an argument or an environment variable",
 		`broken.md:3: front matter: unknown key "owners" (known: title, severity, symptoms, tags, signals, owner, variables)`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -83,7 +84,6 @@ func TestLintPlaybook(t *testing.T) {
 	want := []string{
 		"If recent deployment: Rollback", "If resource exhaustion: Scale up",
 		"Connection pool exhausted: Restart API pods", "Database overloaded: Kill long-running queries",
-		"Check execution logs (+2 more)", // {agent_id} inside quotes
 		"LLM provider issue: Enable fallback provider",
 		"Compromised credentials: Revoke immediately", "Suspicious user: Disable account",
 	}
