@@ -278,3 +278,11 @@ func TestShippedStepsRender(t *testing.T) {
 		t.Fatal("no steps found")
 	}
 }
+
+func TestPromQLValuesReadable(t *testing.T) {
+	for v, want := range map[float64]string{34.05225599999999: "34.0523", 1234567.4: "1234567", 0.000123: "0.000123", 8.4: "8.4"} {
+		if got := value(v); got != want {
+			t.Errorf("value(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,7 +178,7 @@ func runPromQL(ctx context.Context, b Backends, r Rendered, progress func(string
 	}
 	rows := make([][]string, len(samples))
 	for i, s := range samples {
-		rows[i] = []string{seriesName(s.Labels), strconv.FormatFloat(s.V, 'g', -1, 64)}
+		rows[i] = []string{seriesName(s.Labels), value(s.V)}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 	if len(rows) == 0 {
@@ -270,4 +271,14 @@ func Table(columns []string, rows [][]string, cellMax int) []string {
 		out = append(out, line(row))
 	}
 	return out
+}
+
+// value is a sample's value as a table shows it: six significant digits
+// (34.052256, not 34.05225599999999), whole numbers of a million and more
+// in full (1234567, not 1.23457e+06).
+func value(v float64) string {
+	if math.Abs(v) >= 1e6 && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }
