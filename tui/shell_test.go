@@ -169,6 +169,16 @@ func startSettled(t *testing.T, f fixture, w, h int) *teatest.TestModel {
 				return false
 			}
 		}
+		// The runbook sidebar has every pane's signals: three runbooks
+		// suggested, API Service Down (crash loops and 5xx) first. Only
+		// changed lines are redrawn, so the last drawing of each tells.
+		if h := strings.LastIndex(plain, "5 runbooks · "); h < 0 || !strings.HasPrefix(plain[h:], "5 runbooks · 3 suggested") {
+			return false
+		}
+		if top := strings.LastIndex(plain, "▸ ★ "); top < 0 || !strings.HasPrefix(plain[top:], "▸ ★ API Service Down") ||
+			!strings.Contains(plain, "suggested: 5xx at") {
+			return false
+		}
 		return row.MatchString(plain)
 	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 	return tm

@@ -338,7 +338,9 @@ func TestInjectionConfigAndRunbook(t *testing.T) {
 			term.Send("/")
 			term.Type("hostile")
 			waitShown(t, term, "runbook.title")
-			term.Send("enter")
+			term.Send("enter") // its steps, the code of each
+			waitShown(t, term, "runbook.code")
+			term.Send("t") // its whole text
 			waitShown(t, term, "runbook.body")
 			term.Send("G", "esc", "esc")
 
@@ -349,7 +351,7 @@ func TestInjectionConfigAndRunbook(t *testing.T) {
 			term.Send("esc")
 
 			quit(t, term)
-			judge(t, term.Output(), tc.name+".title", "@"+tc.name+".ac", "runbook.title", "runbook.body")
+			judge(t, term.Output(), tc.name+".title", "@"+tc.name+".ac", "runbook.title", "runbook.code", "runbook.body")
 			t.Logf("the test took %v", time.Since(start).Round(time.Millisecond))
 		})
 	}

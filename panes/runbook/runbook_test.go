@@ -43,6 +43,7 @@ func TestSearchBySymptomThenOpen(t *testing.T) {
 	if m.Capturing() || m.Title() != "Runbook · Database Connection Issues" {
 		t.Fatalf("enter should open the match, title %q", m.Title())
 	}
+	keys(m, "t") // the full text, rather than the steps
 	if !strings.Contains(m.View(), "Connection refused") {
 		t.Errorf("runbook body not shown:\n%s", m.View())
 	}
