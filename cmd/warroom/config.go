@@ -82,6 +82,13 @@ type Config struct {
 	// Escalation is the escalation policy (EscalationPolicy) and the
 	// notification hook (NotifyHook).
 	Escalation EscalationConfig `yaml:"escalation"`
+	// Steps is how runbook steps run: a bash step's environment (added to
+	// warroom's own) and working directory, and each step's timeout.
+	Steps struct {
+		Timeout time.Duration     `yaml:"timeout"`
+		Env     map[string]string `yaml:"env"`
+		Dir     string            `yaml:"dir"`
+	} `yaml:"steps"`
 
 	// severityFlag and titleFlag record that --severity and --title were
 	// given on the command line (flags.apply): only then does a resumed

@@ -54,12 +54,16 @@ type backends struct {
 	rds       rds.Probe
 	rdsInst   string
 	namespace string
+	// where says where runbook steps run, per language, for their
+	// confirmation (set up before the program starts).
+	where map[runbooks.Lang]string
 }
 
 // console runs against the configured backends.
 func console(cfg Config, sys sys, stdout, stderr io.Writer) error {
 	var b backends
 	b.namespace = cfg.Kube.Namespace
+	b.where = stepsWhere(cfg)
 	if cfg.KubeConfigured() {
 		rc, err := kube.RestConfig(cfg.Kube.Kubeconfig, cfg.Kube.Context)
 		if err != nil {
@@ -134,7 +138,7 @@ func demo(cfg Config, sys sys, stdout, stderr io.Writer) error {
 			sc := drill.Resume(events, sys.now)
 			return backends{
 				kube: sc.Kube(), prom: sc.Prom(), pg: sc.PG(), rds: sc.RDS(),
-				rdsInst: drill.InstanceID, namespace: drill.Namespace,
+				rdsInst: drill.InstanceID, namespace: drill.Namespace, where: drillWhere(),
 			}, sc
 		}, stdout, stderr)
 }
@@ -222,16 +226,9 @@ func openLog(path string, level slog.Level) (*slog.Logger, io.Closer, error) {
 // log level, a journal that is not a file or holds another incident) fails
 // before anything is written to the journal.
 func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, prefix string, connect func(incident.Session, []incident.Event) (backends, *drill.Scenario), stdout, stderr io.Writer) error {
-	books, err := runbooks.Shipped()
+	books, err := loadRunbooks(cfg)
 	if err != nil {
 		return err
-	}
-	for _, p := range cfg.Runbooks {
-		more, err := runbooks.Load(p)
-		if err != nil {
-			return configErrorf("%v", err)
-		}
-		books = append(books, more...)
 	}
 	level, err := cfg.SlogLevel()
 	if err != nil {
@@ -409,7 +406,7 @@ func buildPanes(ctx context.Context, c common.Common, cfg Config, b backends, es
 		{Pane: errorrate.New(c, b.prom, errorrateConfig(cfg, s)), Tab: "Errors"},
 		{Pane: queries.New(c, b.pg, b.rds, queries.Config{Refresh: cfg.Refresh, RDSInstance: b.rdsInst}), Tab: "Queries"},
 		{Pane: escalation.New(c, escalation.Config{Session: s, Policy: esc.policy, Hook: esc.hook}), Tab: "Escalation"},
-		{Pane: runbook.New(c, ix, runbook.Config{}), Tab: "Runbooks", Place: tui.PlaceSidebar},
+		{Pane: runbook.New(c, ix, runbookConfig(cfg, b)), Tab: "Runbooks", Place: tui.PlaceSidebar},
 		{Pane: timeline.New(c, timeline.Config{Events: events}), Tab: "Timeline", Place: tui.PlaceStrip},
 	}
 }

@@ -272,6 +272,7 @@ Start the embedded drill with 'warroom demo'.`,
 			return demo(cfg, sys, stdout, stderr)
 		},
 	})
+	root.AddCommand(runbooksCmd(&f, stdout))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
