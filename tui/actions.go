@@ -184,11 +184,22 @@ func maskedOutcome(out common.Outcome, secrets []string) common.Outcome {
 	out.Output, out.Result = common.Mask(out.Output, secrets), common.Mask(out.Result, secrets)
 	if out.Err != nil {
 		if m := common.Mask(out.Err.Error(), secrets); m != out.Err.Error() {
-			out.Err = errors.New(m)
+			out.Err = maskedErr{msg: m, err: out.Err}
 		}
 	}
 	return out
 }
+
+// maskedErr is an error whose text had a secret masked: it says the
+// masked text and still unwraps to what it was (context.Canceled stays a
+// cancellation).
+type maskedErr struct {
+	msg string
+	err error
+}
+
+func (e maskedErr) Error() string { return e.msg }
+func (e maskedErr) Unwrap() error { return e.err }
 
 // autoSkipped is an Auto action set off again while the same one still
 // runs: the run under way stands for it. Said quietly (never over an

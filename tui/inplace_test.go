@@ -3,6 +3,7 @@ package tui_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -93,5 +94,20 @@ func TestActionSecretsNeverLeaveRun(t *testing.T) {
 	}
 	if strings.Contains(m.View(), secret) {
 		t.Fatalf("screen shows the secret:\n%s", m.View())
+	}
+}
+
+// A cancelled action whose error text held a secret is still a
+// cancellation once masked.
+func TestMaskedErrorStillUnwraps(t *testing.T) {
+	const secret = "tok-123456"
+	m, pane, _ := actionShell(t, common.Mode{})
+	drive(m, common.ActionRequest{Action: common.Action{Title: "x", Kind: incident.ActionSQL, Tag: "stub", Secrets: []string{secret},
+		Run: func(ctx context.Context, _ func(string)) common.Outcome {
+			return common.Outcome{Err: fmt.Errorf("query with %s: %w", secret, context.Canceled)}
+		}}})
+	drive(m, key("y"))
+	if len(pane.done) != 1 || !errors.Is(pane.done[0].Outcome.Err, context.Canceled) || strings.Contains(pane.done[0].Outcome.Err.Error(), secret) {
+		t.Fatalf("done %+v", pane.done)
 	}
 }
