@@ -230,7 +230,7 @@ func parseFrontMatter(src string, end int, source string) (*frontMatter, error) 
 		case "signals":
 			fm.signals, err = scalars(v)
 			for j, s := range fm.signals {
-				if !signalKinds[s] {
+				if kind, _, _ := strings.Cut(s, ":"); !signalKinds[kind] {
 					return nil, fail(deref(v.Content[j]).Line, "unknown signal %q (known: %s)", s, knownSignals())
 				}
 			}

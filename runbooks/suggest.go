@@ -18,7 +18,8 @@ var signalWords = map[string][]string{
 
 // Suggest ranks the runbooks that answer what is burning, best first. A
 // runbook answers a signal when its front matter's signals include the
-// signal's kind — for an alert, also one of the alert's Terms must appear
+// signal's kind (or "kind:name", when one of the signal's Terms is name:
+// "pods.crashloop:agent-runtime" for that deployment's pods only) — for an alert, also one of the alert's Terms must appear
 // in its title, symptoms or tags (case and spacing aside: "HighErrorRate"
 // is in "Alert: HighErrorRate" and in "High Error Rate"). A runbook whose
 // front matter names no signals answers by words in its title, symptoms
@@ -57,7 +58,10 @@ func (ix *Index) answers(i int, s Signal) bool {
 	if len(b.Signals) > 0 {
 		listed := false
 		for _, k := range b.Signals {
-			if k == s.Kind {
+			// "pods.crashloop:agent-runtime" answers only the signals
+			// that name agent-runtime (a deployment, an alert).
+			kind, only, qualified := strings.Cut(k, ":")
+			if kind == s.Kind && (!qualified || ix.names(s.Terms, only)) {
 				listed = true
 				break
 			}
@@ -72,6 +76,16 @@ func (ix *Index) answers(i int, s Signal) bool {
 	}
 	for _, w := range signalWords[s.Kind] {
 		if strings.Contains(ix.about[i], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// names reports whether one of terms is name (case aside).
+func (ix *Index) names(terms []string, name string) bool {
+	for _, t := range terms {
+		if strings.EqualFold(t, name) {
 			return true
 		}
 	}

@@ -91,3 +91,31 @@ func TestSuggestFrontMatterSignalsDecide(t *testing.T) {
 		t.Errorf("lock waits: %q", titles(got))
 	}
 }
+
+// A qualified kind answers only the signals that name it.
+func TestSuggestQualifiedKindNamesTheDeployment(t *testing.T) {
+	books, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := NewIndex(books)
+	titles := func(sigs ...Signal) []string {
+		var out []string
+		for _, s := range ix.Suggest(sigs) {
+			out = append(out, s.Runbook.Title)
+		}
+		return out
+	}
+	api := Signal{Kind: SignalCrashLoop, Text: "3 api pods crash-looping", Terms: []string{"CrashLoopBackOff", "api"}, Weight: 100}
+	if got := titles(api); len(got) != 1 || got[0] != "API Service Down" {
+		t.Errorf("api crash loop suggests %q", got)
+	}
+	rt := Signal{Kind: SignalCrashLoop, Text: "1 of 2 agent-runtime pods not ready", Terms: []string{"OOMKilled", "agent-runtime"}, Weight: 50}
+	if got := titles(rt); len(got) != 2 || got[1] != "Agent Execution Failures" {
+		t.Errorf("agent-runtime crash loop suggests %q", got)
+	}
+	rate := Signal{Kind: SignalAlert, Text: "agent success rate at 78.3% (threshold 95%)", Terms: []string{"agent success rate"}, Weight: 18}
+	if got := titles(rate); len(got) != 1 || got[0] != "Agent Execution Failures" {
+		t.Errorf("agent success rate suggests %q", got)
+	}
+}
