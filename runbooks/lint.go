@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -98,6 +99,9 @@ func lintFile(md, file string) []Problem {
 				}
 			}
 			if st.Lang == Bash {
+				if why := neverEnds(st.Code); why != "" {
+					add("%s: a step runs without a terminal and must end by itself (it would run until steps.timeout)", why)
+				}
 				for _, v := range quotedVars(st.Code) {
 					add("variable {%s} is in a string another program reads as code (after -c, eval, ssh): the console quotes it for bash, that program reads it again; pass it as an argument or an environment variable", v)
 				}
@@ -171,4 +175,33 @@ func quotedVars(code string) []string {
 		return true
 	})
 	return out
+}
+
+// endless are commands that wait for a terminal or never end by
+// themselves; a step has no terminal and must end.
+var endless = []struct {
+	re  *regexp.Regexp
+	why string
+}{
+	{regexp.MustCompile(`\bkubectl\s+logs\b[^|;&#]*\s(-f|--follow)\b`), "it follows a log (-f)"},
+	{regexp.MustCompile(`(^|[|;&]\s*)stern\b`), "stern follows logs"},
+	{regexp.MustCompile(`\btail\s[^|;&#]*-[a-zA-Z]*[fF]\b`), "tail -f never ends"},
+	{regexp.MustCompile(`\b(kubectl\s+(exec|run|attach)|docker\s+(exec|run))\b[^|;&#]*\s(-it|-ti|--tty|-t|--stdin|-i)\b`), "it asks for a terminal (-it)"},
+	{regexp.MustCompile(`(^|[|;&]\s*)(watch|top|htop|less|more|vi|vim|nano)\b`), "an interactive or endless command"},
+	{regexp.MustCompile(`\bkubectl\s+(get|rollout\s+status)\b[^|;&#]*\s(-w|--watch)\b`), "it watches (-w) and never ends"},
+}
+
+// neverEnds says why code would not end by itself, or "".
+func neverEnds(code string) string {
+	for _, line := range strings.Split(code, "\n") {
+		if i := strings.Index(line, "#"); i >= 0 && (i == 0 || line[i-1] == ' ') {
+			line = line[:i]
+		}
+		for _, e := range endless {
+			if e.re.MatchString(strings.TrimSpace(line)) {
+				return e.why
+			}
+		}
+	}
+	return ""
 }

@@ -82,12 +82,34 @@ func TestLintPlaybook(t *testing.T) {
 		got = append(got, p.Step)
 	}
 	want := []string{
+		"Check pod status (+3 more)", // kubectl logs -f
 		"If recent deployment: Rollback", "If resource exhaustion: Scale up",
+		"If database issue: Check DB connection", // kubectl exec -it
 		"Connection pool exhausted: Restart API pods", "Database overloaded: Kill long-running queries",
 		"LLM provider issue: Enable fallback provider",
 		"Compromised credentials: Revoke immediately", "Suspicious user: Disable account",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestNeverEnds(t *testing.T) {
+	for code, endless := range map[string]bool{
+		"kubectl logs -f deployment/api":                 true,
+		"kubectl logs deployment/api --tail=100":         false,
+		"kubectl apply -f manifest.yaml":                 false,
+		"kubectl exec -it deployment/api -- sh":          true,
+		"kubectl exec deployment/api -- ls":              false,
+		"tail -F /var/log/syslog":                        true,
+		"kubectl get pods -w":                            true,
+		"curl -s -w '%{http_code}' http://x":             false,
+		"watch kubectl get pods":                         true,
+		"kubectl top pods -n x":                          false,
+		"# kubectl logs -f is what you'd do by hand\nls": false,
+	} {
+		if got := neverEnds(code) != ""; got != endless {
+			t.Errorf("neverEnds(%q) = %v, want %v", code, got, endless)
+		}
 	}
 }
