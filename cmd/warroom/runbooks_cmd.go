@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -85,14 +86,22 @@ func runbooksCmd(f *flags, stdout io.Writer) *cobra.Command {
 				return err
 			}
 			name := strings.Join(args, " ")
-			rb, ok := findRunbook(books, name)
-			if !ok {
-				return fmt.Errorf("no runbook named %q (warroom runbooks list shows them)", name)
+			found, err := findRunbooks(books, name)
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return writeJSON(stdout, rb)
+				if len(found) == 1 {
+					return writeJSON(stdout, found[0])
+				}
+				return writeJSON(stdout, found)
 			}
-			showRunbook(stdout, rb)
+			for i, rb := range found {
+				if i > 0 {
+					fmt.Fprintln(stdout)
+				}
+				showRunbook(stdout, rb)
+			}
 			return nil
 		},
 	}
@@ -161,18 +170,59 @@ func loadRunbooks(cfg Config) ([]runbooks.Runbook, error) {
 	return books, nil
 }
 
-// findRunbook is the runbook titled name (any case), else the best
-// search match.
-func findRunbook(books []runbooks.Runbook, name string) (runbooks.Runbook, bool) {
+// findRunbooks is every runbook titled name (any case: the playbook
+// loaded beside the shipped files has the same titles), else the one
+// whose title holds every word of name; never a loose guess, which would
+// show the wrong runbook as if it were the one asked for.
+func findRunbooks(books []runbooks.Runbook, name string) ([]runbooks.Runbook, error) {
+	name = strings.TrimSpace(name)
+	var out []runbooks.Runbook
 	for _, b := range books {
-		if strings.EqualFold(b.Title, strings.TrimSpace(name)) {
-			return b, true
+		if strings.EqualFold(b.Title, name) {
+			out = append(out, b)
 		}
 	}
-	if m := runbooks.NewIndex(books).Search(name); len(m) > 0 {
-		return m[0].Runbook, true
+	if len(out) > 0 {
+		return out, nil
 	}
-	return runbooks.Runbook{}, false
+	words := strings.Fields(strings.ToLower(name))
+	titles := map[string]bool{}
+	for _, b := range books {
+		t := strings.ToLower(b.Title)
+		all := len(words) > 0
+		for _, w := range words {
+			all = all && strings.Contains(t, w)
+		}
+		if all {
+			out = append(out, b)
+			titles[b.Title] = true
+		}
+	}
+	if len(titles) == 1 {
+		return out, nil
+	}
+	var near []string
+	if len(titles) > 1 {
+		for t := range titles {
+			near = append(near, t)
+		}
+	} else {
+		for i, m := range runbooks.NewIndex(books).Search(name) {
+			if i == 3 {
+				break
+			}
+			near = append(near, m.Runbook.Title)
+		}
+	}
+	sort.Strings(near)
+	msg := fmt.Sprintf("no runbook titled %q", name)
+	if len(titles) > 1 {
+		msg = fmt.Sprintf("%q names several runbooks", name)
+	}
+	if len(near) > 0 {
+		msg += "; did you mean: " + strings.Join(near, ", ")
+	}
+	return nil, fmt.Errorf("%s (warroom runbooks list shows them all)", msg)
 }
 
 func showRunbook(w io.Writer, rb runbooks.Runbook) {

@@ -38,7 +38,7 @@ func TestRunbooksListSearchShow(t *testing.T) {
 		t.Fatalf("show --json (%d, %v):\n%s", code, err, out)
 	}
 	_, errOut, code := runCLI(t, "runbooks", "show", "zzzzqqq")
-	if code == 0 || !strings.Contains(errOut, "no runbook named") {
+	if code == 0 || !strings.Contains(errOut, "no runbook titled") {
 		t.Fatalf("show unknown (%d): %s", code, errOut)
 	}
 }
@@ -68,5 +68,22 @@ func TestRunbooksLint(t *testing.T) {
 	_, errOut, code = runCLI(t, "runbooks", "lint", filepath.Join(dir, "missing.md"))
 	if code == 0 || errOut == "" {
 		t.Fatalf("lint missing (%d): %s", code, errOut)
+	}
+}
+
+// show never answers a loose guess as if it were the runbook asked for;
+// a title the playbook shares with a shipped file shows both.
+func TestRunbooksShowIsExact(t *testing.T) {
+	_, errOut, code := runCLI(t, "runbooks", "show", "disk", "full")
+	if code == 0 || !strings.Contains(errOut, "no runbook titled") {
+		t.Fatalf("show 'disk full' (%d): %s", code, errOut)
+	}
+	out, _, code := runCLI(t, "runbooks", "show", "security")
+	if code != 0 || !strings.HasPrefix(out, "# Security Incident\n") {
+		t.Fatalf("show security (%d):\n%s", code, out)
+	}
+	out, _, code = runCLI(t, "runbooks", "show", "High Error Rate", "--runbooks", filepath.Join("..", "..", "runbooks", "testdata", "playbook.md"))
+	if code != 0 || strings.Count(out, "# High Error Rate\n") != 2 || !strings.Contains(out, "playbook.md") {
+		t.Fatalf("show with the playbook (%d):\n%s", code, out)
 	}
 }
