@@ -120,7 +120,7 @@ func (m *Model) requestAction(a common.Action) tea.Cmd {
 		m.setFlash("\""+a.Title+"\" is automatic but not a notification: not run (a bug: please report it)", true)
 		return nil
 	}
-	if a.Destructive && m.c.Mode.ReadOnly {
+	if m.c.Mode.Refuses(a.Destructive) {
 		m.setFlash("read-only session: \""+a.Title+"\" is not possible (restart without --read-only to act)", true)
 		return nil
 	}

@@ -169,10 +169,10 @@ func startSettled(t *testing.T, f fixture, w, h int) *teatest.TestModel {
 				return false
 			}
 		}
-		// The runbook sidebar has every pane's signals: three runbooks
+		// The runbook sidebar has every pane's signals: four runbooks
 		// suggested, API Service Down (crash loops and 5xx) first. Only
 		// changed lines are redrawn, so the last drawing of each tells.
-		if h := strings.LastIndex(plain, "5 runbooks · "); h < 0 || !strings.HasPrefix(plain[h:], "5 runbooks · 3 suggested") {
+		if h := strings.LastIndex(plain, "5 runbooks · "); h < 0 || !strings.HasPrefix(plain[h:], "5 runbooks · 4 suggested") {
 			return false
 		}
 		if top := strings.LastIndex(plain, "▸ ★ "); top < 0 || !strings.HasPrefix(plain[top:], "▸ ★ API Service Down") ||

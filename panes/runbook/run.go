@@ -78,6 +78,10 @@ func (m *Model) runSelected() tea.Cmd {
 		return common.Flash("a step is running: esc cancels it", true)
 	}
 	rb, st := *m.open, m.open.Steps[m.sel]
+	if m.c.Mode.Refuses(st.Destructive) {
+		// Said before its variables are asked, as the shell would after.
+		return common.Flash("read-only session: \""+sanitize.Line(st.Name)+"\" is destructive and not possible (restart without --read-only to act)", true)
+	}
 	if len(st.Vars) == 0 {
 		return m.submit(rb, st, nil)
 	}
@@ -214,7 +218,10 @@ func (m *Model) runUpdate(msg tea.Msg) tea.Cmd {
 		if r == nil || msg.Tag != r.tag {
 			return nil
 		}
-		r.dropped += msg.Dropped
+		if msg.Dropped > 0 {
+			// The console fell behind a fast step: say where lines are missing.
+			r.add(fmt.Sprintf("… %d lines not shown (the step printed faster than the screen; the timeline keeps its first and last lines)", msg.Dropped))
+		}
 		r.add(msg.Lines...)
 	case common.ActionDoneMsg:
 		if r == nil || msg.Tag != r.tag {
@@ -223,6 +230,11 @@ func (m *Model) runUpdate(msg tea.Msg) tea.Cmd {
 		r.running, r.done, r.notRun, r.now = false, &msg, !msg.Executed, m.c.Now()
 		if msg.Outcome.Output != "" {
 			r.add(strings.Split(strings.TrimRight(msg.Outcome.Output, "\n"), "\n")...)
+		}
+		if err := msg.Outcome.Err; err != nil && !errors.Is(err, context.Canceled) {
+			// The whole error, under the output: the status line has room
+			// for its start only.
+			r.add(strings.Split("error: "+strings.TrimSpace(sanitize.Text(err.Error())), "\n")...)
 		}
 	case tickMsg:
 		if r == nil || msg.tag != r.tag || !r.running {

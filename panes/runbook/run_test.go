@@ -221,3 +221,43 @@ func TestSelectionStaysOnItsRunbookWhenSuggestionsChange(t *testing.T) {
 		t.Fatalf("second change: selection moved from %q to %q", want, got)
 	}
 }
+
+// In the full text, esc goes back to the steps: it does not cancel the
+// running step; lines the console could not keep are said to be missing.
+func TestTextEscKeepsTheStepAndDroppedLinesAreMarked(t *testing.T) {
+	m := shippedPane(t, Config{})
+	openStep(t, m, "API Service Down", "pod status")
+	m.pending = &stepRun{tag: "runbook#3", title: "x", lang: runbooks.Bash}
+	m.Update(common.ActionStartedMsg{ID: "a3", Tag: "runbook#3", Started: time.Now()})
+	m.Update(common.ActionProgressMsg{ID: "a3", Tag: "runbook#3", Lines: []string{"first"}})
+	m.Update(common.ActionProgressMsg{ID: "a3", Tag: "runbook#3", Lines: []string{"later"}, Dropped: 42})
+	press(m, "t")
+	for _, msg := range msgs(press(m, "esc")) {
+		if _, ok := msg.(common.CancelMsg); ok {
+			t.Fatal("esc in the text cancelled the step")
+		}
+	}
+	v := m.View()
+	if m.text || !strings.Contains(v, "… 42 lines not shown") || !strings.Contains(v, "later") {
+		t.Fatalf("after esc in the text:\n%s", v)
+	}
+}
+
+// A read-only session refuses a destructive step before asking anything.
+func TestReadOnlyRefusesDestructiveStepBeforeItsVariables(t *testing.T) {
+	m := shippedPane(t, Config{})
+	m.c.Mode.ReadOnly = true
+	openStep(t, m, "API Service Down", "Rollback")
+	for _, msg := range msgs(press(m, "enter")) {
+		switch msg := msg.(type) {
+		case common.InputRequest, common.ActionRequest:
+			t.Fatalf("asked %T", msg)
+		case common.FlashMsg:
+			if !msg.Error || !strings.Contains(msg.Text, "read-only") {
+				t.Fatalf("flash %+v", msg)
+			}
+			return
+		}
+	}
+	t.Fatal("nothing said")
+}

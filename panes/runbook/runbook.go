@@ -96,6 +96,7 @@ type Model struct {
 	order       []string
 	suggestions []runbooks.Suggestion
 	seqs        map[string]uint64 // the newest account kept, by source
+	dups        map[string]bool   // titles more than one runbook has
 
 	open     *runbooks.Runbook
 	text     bool     // the open runbook's full text instead of its steps
@@ -124,6 +125,17 @@ func New(c common.Common, index *runbooks.Index, cfg Config) *Model {
 	ti.Placeholder = "symptom, e.g. 5xx, pool exhausted"
 	m := &Model{c: c, keys: DefaultKeyMap(), cfg: cfg, index: index, search: ti,
 		signals: map[string][]runbooks.Signal{}, values: map[string]map[string]string{}, seqs: map[string]uint64{}}
+	m.dups = map[string]bool{}
+	seen := map[string]bool{}
+	for _, rb := range index.All() {
+		m.dups[rb.Title] = seen[rb.Title]
+		seen[rb.Title] = true
+	}
+	for t, d := range m.dups {
+		if !d {
+			delete(m.dups, t)
+		}
+	}
 	m.refilter()
 	m.setKeys()
 	return m
@@ -147,7 +159,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	switch {
 	case m.typing:
 		return []key.Binding{m.keys.SearchOpen, m.keys.SearchCancel}
-	case m.open != nil && m.running():
+	case m.open != nil && m.running() && !m.text:
 		return []key.Binding{m.keys.Cancel, m.keys.OutUp, m.keys.OutDown}
 	case m.open != nil:
 		return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Run, m.keys.Text, m.keys.Back}
@@ -169,10 +181,12 @@ func (m *Model) setKeys() {
 	m.keys.SearchLeave.SetEnabled(typing)
 	m.keys.Search.SetEnabled(!open && !typing)
 	m.keys.Open.SetEnabled(!open && !typing)
-	m.keys.Back.SetEnabled(!typing && !running)
+	// With a step running, esc cancels it — except in the full text,
+	// where it goes back to the steps (and the output).
+	m.keys.Back.SetEnabled(!typing && (!running || m.text))
 	m.keys.Run.SetEnabled(open && !m.text && !running && len(m.open.Steps) > 0)
 	m.keys.Text.SetEnabled(open)
-	m.keys.Cancel.SetEnabled(open && running)
+	m.keys.Cancel.SetEnabled(open && running && !m.text)
 	m.keys.Clear.SetEnabled(open && m.run != nil && m.run.shown() && !running)
 	m.keys.OutUp.SetEnabled(open && m.run != nil && m.run.shown())
 	m.keys.OutDown.SetEnabled(open && m.run != nil && m.run.shown())
@@ -258,6 +272,8 @@ func (m *Model) openKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		return m.cancelRun()
+	case key.Matches(k, m.keys.Back) && m.text && len(m.open.Steps) > 0:
+		m.text = false
 	case key.Matches(k, m.keys.Back):
 		m.open, m.run, m.text = nil, nil, false
 	case key.Matches(k, m.keys.Text):
@@ -269,7 +285,9 @@ func (m *Model) openKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Clear):
 		m.run = nil
 	case key.Matches(k, m.keys.OutUp):
-		m.outScrol += max(m.outRows()/2, 1)
+		if m.run != nil {
+			m.outScrol = min(m.outScrol+max(m.outRows()/2, 1), len(m.run.lines))
+		}
 	case key.Matches(k, m.keys.OutDown):
 		m.outScrol = max(m.outScrol-max(m.outRows()/2, 1), 0)
 	case m.text:

@@ -47,6 +47,10 @@ func TestSearchBySymptomThenOpen(t *testing.T) {
 	if !strings.Contains(m.View(), "Connection refused") {
 		t.Errorf("runbook body not shown:\n%s", m.View())
 	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEsc}) // from the text to the steps
+	if m.Title() != "Runbook · Database Connection Issues" || !strings.Contains(m.View(), "1 Check database status") {
+		t.Fatalf("esc in the text should go back to the steps:\n%s", m.View())
+	}
 	m.Update(tea.KeyMsg{Type: tea.KeyEsc})
 	if m.Title() != "Runbooks" {
 		t.Errorf("esc should go back to the list, title %q", m.Title())

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -60,7 +61,13 @@ func (m *Model) listView() string {
 		if r.why != "" {
 			mark = "★ "
 		}
-		title := common.Truncate(mark+sanitize.Line(r.rb.Title), m.w-2)
+		name := r.rb.Title
+		if m.dups[r.rb.Title] {
+			// Two runbooks of one title (the playbook loaded beside the
+			// shipped files): which file each comes from.
+			name += " · " + strings.TrimPrefix(filepath.Base(r.rb.Source), "embedded:")
+		}
+		title := common.Truncate(mark+sanitize.Line(name), m.w-2)
 		var sub string
 		if r.why != "" {
 			sub = st.Warn.Render(common.Truncate("  suggested: "+sanitize.Line(r.why), m.w))
@@ -110,7 +117,10 @@ func (m *Model) stepsView() string {
 			selAt = len(lines)
 		}
 		tags := " " + string(s.Lang)
-		if s.Destructive {
+		switch {
+		case m.c.Mode.Refuses(s.Destructive):
+			tags = " ⊘ read-only" + tags
+		case s.Destructive:
 			tags = " ⚠" + tags
 		}
 		name := fmt.Sprintf("%d %s", i+1, sanitize.Line(s.Name))
@@ -172,17 +182,29 @@ func (m *Model) outputView(h int) []string {
 	case "info":
 		style = st.Info
 	}
-	title := common.Truncate("─ "+sanitize.Line(r.title), max(m.w/2-1, 1)) + " "
+	// The title gives way to the status, down to a third of the width.
+	title := common.Truncate("─ "+sanitize.Line(r.title), max(m.w-ansi.StringWidth(status)-1, m.w/3, 1)) + " "
 	out := []string{title + style.Render(common.Truncate(status, max(m.w-ansi.StringWidth(title), 1)))}
 	rows := h - 1
-	n := len(r.lines)
-	back := min(m.outScrol, max(n-rows, 0))
-	end := n - back
-	start := max(end-rows, 0)
-	for _, l := range r.lines[start:end] {
+	// The newest lines that fit, each wrapped to the width (an error or a
+	// wide table row is read whole), scrolled back by [ and ].
+	var vis []string
+	need := rows + m.outScrol
+	start := len(r.lines)
+	for start > 0 && len(vis) < need {
+		start--
+		seg := strings.Split(ansi.Hardwrap(r.lines[start], max(m.w, 1), true), "\n")
+		vis = append(seg, vis...)
+	}
+	if start == 0 && r.dropped > 0 && len(vis) < need {
+		vis = append([]string{st.Muted.Render(common.Truncate(fmt.Sprintf("… %d earlier lines not kept (the newest %d are)", r.dropped, outputKeep), m.w))}, vis...)
+	}
+	back := min(m.outScrol, max(len(vis)-rows, 0))
+	end := len(vis) - back
+	for _, l := range vis[max(end-rows, 0):end] {
 		out = append(out, common.Truncate(l, m.w))
 	}
-	switch {
+	switch n := len(r.lines); {
 	case n == 0 && r.notRun:
 		// Not run: what it would have run, to do by hand if need be.
 		for _, l := range append([]string{"it would have run:"}, r.cmd...) {

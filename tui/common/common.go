@@ -25,6 +25,12 @@ type Mode struct {
 	DryRun   bool // no action runs: each is recorded as "would run — not executed"
 }
 
+// Refuses reports whether the mode refuses an action outright (a
+// destructive one in a read-only session). The shell decides by it; a
+// pane may ask it first, so as not to ask for a destructive step's
+// variables only to have it refused.
+func (m Mode) Refuses(destructive bool) bool { return destructive && m.ReadOnly }
+
 // Recorder appends an event durably (fsync'd) and returns it as stored.
 type Recorder interface {
 	Append(incident.Event) (incident.Event, error)
