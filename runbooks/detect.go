@@ -24,11 +24,17 @@ import (
 //     shutdown. Through sudo, xargs, env, timeout, nohup, watch, time and
 //     in command substitutions; comments and quoted text are not commands.
 //   - sql: statements that write or change the schema or privileges
-//     (UPDATE, DELETE, INSERT, MERGE, DROP, TRUNCATE, ALTER, CREATE, GRANT,
-//     REVOKE, also after EXPLAIN ANALYZE or inside a CTE), and
-//     pg_terminate_backend, pg_cancel_backend, pg_drop_replication_slot;
-//     case-insensitive, ignoring comments, string literals and quoted
-//     identifiers ("SELECT … FOR UPDATE" and "ON DELETE" are not writes).
+//     (UPDATE, DELETE, INSERT, MERGE, DROP, TRUNCATE, ALTER (ALTER SYSTEM),
+//     CREATE, GRANT, REVOKE, also after EXPLAIN ANALYZE or inside a CTE);
+//     COPY (to or from a file or program, or into a table); VACUUM,
+//     ANALYZE, REINDEX, CLUSTER (they take locks); CALL and DO (code the
+//     step does not show); pg_terminate_backend, pg_cancel_backend,
+//     pg_drop_replication_slot, pg_reload_conf, pg_switch_wal,
+//     pg_rotate_logfile, pg_promote, set_config and the large-object
+//     writers (lo_create, lo_import, lo_export, lo_unlink…);
+//     case-insensitive, ignoring comments, string literals (E'…' with its
+//     backslash escapes, $$…$$) and quoted identifiers ("SELECT … FOR
+//     UPDATE" and "ON DELETE" are not writes).
 //   - promql: never.
 func Detect(lang Lang, code string) (destructive bool, why string) {
 	switch lang {
@@ -348,15 +354,94 @@ var sqlWrites = map[string]bool{
 	"TRUNCATE": true, "ALTER": true, "CREATE": true, "GRANT": true, "REVOKE": true,
 }
 
+// sqlStatements are destructive only as a statement of their own (not
+// after EXPLAIN, not as a word elsewhere): they take heavy locks (VACUUM,
+// ANALYZE, REINDEX, CLUSTER), run code the step does not show (CALL,
+// DO), or read or write files and programs on the server (COPY).
+var sqlStatements = map[string]bool{
+	"VACUUM": true, "ANALYZE": true, "ANALYSE": true, "REINDEX": true, "CLUSTER": true,
+	"CALL": true, "DO": true, "COPY": true,
+}
+
+// sqlFuncs are the functions that signal backends, change the server's
+// configuration or files, or write large objects.
 var sqlFuncs = map[string]bool{
 	"PG_TERMINATE_BACKEND": true, "PG_CANCEL_BACKEND": true, "PG_DROP_REPLICATION_SLOT": true,
+	"PG_RELOAD_CONF": true, "PG_SWITCH_WAL": true, "PG_SWITCH_XLOG": true, "PG_ROTATE_LOGFILE": true,
+	"PG_PROMOTE": true, "SET_CONFIG": true,
+	"LO_CREAT": true, "LO_CREATE": true, "LO_IMPORT": true, "LO_EXPORT": true, "LO_UNLINK": true,
+	"LO_PUT": true, "LO_FROM_BYTEA": true, "LO_TRUNCATE": true, "LO_TRUNCATE64": true, "LOWRITE": true,
 }
 
 // detectSQL reads SQL as tokens, skipping comments, strings and quoted
 // identifiers: a write keyword counts where a statement starts (the
-// beginning, after ';', '(' or ')' as in a CTE, after EXPLAIN ANALYZE).
+// beginning, after ';', '(' or ')' as in a CTE, after EXPLAIN ANALYZE);
+// VACUUM, ANALYZE, REINDEX, CLUSTER, CALL, DO and COPY at the beginning
+// or after ';'; the functions of sqlFuncs anywhere.
 func detectSQL(code string) string {
-	prev := ";" // the previous token, upper-cased
+	toks := sqlTokens(code)
+	for i, w := range toks {
+		prev := ";"
+		if i > 0 {
+			prev = toks[i-1]
+		}
+		next := ""
+		if i+1 < len(toks) {
+			next = toks[i+1]
+		}
+		if sqlFuncs[w] {
+			return strings.ToLower(w)
+		}
+		if sqlStatements[w] && prev == ";" {
+			if w == "COPY" {
+				return copyDirection(toks[i+1:])
+			}
+			return w
+		}
+		if sqlWrites[w] {
+			switch prev {
+			case ";", "(", ")", "ANALYZE", "VERBOSE", "EXPLAIN":
+				if w == "ALTER" && next == "SYSTEM" {
+					return "ALTER SYSTEM"
+				}
+				return w
+			}
+		}
+	}
+	return ""
+}
+
+// copyDirection says what a COPY does, from the tokens after COPY.
+func copyDirection(toks []string) string {
+	depth := 0
+	for i, t := range toks {
+		switch t {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case ";":
+			return "COPY"
+		case "TO", "FROM":
+			if depth == 0 {
+				if i+1 < len(toks) && toks[i+1] == "PROGRAM" {
+					return "COPY " + t + " PROGRAM"
+				}
+				return "COPY " + t
+			}
+		}
+	}
+	return "COPY"
+}
+
+// sqlTokens cuts SQL into tokens as PostgreSQL's lexer would: words
+// upper-cased, "'" for a string or a dollar-quoted body, "$" for a
+// parameter, other characters one by one; comments and whitespace
+// dropped. E'…' strings take backslash escapes (in E'a\'b' the quote
+// after the backslash does not end it); the other strings do not
+// (standard_conforming_strings).
+func sqlTokens(code string) []string {
+	var out []string
 	for i := 0; i < len(code); {
 		c := code[i]
 		switch {
@@ -381,24 +466,21 @@ func detectSQL(code string) string {
 				}
 			}
 		case c == '\'' || c == '"':
+			i = quotedEnd(code, i, false)
+			out = append(out, "'")
+		case c == '$' && i+1 < len(code) && isDigit(code[i+1]):
 			i++
-			for i < len(code) {
-				if code[i] == c {
-					if i+1 < len(code) && code[i+1] == c {
-						i += 2
-						continue
-					}
-					break
-				}
+			for i < len(code) && isDigit(code[i]) {
 				i++
 			}
-			i++
-			prev = "'"
-		case c == '$' && i+1 < len(code) && !isDigit(code[i+1]):
-			// $tag$ … $tag$
+			out = append(out, "$")
+		case c == '$':
+			// $tag$ … $tag$, the tag an identifier without "$", or empty.
 			j := i + 1
-			for j < len(code) && (isIdentStart(code[j]) || isDigit(code[j])) {
-				j++
+			if j < len(code) && isIdentStart(code[j]) {
+				for j < len(code) && (isIdentStart(code[j]) || isDigit(code[j])) {
+					j++
+				}
 			}
 			if j < len(code) && code[j] == '$' {
 				tag := code[i : j+1]
@@ -407,8 +489,9 @@ func detectSQL(code string) string {
 				} else {
 					i = len(code)
 				}
-				prev = "'"
+				out = append(out, "'")
 			} else {
+				out = append(out, "$")
 				i++
 			}
 		case isIdentStart(c):
@@ -416,26 +499,43 @@ func detectSQL(code string) string {
 			for j < len(code) && isIdent(code[j]) {
 				j++
 			}
-			w := strings.ToUpper(code[i:j])
+			if j == i+1 && (c == 'e' || c == 'E') && j < len(code) && code[j] == '\'' {
+				i = quotedEnd(code, j, true)
+				out = append(out, "'")
+				continue
+			}
+			out = append(out, strings.ToUpper(code[i:j]))
 			i = j
-			if sqlFuncs[w] {
-				return strings.ToLower(w)
-			}
-			if sqlWrites[w] {
-				switch prev {
-				case ";", "(", ")", "ANALYZE", "VERBOSE", "EXPLAIN":
-					return w
-				}
-			}
-			prev = w
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
 			i++
 		default:
-			prev = string(c)
+			out = append(out, string(c))
 			i++
 		}
 	}
-	return ""
+	return out
+}
+
+// quotedEnd is the end of the quoted string or identifier that starts at
+// code[i] (doubled quotes inside; with backslash escapes if escapes).
+func quotedEnd(code string, i int, escapes bool) int {
+	q := code[i]
+	i++
+	for i < len(code) {
+		switch {
+		case escapes && code[i] == '\\':
+			i += 2
+			continue
+		case code[i] == q:
+			if i+1 < len(code) && code[i+1] == q {
+				i += 2
+				continue
+			}
+			return i + 1
+		}
+		i++
+	}
+	return len(code)
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

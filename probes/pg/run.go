@@ -20,10 +20,15 @@ type Result struct {
 	// Rows are the first MaxRows rows, every value as PostgreSQL's text
 	// output ("NULL" for a null), each cut at MaxCell bytes.
 	Rows [][]string
-	// Tag is the command tag: "SELECT 3", "UPDATE 1".
+	// Tag is the command tag: "SELECT 3", "UPDATE 1". A truncated query
+	// of a read-only run has no count ("SELECT"): it was not read to its
+	// end.
 	Tag string
 	// Truncated is set when the statement returned more than MaxRows
-	// rows: Tag has the full count.
+	// rows. Rows past MaxRows+1 are not read: a query of a read-only run
+	// is not even computed past them (it runs as a cursor); a statement
+	// of a read-write run runs to its end (it may write), its tag
+	// counting every row.
 	Truncated bool
 }
 
@@ -38,8 +43,9 @@ type Result struct {
 // ("WHERE id = $1" works for an integer or uuid id with the argument
 // "42"). Statements that end or change the transaction (BEGIN, COMMIT,
 // ROLLBACK, END, ABORT, START, SET TRANSACTION, SET SESSION
-// CHARACTERISTICS, PREPARE TRANSACTION) and DEALLOCATE or DISCARD are
-// refused before anything runs.
+// CHARACTERISTICS, PREPARE TRANSACTION, SET or RESET of
+// transaction_read_only or default_transaction_read_only) and DEALLOCATE
+// or DISCARD are refused before anything runs.
 type Runner interface {
 	Run(ctx context.Context, sql string, args []any, readOnly bool) ([]Result, error)
 }
@@ -60,11 +66,21 @@ const (
 // Run implements Runner on the probe's pool.
 //
 // A read-only transaction is BEGIN READ ONLY followed at once by a query,
-// so that no statement of the step can turn it read-write (PostgreSQL
-// allows SET TRANSACTION READ WRITE only before the first query). Note
+// so that SET TRANSACTION READ WRITE fails (PostgreSQL allows it only
+// before the first query). RESET transaction_read_only and SET LOCAL
+// transaction_read_only TO DEFAULT still turn it read-write: SET and
+// RESET of it are refused, and before committing Run checks that the
+// transaction is still read-only and never wrote (no transaction ID was
+// assigned, which catches set_config() and a write followed by SET
+// transaction_read_only = on); if not, it rolls back with an error. Note
 // that a read-only transaction refuses writes to tables, not every side
 // effect: pg_terminate_backend() and pg_cancel_backend() still work in
 // one, so a step that signals backends must be marked destructive.
+//
+// A query of a read-only run (a statement starting with SELECT, VALUES,
+// TABLE, WITH or "(") runs as a cursor of which MaxRows+1 rows are
+// fetched: a query of millions of rows is not computed past them. Other
+// statements' rows past MaxRows+1 are read and dropped.
 //
 // The statement timeout of the pool's sessions is raised, for the
 // transaction only, to ctx's deadline when it has one; the lock timeout
@@ -120,12 +136,12 @@ func (p *probe) Run(ctx context.Context, sql string, args []any, readOnly bool) 
 	}
 	out := make([]Result, 0, len(stmts))
 	for i, s := range stmts {
-		sub := make([]any, 0, 2+len(s.Params))
-		sub = append(sub, pgx.QueryExecModeExec, pgx.QueryResultFormats{pgx.TextFormatCode})
+		sub := make([]any, 0, len(s.Params))
 		for _, n := range s.Params {
 			sub = append(sub, args[n-1])
 		}
-		res, err := runStatement(ctx, tx, s.Text, sub)
+		opts := []any{pgx.QueryExecModeExec, pgx.QueryResultFormats{pgx.TextFormatCode}}
+		res, err := runStatement(ctx, tx, s.Text, opts, sub, readOnly)
 		if err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 			clean = ctx.Err() == nil && reset(ctx, conn.Conn())
@@ -136,11 +152,43 @@ func (p *probe) Run(ctx context.Context, sql string, args []any, readOnly bool) 
 		}
 		out = append(out, res)
 	}
+	if readOnly {
+		if err := stillReadOnly(ctx, tx); err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			clean = ctx.Err() == nil && reset(ctx, conn.Conn())
+			return nil, err
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, wrap(err)
 	}
 	clean = reset(ctx, conn.Conn())
 	return out, nil
+}
+
+// errTurnedReadWrite is Run's error when a read-only run's transaction
+// was turned read-write (set_config, a function, a rule…).
+var errTurnedReadWrite = errors.New("the step turned its read-only transaction read-write: rolled back")
+
+// stillReadOnly checks, before a read-only run commits, that its
+// transaction is read-only and has written nothing: a write assigns a
+// transaction ID, even one made while the step had turned the transaction
+// read-write and then back. The functions are schema-qualified: a
+// search_path the step set cannot shadow them.
+func stillReadOnly(ctx context.Context, tx pgx.Tx) error {
+	var ro string
+	var wrote bool
+	err := tx.QueryRow(ctx, "SELECT pg_catalog.current_setting('transaction_read_only'), pg_catalog.txid_current_if_assigned() IS NOT NULL",
+		pgx.QueryExecModeSimpleProtocol).Scan(&ro, &wrote)
+	switch {
+	case err != nil:
+		return fmt.Errorf("checking that the transaction stayed read-only: %w (rolled back)", wrap(err))
+	case ro != "on":
+		return errTurnedReadWrite
+	case wrote:
+		return errors.New("the step wrote in its read-only transaction: rolled back")
+	}
+	return nil
 }
 
 // statementError says which statement of several failed.
@@ -168,20 +216,68 @@ func reset(ctx context.Context, c *pgx.Conn) bool {
 	return err == nil
 }
 
-func runStatement(ctx context.Context, tx pgx.Tx, sql string, args []any) (Result, error) {
-	rows, err := tx.Query(ctx, sql, args...)
+// cursorName is the cursor a read-only run's query runs as (CLOSE ALL
+// in the session reset closes it if a step failed halfway).
+const cursorName = "warroom_step_rows"
+
+// runStatement runs one statement: opts are pgx's options, args its
+// parameters. A read-only run's query runs as a cursor (see Run).
+func runStatement(ctx context.Context, tx pgx.Tx, sql string, opts, args []any, readOnly bool) (Result, error) {
+	if readOnly && isQuery(sql) {
+		return runCursor(ctx, tx, sql, opts, args)
+	}
+	rows, err := tx.Query(ctx, sql, append(opts, args...)...)
 	if err != nil {
 		return Result{}, err
 	}
-	defer rows.Close()
+	res := readRows(rows)
+	rows.Close() // reads the rest: the statement runs to its end (it may write)
+	if err := rows.Err(); err != nil {
+		return Result{}, err
+	}
+	res.Tag = rows.CommandTag().String()
+	return res, nil
+}
+
+// runCursor runs a query as a cursor and fetches MaxRows+1 of its rows:
+// PostgreSQL computes no more.
+func runCursor(ctx context.Context, tx pgx.Tx, sql string, opts, args []any) (Result, error) {
+	decl := make([]any, 0, 1+len(args))
+	decl = append(decl, pgx.QueryExecModeExec)
+	decl = append(decl, args...)
+	if _, err := tx.Exec(ctx, "DECLARE "+cursorName+" NO SCROLL CURSOR FOR "+sql, decl...); err != nil {
+		return Result{}, err
+	}
+	rows, err := tx.Query(ctx, "FETCH FORWARD "+strconv.Itoa(MaxRows+1)+" FROM "+cursorName, opts...)
+	if err != nil {
+		return Result{}, err
+	}
+	res := readRows(rows)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Result{}, err
+	}
+	if _, err := tx.Exec(ctx, "CLOSE "+cursorName, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return Result{}, err
+	}
+	res.Tag = "SELECT"
+	if !res.Truncated {
+		res.Tag += " " + strconv.Itoa(len(res.Rows))
+	}
+	return res, nil
+}
+
+// readRows reads up to MaxRows rows and one more to know there are more
+// (Truncated); the caller closes rows.
+func readRows(rows pgx.Rows) Result {
 	var res Result
 	for _, f := range rows.FieldDescriptions() {
 		res.Columns = append(res.Columns, f.Name)
 	}
 	for rows.Next() {
-		if len(res.Rows) >= MaxRows {
+		if len(res.Rows) == MaxRows {
 			res.Truncated = true
-			continue // read on for the tag's count; nothing kept
+			break
 		}
 		raw := rows.RawValues()
 		row := make([]string, len(raw))
@@ -194,12 +290,23 @@ func runStatement(ctx context.Context, tx pgx.Tx, sql string, args []any) (Resul
 		}
 		res.Rows = append(res.Rows, row)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Result{}, err
+	return res
+}
+
+// isQuery reports whether sql is a query a cursor can run: it starts
+// (after comments and parentheses) with SELECT, VALUES, TABLE or WITH. A
+// WITH holding a data-modifying statement fails as a cursor, as it would
+// in a read-only transaction anyway.
+func isQuery(sql string) bool {
+	toks := leadingTokens(sql, 1, true)
+	if len(toks) == 0 {
+		return false
 	}
-	res.Tag = rows.CommandTag().String()
-	return res, nil
+	switch toks[0] {
+	case "select", "values", "table", "with":
+		return true
+	}
+	return false
 }
 
 // cutBytes is b as a string of at most n bytes, cut at a rune boundary.
@@ -382,6 +489,9 @@ func SplitStatements(sql string) ([]Statement, error) {
 				if kw == "DISCARD" || kw == "DEALLOCATE" {
 					return fmt.Errorf("a step may not run %s: it runs in a transaction on the probe's session, which keeps its prepared statements", kw)
 				}
+				if strings.HasSuffix(kw, "read_only") {
+					return fmt.Errorf("a step may not run %s: it would turn the step's read-only transaction read-write (mark the step destructive to write)", kw)
+				}
 				return fmt.Errorf("a step may not run %s: it runs in its own transaction", kw)
 			}
 			out = append(out, Statement{Text: text, Params: params})
@@ -438,40 +548,94 @@ func SplitStatements(sql string) ([]Statement, error) {
 	return out, nil
 }
 
+// readOnlyGUCs are the settings a step may not SET or RESET: either
+// would turn its read-only transaction read-write.
+var readOnlyGUCs = map[string]bool{"transaction_read_only": true, "default_transaction_read_only": true}
+
 // txControl names the refused statement text starts with, or "".
 func txControl(text string) string {
-	var words []string
-	for _, sp := range Lex(text) {
-		if sp.Kind == SpanComment {
-			continue
-		}
-		if sp.Kind != SpanCode {
-			break
-		}
-		words = append(words, strings.Fields(strings.ToLower(text[sp.Start:sp.End]))...)
-		if len(words) >= 3 {
-			break
-		}
-	}
+	words := leadingTokens(text, 4, false)
 	if len(words) == 0 {
 		return ""
 	}
-	w := strings.TrimRight(words[0], "(")
-	second := ""
-	if len(words) > 1 {
-		second = words[1]
+	w := words[0]
+	at := func(i int) string {
+		if i < len(words) {
+			return words[i]
+		}
+		return ""
 	}
 	switch w {
 	case "begin", "commit", "rollback", "end", "abort", "start", "deallocate", "discard":
 		return strings.ToUpper(w)
 	case "prepare":
-		if second == "transaction" {
+		if at(1) == "transaction" {
 			return "PREPARE TRANSACTION"
 		}
 	case "set":
-		if second == "transaction" || second == "session" && len(words) > 2 && words[2] == "characteristics" {
-			return "SET " + strings.ToUpper(second)
+		if at(1) == "transaction" || at(1) == "session" && at(2) == "characteristics" {
+			return "SET " + strings.ToUpper(at(1))
+		}
+		name := at(1)
+		if name == "session" || name == "local" {
+			name = at(2)
+		}
+		if readOnlyGUCs[name] {
+			return "SET " + name
+		}
+	case "reset":
+		if readOnlyGUCs[at(1)] {
+			return "RESET " + at(1)
 		}
 	}
 	return ""
+}
+
+// leadingTokens are the first n tokens of sql, lower-cased: words
+// (a "…" identifier unquoted), single punctuation characters, "'" for a
+// string; comments skipped, and "(" too when skipParens.
+func leadingTokens(sql string, n int, skipParens bool) []string {
+	var out []string
+	for _, sp := range Lex(sql) {
+		if len(out) >= n {
+			break
+		}
+		switch sp.Kind {
+		case SpanComment:
+			continue
+		case SpanIdent:
+			id := sql[sp.Start+1 : sp.End]
+			id = strings.TrimSuffix(id, `"`)
+			out = append(out, strings.ToLower(strings.ReplaceAll(id, `""`, `"`)))
+			continue
+		case SpanCode:
+		default:
+			out = append(out, "'")
+			continue
+		}
+		part := sql[sp.Start:sp.End]
+		for i := 0; i < len(part) && len(out) < n; {
+			c := part[i]
+			switch {
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+				i++
+			case identChar(c):
+				j := i
+				for j < len(part) && identChar(part[j]) {
+					j++
+				}
+				out = append(out, strings.ToLower(part[i:j]))
+				i = j
+			default:
+				if c != '(' || !skipParens {
+					out = append(out, string(c))
+				}
+				i++
+			}
+		}
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
 }

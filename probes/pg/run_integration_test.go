@@ -74,7 +74,7 @@ func TestRunnerParametersAndResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := res[0]
-	if !got.Truncated || len(got.Rows) != pg.MaxRows || got.Tag != "SELECT 600" || got.Rows[0][1] != "00:01:30" {
+	if !got.Truncated || len(got.Rows) != pg.MaxRows || got.Tag != "SELECT" || got.Rows[0][1] != "00:01:30" {
 		t.Fatalf("truncated=%v rows=%d tag=%q first=%q", got.Truncated, len(got.Rows), got.Tag, got.Rows[0][:2])
 	}
 	if c := got.Rows[0][2]; len(c) > pg.MaxCell || !strings.HasSuffix(c, "…") || !strings.HasPrefix(c, "éé") {
@@ -183,5 +183,78 @@ func TestReadOnlyDoesNotStopSignals(t *testing.T) {
 	res, err := r.Run(context.Background(), "SELECT pg_terminate_backend($1)", []any{strconv.Itoa(pid)}, true)
 	if err != nil || res[0].Rows[0][0] != "t" {
 		t.Fatalf("%v %+v", err, res)
+	}
+}
+
+// TestRunnerReadOnlyCannotBeTurnedReadWrite: RESET and SET of
+// transaction_read_only are refused, and what hides them (a DO block) is
+// caught before the commit: the write is rolled back.
+func TestRunnerReadOnlyCannotBeTurnedReadWrite(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	r := newRunner(t, pg.Options{DSN: dsn})
+	tbl := scratchTable(t, dsn)
+	ctx := context.Background()
+	for _, sql := range []string{
+		"RESET transaction_read_only; UPDATE " + tbl + " SET name = 'changed'",
+		"SET LOCAL transaction_read_only TO DEFAULT; UPDATE " + tbl + " SET name = 'changed'",
+		"SET LOCAL \"Transaction_Read_Only\"=off; UPDATE " + tbl + " SET name = 'changed'",
+		"UPDATE " + tbl + " SET name = 'changed'; RESET transaction_read_only",
+	} {
+		if _, err := r.Run(ctx, sql, nil, true); err == nil {
+			t.Errorf("%q ran in a read-only step", sql)
+		}
+	}
+	// Hidden in a DO block, and read-only again before the end.
+	_, err := r.Run(ctx, "DO $$ BEGIN EXECUTE 'RESET transaction_read_only'; UPDATE "+tbl+
+		" SET name = 'changed'; EXECUTE 'SET LOCAL transaction_read_only = on'; END $$", nil, true)
+	if err == nil || !strings.Contains(err.Error(), "rolled back") {
+		t.Errorf("a DO block that wrote: err = %v, want a rollback", err)
+	}
+	_, err = r.Run(ctx, "DO $$ BEGIN EXECUTE 'RESET transaction_read_only'; END $$", nil, true)
+	if err == nil || !strings.Contains(err.Error(), "read-write") {
+		t.Errorf("a DO block that turned the transaction read-write: err = %v", err)
+	}
+	res, err := r.Run(ctx, "SELECT count(*) FROM "+tbl+" WHERE name = 'changed'", nil, true)
+	if err != nil || res[0].Rows[0][0] != "0" {
+		t.Fatalf("rows changed: %v %+v", err, res)
+	}
+	// A destructive (read-write) run is not affected.
+	if _, err := r.Run(ctx, "UPDATE "+tbl+" SET note = 'ok' WHERE id = 1", nil, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunnerStopsAtMaxRows: a read-only query is not computed past
+// MaxRows+1 rows (set_config counts the rows computed), its result says
+// "more" without a count; a read-write statement runs to its end.
+func TestRunnerStopsAtMaxRows(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	r := newRunner(t, pg.Options{DSN: dsn})
+	ctx := context.Background()
+	res, err := r.Run(ctx, "SELECT g, set_config('warroom.rows', g::text, true) FROM generate_series(1, 200000) g; SELECT current_setting('warroom.rows')::int", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res[0]; !got.Truncated || len(got.Rows) != pg.MaxRows || got.Tag != "SELECT" {
+		t.Fatalf("truncated=%v rows=%d tag=%q", got.Truncated, len(got.Rows), got.Tag)
+	}
+	if n, _ := strconv.Atoi(res[1].Rows[0][0]); n > pg.MaxRows+1 {
+		t.Fatalf("%d rows computed, want at most %d", n, pg.MaxRows+1)
+	}
+	// Not truncated: the exact count; no rows: SELECT 0.
+	res, err = r.Run(ctx, "/* c */ (SELECT g FROM generate_series(1, $1::int) g); WITH x AS (SELECT 1 WHERE false) SELECT * FROM x; SHOW lock_timeout", []any{"500"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Truncated || len(res[0].Rows) != 500 || res[0].Tag != "SELECT 500" || res[1].Tag != "SELECT 0" || len(res[1].Columns) != 1 || len(res[2].Rows) != 1 {
+		t.Fatalf("results %+v / %+v / %+v", res[0].Tag, res[1], res[2])
+	}
+	// Read-write: the statement runs to its end.
+	res, err = r.Run(ctx, "SELECT g, set_config('warroom.rows', g::text, true) FROM generate_series(1, 2000) g; SELECT current_setting('warroom.rows')", nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].Truncated || len(res[0].Rows) != pg.MaxRows || res[0].Tag != "SELECT 2000" || res[1].Rows[0][0] != "2000" {
+		t.Fatalf("read-write: truncated=%v rows=%d tag=%q computed=%v", res[0].Truncated, len(res[0].Rows), res[0].Tag, res[1].Rows)
 	}
 }

@@ -54,12 +54,20 @@ func TestSplitStatementsRefusesTransactionControl(t *testing.T) {
 		"PREPARE TRANSACTION 'x'",
 		"DISCARD ALL",
 		"DEALLOCATE ALL",
+		"RESET transaction_read_only",
+		"reset Transaction_Read_Only",
+		"SET LOCAL transaction_read_only TO DEFAULT",
+		"SET transaction_read_only=off",
+		`SET SESSION "transaction_read_only" = on`,
+		"-- c\nset default_transaction_read_only = off",
+		"RESET default_transaction_read_only",
 	} {
 		if _, err := SplitStatements(sql); err == nil || !strings.Contains(err.Error(), "transaction") {
 			t.Errorf("%q: err = %v, want a refusal", sql, err)
 		}
 	}
-	for _, sql := range []string{"SET LOCAL lock_timeout = '1s'; SELECT 1", "SELECT 'commit'", "PREPARE q AS SELECT 1"} {
+	for _, sql := range []string{"SET LOCAL lock_timeout = '1s'; SELECT 1", "SELECT 'commit'", "PREPARE q AS SELECT 1",
+		"SELECT current_setting('transaction_read_only')", "RESET lock_timeout", "SET transaction_read_only_x = 1"} {
 		if _, err := SplitStatements(sql); err != nil {
 			t.Errorf("%q: %v", sql, err)
 		}

@@ -242,7 +242,7 @@ func TestLongLineIsCutAndMemoryBounded(t *testing.T) {
 
 func TestLineWriterCutsAtRuneBoundary(t *testing.T) {
 	var got []string
-	w := newLineWriter(func(l string) { got = append(got, l) })
+	w := newLineWriter(func(l string) { got = append(got, l) }, nil)
 	line := strings.Repeat("a", LineMax-1) + "é" + "tail\nnext\n" // é straddles the limit
 	for i := 0; i < len(line); i += 7 {                           // in small writes
 		_, _ = w.Write([]byte(line[i:min(i+7, len(line))]))
@@ -257,9 +257,10 @@ func TestLineWriterCutsAtRuneBoundary(t *testing.T) {
 // command prints it as it is and runs nothing else.
 func TestInjectionStaysLiteral(t *testing.T) {
 	values := []string{
-		`'; touch X; echo '`, `$(touch X)`, "`touch X`", `a"b`, `a b`, "a\nb", `*`,
+		`'; touch X; echo '`, `$(touch X)`, "`touch X`", `a"b`, `a b`, `*`,
 		`"; touch X; "`, `\`, `\'`, `$HOME`, `${HOME}`, `'`, `''`, `done`, `!x`, `}`, `{a,b}`, `~root`,
-		`a;touch X`, `a|touch X`, `a&&touch X`, `>X`, `#`, ` leading`, "tab\there", "$'\\x41'", "é ünïcode ✓", "\x01ctl", "",
+		`a;touch X`, `a|touch X`, `a&&touch X`, `>X`, `#`, ` leading`, "tab\there", "$'\\x41'", "é ünïcode ✓", "",
+		`[x]`, `a$b`, "x-y",
 	}
 	contexts := map[string]string{
 		"outside":  `printf '%s\n' {v}`,
@@ -272,18 +273,33 @@ func TestInjectionStaysLiteral(t *testing.T) {
 	for name, code := range contexts {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			injection(t, name, code, values)
+			injection(t, name, code, values, false)
+		})
+		// A secret comes through the environment: the same literal.
+		t.Run(name+"/secret", func(t *testing.T) {
+			t.Parallel()
+			injection(t, name, code, values, true)
 		})
 	}
 }
 
-func injection(t *testing.T, name, code string, values []string) {
+func injection(t *testing.T, name, code string, values []string, secret bool) {
+	var vars []runbooks.Variable
+	if secret {
+		vars = []runbooks.Variable{{Name: "v", Secret: true}}
+	}
 	for _, v := range values {
 		dir := t.TempDir()
-		r, err := Render(runbooks.Step{Lang: runbooks.Bash, Code: code}, nil, map[string]string{"v": v})
+		r, err := Render(runbooks.Step{Lang: runbooks.Bash, Code: code}, vars, map[string]string{"v": v})
 		if err != nil {
 			t.Errorf("%s %q: %v", name, v, err)
 			continue
+		}
+		if secret {
+			if len(v) >= 4 && !strings.Contains(code, v) && strings.Contains(r.Text, v) {
+				t.Errorf("%s %q: the secret is in the script %q", name, v, r.Text)
+			}
+			r.Secrets = nil // to compare what the step printed
 		}
 		var c collector
 		res := Run(context.Background(), Backends{Dir: dir}, r, false, c.progress)

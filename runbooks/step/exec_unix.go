@@ -27,7 +27,7 @@ var bashPath = sync.OnceValues(func() (string, error) { return exec.LookPath("ba
 // that keeps the pipe open cannot hold Wait up). What the script leaves
 // running when it exits is ended too (SIGTERM, then SIGKILL): nothing a
 // step starts outlives it.
-func runBash(ctx context.Context, b Backends, r Rendered, progress func(string)) Result {
+func runBash(ctx context.Context, b Backends, r Rendered, m *masker, progress func(string)) Result {
 	path, err := bashPath()
 	if err != nil {
 		return Result{Err: fmt.Errorf("bash is needed to run this step: %w", err), Summary: "not run"}
@@ -36,9 +36,9 @@ func runBash(ctx context.Context, b Backends, r Rendered, progress func(string))
 	if grace <= 0 {
 		grace = DefaultKillGrace
 	}
-	w := newLineWriter(progress)
+	w := newLineWriter(progress, m)
 	cmd := exec.CommandContext(ctx, path, "-c", r.Text)
-	cmd.Env = append(os.Environ(), b.Env...)
+	cmd.Env = append(append(os.Environ(), b.Env...), r.Env...)
 	cmd.Dir = b.Dir
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -126,7 +126,7 @@ func TestSQLStepOnPostgres(t *testing.T) {
 
 func TestSQLStepWithoutPostgres(t *testing.T) {
 	res := Run(context.Background(), Backends{}, Rendered{Lang: runbooks.SQL, Text: "SELECT 1"}, false, nil)
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "--pg-dsn") {
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "--postgres") {
 		t.Fatalf("result %+v", res)
 	}
 }

@@ -13,17 +13,27 @@ import (
 const LineMax = 4 << 10
 
 // lineWriter cuts a command's output into lines and hands each one,
-// sanitized, to emit: memory stays bounded by LineMax whatever the
-// command prints.
+// masked and sanitized, to emit: memory stays bounded by LineMax (and
+// the longest secret form) whatever the command prints.
+//
+// Secrets are masked before a line is cut: the buffer keeps the longest
+// secret form's length past LineMax, so that a secret that starts before
+// the cut is seen whole and masked whole, not shown in part.
 type lineWriter struct {
 	mu       sync.Mutex
 	buf      []byte
 	skipping bool // dropping the rest of an over-long line
 	emit     func(string)
+	m        *masker
+	extra    int // bytes kept past LineMax: the longest secret form - 1
 }
 
-func newLineWriter(emit func(string)) *lineWriter {
-	return &lineWriter{buf: make([]byte, 0, LineMax), emit: emit}
+func newLineWriter(emit func(string), m *masker) *lineWriter {
+	extra := 0
+	if m != nil {
+		extra = m.longest - 1
+	}
+	return &lineWriter{buf: make([]byte, 0, LineMax+extra), emit: emit, m: m, extra: extra}
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -39,7 +49,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 			p = nil
 		}
 		if !w.skipping {
-			if room := LineMax - len(w.buf); len(chunk) > room {
+			if room := LineMax + w.extra - len(w.buf); len(chunk) > room {
 				w.buf = append(w.buf, chunk[:room]...)
 				w.emitCut()
 				w.skipping = true
@@ -57,16 +67,20 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// emitLine hands on the buffered line.
+// emitLine hands on the buffered line (cut if longer than LineMax).
 func (w *lineWriter) emitLine() {
-	w.emit(sanitize.Line(string(w.buf)))
+	if len(w.buf) > LineMax {
+		w.emitCut()
+		return
+	}
+	w.emit(sanitize.Line(w.m.mask(string(w.buf))))
 	w.buf = w.buf[:0]
 }
 
 // emitCut hands on the first LineMax bytes of a longer line, cut at a
-// rune boundary.
+// rune boundary, secrets masked first.
 func (w *lineWriter) emitCut() {
-	b := w.buf
+	b := w.buf[:min(len(w.buf), LineMax)]
 	n := len(b)
 	s := n - 1 // the start of the last rune
 	for s > 0 && n-s < utf8.UTFMax && !utf8.RuneStart(b[s]) {
@@ -75,7 +89,7 @@ func (w *lineWriter) emitCut() {
 	if s >= 0 && !utf8.FullRune(b[s:n]) {
 		n = s
 	}
-	w.emit(sanitize.Line(string(b[:n])) + " …")
+	w.emit(sanitize.Line(w.m.maskTo(string(w.buf), n)) + " …")
 	w.buf = w.buf[:0]
 }
 

@@ -7,8 +7,10 @@ import (
 )
 
 // promPlain is what a value placed outside quotes in PromQL may be: a
-// metric or label name, a number, a duration, a path-like word.
-var promPlain = regexp.MustCompile(`^[A-Za-z0-9_.:/-]+$`)
+// number (optionally negative), a duration (5m, 1h30m), a metric or
+// label name. Nothing else: "/", "-" or a space would make it an
+// expression ("> {threshold}" becoming "> up/up").
+var promPlain = regexp.MustCompile(`^(-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|([0-9]+(ms|s|m|h|d|w|y))+|[A-Za-z_:][A-Za-z0-9_:]*)$`)
 
 // promSpan is a quoted string or comment of a PromQL expression.
 type promSpan struct {
@@ -63,7 +65,7 @@ func renderPromQL(in input, r *Rendered) error {
 		switch q {
 		case 0:
 			if !promPlain.MatchString(v) {
-				return placeErr(p.Name, fmt.Sprintf("is outside quotes, where a value may only hold letters, digits and _ . : / - (got %q): put it in quotes if it is a label value", v))
+				return placeErr(p.Name, "is outside quotes, where a value may only be a number (5, -0.5), a duration (5m, 1h30m) or a name (letters, digits, _ and :): put it in quotes if it is a label value")
 			}
 			inserts[i] = v
 		case '"', '\'':

@@ -59,20 +59,34 @@ type Result struct {
 // order; never after Run returns). destructive steps' SQL runs in a
 // read-write transaction, the others' in a read-only one. Run honours
 // ctx: a bash step's process group gets SIGTERM when ctx is done, and
-// SIGKILL KillGrace later.
+// SIGKILL KillGrace later. A bash step gets r.Env in its environment
+// (after Backends.Env).
+//
+// r.Secrets are masked (‹secret›) in every line, before any cut (an
+// output line's at LineMax, a table cell's) so that no part of one shows,
+// in the end of a cell another part cut (the pg probe's at pg.MaxCell),
+// and in Result's Output, Summary and Err; so are the forms bash quotes
+// them in (syntax.Quote's, set -x's).
 func Run(ctx context.Context, b Backends, r Rendered, destructive bool, progress func(line string)) Result {
 	if progress == nil {
 		progress = func(string) {}
 	}
+	m := newMasker(r.Secrets)
+	var res Result
 	switch r.Lang {
 	case runbooks.Bash:
-		return runBash(ctx, b, r, progress)
+		res = runBash(ctx, b, r, m, progress)
 	case runbooks.SQL:
-		return runSQL(ctx, b, r, destructive, progress)
+		res = runSQL(ctx, b, r, destructive, m, progress)
 	case runbooks.PromQL:
-		return runPromQL(ctx, b, r, progress)
+		res = runPromQL(ctx, b, r, m, progress)
+	default:
+		return Result{Err: fmt.Errorf("a %q step cannot run", r.Lang), Summary: "not run"}
 	}
-	return Result{Err: fmt.Errorf("a %q step cannot run", r.Lang), Summary: "not run"}
+	res.Output = m.mask(res.Output)
+	res.Summary = m.mask(res.Summary)
+	res.Err = m.maskErr(res.Err)
+	return res
 }
 
 // stopped is the error of a step ctx ended.
@@ -104,9 +118,9 @@ func stopWord(ctx context.Context) string {
 	return "cancelled"
 }
 
-func runSQL(ctx context.Context, b Backends, r Rendered, destructive bool, progress func(string)) Result {
+func runSQL(ctx context.Context, b Backends, r Rendered, destructive bool, m *masker, progress func(string)) Result {
 	if b.PG == nil {
-		return Result{Err: errors.New("no PostgreSQL configured (--pg-dsn)"), Summary: "not run"}
+		return Result{Err: errors.New("no PostgreSQL configured (--postgres or postgres.dsn)"), Summary: "not run"}
 	}
 	res, err := b.PG.Run(ctx, r.Text, r.Args, !destructive)
 	if err != nil {
@@ -117,28 +131,34 @@ func runSQL(ctx context.Context, b Backends, r Rendered, destructive bool, progr
 		if i > 0 {
 			progress("")
 		}
+		tag := sanitize.Line(m.mask(rs.Tag))
 		if len(rs.Columns) == 0 {
-			progress(sanitize.Line(rs.Tag))
-			sums = append(sums, sanitize.Line(rs.Tag))
+			progress(tag)
+			sums = append(sums, tag)
 			continue
 		}
-		for _, l := range Table(rs.Columns, rs.Rows, CellMax) {
+		for _, l := range table(rs.Columns, rs.Rows, CellMax, m) {
 			progress(l)
 		}
 		n, isSelect := selectCount(rs.Tag)
-		if !isSelect {
-			n = len(rs.Rows)
-		}
-		count := plural(n, "row", "rows")
-		if rs.Truncated {
-			progress("(" + count + ", the first " + strconv.Itoa(len(rs.Rows)) + " shown)")
-		} else {
-			progress("(" + count + ")")
-		}
-		if isSelect {
-			sums = append(sums, count)
-		} else {
-			sums = append(sums, sanitize.Line(rs.Tag))
+		shown := strconv.Itoa(len(rs.Rows))
+		switch {
+		case rs.Truncated && isSelect:
+			progress("(" + plural(n, "row", "rows") + ", the first " + shown + " shown)")
+			sums = append(sums, plural(n, "row", "rows"))
+		case rs.Truncated && (rs.Tag == "SELECT" || rs.Tag == ""):
+			// Not read to its end: no count.
+			progress("(more than " + shown + " rows, the first " + shown + " shown)")
+			sums = append(sums, "more than "+shown+" rows")
+		case rs.Truncated:
+			progress("(" + tag + ", the first " + shown + " rows shown)")
+			sums = append(sums, tag)
+		case isSelect:
+			progress("(" + plural(n, "row", "rows") + ")")
+			sums = append(sums, plural(n, "row", "rows"))
+		default:
+			progress("(" + plural(len(rs.Rows), "row", "rows") + ")")
+			sums = append(sums, tag)
 		}
 	}
 	if len(sums) == 0 {
@@ -164,9 +184,9 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func runPromQL(ctx context.Context, b Backends, r Rendered, progress func(string)) Result {
+func runPromQL(ctx context.Context, b Backends, r Rendered, m *masker, progress func(string)) Result {
 	if b.Prom == nil {
-		return Result{Err: errors.New("no Prometheus configured (--prom-url)"), Summary: "not run"}
+		return Result{Err: errors.New("no Prometheus configured (--prometheus or prometheus.url)"), Summary: "not run"}
 	}
 	now := time.Now
 	if b.Now != nil {
@@ -184,7 +204,7 @@ func runPromQL(ctx context.Context, b Backends, r Rendered, progress func(string
 	if len(rows) == 0 {
 		progress("(no series)")
 	} else {
-		for _, l := range Table([]string{"series", "value"}, rows, SeriesMax) {
+		for _, l := range table([]string{"series", "value"}, rows, SeriesMax, m) {
 			progress(l)
 		}
 	}
@@ -229,8 +249,13 @@ const (
 //	------+--------
 //	 4100 | active
 func Table(columns []string, rows [][]string, cellMax int) []string {
+	return table(columns, rows, cellMax, nil)
+}
+
+// table is Table with m's secrets masked in each cell before it is cut.
+func table(columns []string, rows [][]string, cellMax int, m *masker) []string {
 	width := make([]int, len(columns))
-	cell := func(s string) string { return ansi.Truncate(sanitize.Line(s), cellMax, "…") }
+	cell := func(s string) string { return ansi.Truncate(sanitize.Line(m.maskCell(s)), cellMax, "…") }
 	head := make([]string, len(columns))
 	for i, c := range columns {
 		head[i] = cell(c)

@@ -15,12 +15,23 @@
 //     placeholder where quoting cannot make it a plain word is refused:
 //     in arithmetic ($((…)), ((…)), let, an array index, [[ -eq ]],
 //     [[ -v ]], declare -i/-n), in a parameter expansion (${x:-{v}}), in
-//     a here-document, in `…`, as a variable or function name, after a
-//     backslash, or in an eval. A value with a NUL is refused; a value
-//     that is a reserved word is quoted ('done'). The guarantee is at the
-//     level of the bash that runs the step: a program that evaluates its
-//     argument as code again (sh -c '…{v}…', ssh host '…', psql -c) gets
-//     the value as text it may evaluate.
+//     a here-document, in `…`, as a variable or function name (also
+//     test -v NAME, printf -v NAME, the names of read, mapfile and
+//     readarray, unset, getopts, wait -p), after a backslash, or in an
+//     eval or a trap. A value with a NUL is refused; a value that is a
+//     reserved word is quoted ('done'). Refused too, whatever the
+//     context: a value with an invisible or unprintable character (a
+//     pasted no-break space: bash without a UTF-8 locale would print
+//     $'\u00a0' as it is), a value starting with "-" where it starts a
+//     word (it would be read as an option), and a value holding "["
+//     with "$" or "`" (x[$(cmd)] runs cmd wherever bash evaluates the
+//     value as arithmetic later: n={v}; (( n > 1 ))). A secret
+//     variable's value is not in the script at all: it is passed in the
+//     environment (Rendered.Env) and the script expands it, quoted for
+//     the context ("${WARROOM_SECRET_1}", '"${WARROOM_SECRET_1}"'…).
+//     The guarantee is at the level of the bash that runs the step: a
+//     program that evaluates its argument as code again (sh -c '…{v}…',
+//     ssh host '…', psql -c) gets the value as text it may evaluate.
 //   - sql: '{var}' (the placeholder alone in a literal) and a bare {var}
 //     become bind parameters $n (the same variable the same $n), sent as
 //     text of unknown type: PostgreSQL types $n as it would the literal.
@@ -30,8 +41,11 @@
 //     as written.
 //   - promql: inside "…" or '…' the value is escaped (backslash, the
 //     quote, control characters); inside `…` it may not hold a backtick;
-//     elsewhere it must match ^[A-Za-z0-9_.:/-]+$. One in a # comment is
+//     elsewhere it must be a number (5, -0.5, 1e3), a duration (5m,
+//     1h30m) or a name ([A-Za-z_:][A-Za-z0-9_:]*). One in a # comment is
 //     left as written.
+//
+// An error of Render names the variable, never its value.
 //
 // The variables substituted are the step's Vars (VarNames of its code
 // when Vars is nil): a {word} that is not one of them is left as
@@ -59,9 +73,15 @@ type Rendered struct {
 	// Text's lines (secret values shown as ‹name›), and for SQL one
 	// "-- $1 = 'value'" line per parameter.
 	Lines []string
-	// Secrets are the secret variables' values (the shell masks them in
-	// anything it records or shows).
+	// Secrets are the secret variables' values: Run masks them (and the
+	// forms the shell quotes them in) in what it streams and returns, and
+	// the shell in anything it records or shows.
 	Secrets []string
+	// Env holds a bash step's secret values as NAME=value
+	// (WARROOM_SECRET_1…), which Run adds to bash's environment: Text
+	// only refers to them ("${WARROOM_SECRET_1}"), so no secret is on
+	// bash's command line, which any local user can read.
+	Env []string
 }
 
 // Render inserts values into s's code for its language.
