@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/warroom-dev/warroom/internal/cmdtest"
 	"github.com/warroom-dev/warroom/internal/drill"
 	"github.com/warroom-dev/warroom/internal/keymsg"
 	"github.com/warroom-dev/warroom/probes/kube"
@@ -16,31 +17,8 @@ import (
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
-// published runs cmd and what it batches, dropping whatever blocks (the
-// watch's next snapshot), and returns the messages for the sidebar.
-func published(cmd tea.Cmd) (sigs []common.SignalsMsg, ctxs []common.ContextMsg) {
-	if cmd == nil {
-		return nil, nil
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	select {
-	case msg := <-done:
-		switch msg := msg.(type) {
-		case tea.BatchMsg:
-			for _, c := range msg {
-				s, x := published(c)
-				sigs, ctxs = append(sigs, s...), append(ctxs, x...)
-			}
-		case common.SignalsMsg:
-			sigs = append(sigs, msg)
-		case common.ContextMsg:
-			ctxs = append(ctxs, msg)
-		}
-	case <-time.After(100 * time.Millisecond):
-	}
-	return sigs, ctxs
-}
+// published is what cmd hands the runbook sidebar.
+func published(cmd tea.Cmd) ([]common.SignalsMsg, []common.ContextMsg) { return cmdtest.Published(cmd) }
 
 // upd is the pane's Update, its Cmd only.
 func upd(m *Model, msg tea.Msg) tea.Cmd {

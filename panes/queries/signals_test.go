@@ -9,38 +9,15 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/warroom-dev/warroom/internal/cmdtest"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
-// published runs cmd and what it batches, dropping whatever takes longer
-// than a moment (the feed's next poll), and returns what is for the
-// sidebar.
-func published(cmd tea.Cmd) (sigs []common.SignalsMsg, ctxs []common.ContextMsg) {
-	if cmd == nil {
-		return nil, nil
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	select {
-	case msg := <-done:
-		switch msg := msg.(type) {
-		case tea.BatchMsg:
-			for _, c := range msg {
-				s, x := published(c)
-				sigs, ctxs = append(sigs, s...), append(ctxs, x...)
-			}
-		case common.SignalsMsg:
-			sigs = append(sigs, msg)
-		case common.ContextMsg:
-			ctxs = append(ctxs, msg)
-		}
-	case <-time.After(100 * time.Millisecond):
-	}
-	return sigs, ctxs
-}
+// published is what cmd hands the runbook sidebar.
+func published(cmd tea.Cmd) ([]common.SignalsMsg, []common.ContextMsg) { return cmdtest.Published(cmd) }
 
 // feedCmd is feed, returning the pane's Cmd.
 func feedCmd(m *Model, s pg.Snapshot) tea.Cmd {

@@ -388,39 +388,11 @@ func Lex(sql string) []Span {
 			if i > 0 && (sql[i-1] == 'e' || sql[i-1] == 'E') && (i < 2 || !identChar(sql[i-2])) {
 				start, kind = i-1, SpanEString
 			}
-			j := i + 1
-			for j < len(sql) {
-				if kind == SpanEString && sql[j] == '\\' {
-					j += 2
-					continue
-				}
-				if sql[j] == '\'' {
-					if j+1 < len(sql) && sql[j+1] == '\'' {
-						j += 2
-						continue
-					}
-					j++
-					break
-				}
-				j++
-			}
-			j = min(j, len(sql))
+			j := closeQuote(sql, i+1, '\'', kind == SpanEString)
 			add(kind, start, j)
 			i = j
 		case c == '"':
-			j := i + 1
-			for j < len(sql) {
-				if sql[j] == '"' {
-					if j+1 < len(sql) && sql[j+1] == '"' {
-						j += 2
-						continue
-					}
-					j++
-					break
-				}
-				j++
-			}
-			j = min(j, len(sql))
+			j := closeQuote(sql, i+1, '"', false)
 			add(SpanIdent, i, j)
 			i = j
 		case c == '$' && (i == 0 || !identChar(sql[i-1])):
@@ -638,4 +610,24 @@ func leadingTokens(sql string, n int, skipParens bool) []string {
 		out = out[:n]
 	}
 	return out
+}
+
+// closeQuote is the offset just past the quote q that closes the string
+// or identifier whose text starts at j: a doubled q is one character of
+// it, and so, with backslash (an E” string), is an escaped one. An
+// unclosed one runs to the end.
+func closeQuote(sql string, j int, q byte, backslash bool) int {
+	for j < len(sql) {
+		switch {
+		case backslash && sql[j] == '\\':
+			j += 2
+		case sql[j] == q && j+1 < len(sql) && sql[j+1] == q:
+			j += 2
+		case sql[j] == q:
+			return j + 1
+		default:
+			j++
+		}
+	}
+	return len(sql)
 }
