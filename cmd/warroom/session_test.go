@@ -276,14 +276,16 @@ func TestResumeChangesSeverityOnlyWhenAsked(t *testing.T) {
 	if code := runSys([]string{"--config", cfg, "--journal", path}, &out, &errOut, headless(now)); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
-	if evs := readEvents(t, path); len(evs) != 1 {
+	// (The escalation pane may record the ladder's due steps before the
+	// program quits: only a severity change is what this is about.)
+	if evs := readEvents(t, path); countKind(t, path, incident.KindSeverity) != 0 || incident.Fold(evs).Severity != incident.P2 {
 		t.Fatalf("the config's severity changed a resumed incident: %v", kinds(evs))
 	}
 	if code := runSys([]string{"--config", cfg, "--journal", path, "--severity", "P0"}, &out, &errOut, headless(now)); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
 	evs := readEvents(t, path)
-	if s := incident.Fold(evs); len(evs) != 2 || evs[1].Kind != incident.KindSeverity || s.Severity != incident.P0 {
+	if s := incident.Fold(evs); countKind(t, path, incident.KindSeverity) != 1 || s.Severity != incident.P0 {
 		t.Fatalf("--severity P0 on resume: %v, severity %s", kinds(evs), s.Severity)
 	}
 }
