@@ -201,7 +201,7 @@ func (m *Model) runUpdate(msg tea.Msg) tea.Cmd {
 			tag = msg.Tag
 		}
 		if tag == p.tag {
-			m.run, m.pending, m.outScrol = p, nil, 0
+			m.run, m.pending, m.outScroll = p, nil, 0
 		}
 	}
 	r := m.run

@@ -98,16 +98,16 @@ type Model struct {
 	seqs        map[string]uint64 // the newest account kept, by source
 	dups        map[string]bool   // titles more than one runbook has
 
-	open     *runbooks.Runbook
-	text     bool     // the open runbook's full text instead of its steps
-	lines    []string // the full text, wrapped to width
-	scroll   common.Cursor
-	sel      int // the selected step
-	stepTop  int // the first line of the step list shown
-	run      *stepRun
-	pending  *stepRun // handed to the shell, not yet started (the confirmation is open)
-	seq      int      // numbers the runs' tags
-	outScrol int      // output lines scrolled back from the newest
+	open      *runbooks.Runbook
+	text      bool     // the open runbook's full text instead of its steps
+	lines     []string // the full text, wrapped to width
+	scroll    common.Cursor
+	sel       int // the selected step
+	stepTop   int // the first line of the step list shown
+	run       *stepRun
+	pending   *stepRun // handed to the shell, not yet started (the confirmation is open)
+	seq       int      // numbers the runs' tags
+	outScroll int      // output lines scrolled back from the newest
 
 	w, h int
 }
@@ -286,10 +286,10 @@ func (m *Model) openKey(k tea.KeyMsg) tea.Cmd {
 		m.run = nil
 	case key.Matches(k, m.keys.OutUp):
 		if m.run != nil {
-			m.outScrol = min(m.outScrol+max(m.outRows()/2, 1), len(m.run.lines))
+			m.outScroll = min(m.outScroll+max(m.outRows()/2, 1), len(m.run.lines))
 		}
 	case key.Matches(k, m.keys.OutDown):
-		m.outScrol = max(m.outScrol-max(m.outRows()/2, 1), 0)
+		m.outScroll = max(m.outScroll-max(m.outRows()/2, 1), 0)
 	case m.text:
 		// The scroll cursor is the top line: it ranges over the positions
 		// that still fill the pane.

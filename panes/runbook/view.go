@@ -189,7 +189,7 @@ func (m *Model) outputView(h int) []string {
 	// The newest lines that fit, each wrapped to the width (an error or a
 	// wide table row is read whole), scrolled back by [ and ].
 	var vis []string
-	need := rows + m.outScrol
+	need := rows + m.outScroll
 	start := len(r.lines)
 	for start > 0 && len(vis) < need {
 		start--
@@ -199,7 +199,7 @@ func (m *Model) outputView(h int) []string {
 	if start == 0 && r.dropped > 0 && len(vis) < need {
 		vis = append([]string{st.Muted.Render(common.Truncate(fmt.Sprintf("… %d earlier lines not kept (the newest %d are)", r.dropped, outputKeep), m.w))}, vis...)
 	}
-	back := min(m.outScrol, max(len(vis)-rows, 0))
+	back := min(m.outScroll, max(len(vis)-rows, 0))
 	end := len(vis) - back
 	for _, l := range vis[max(end-rows, 0):end] {
 		out = append(out, common.Truncate(l, m.w))
