@@ -2,14 +2,16 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/user"
-	"sort"
+	"slices"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/panes/runbook"
+	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/runbooks/step"
@@ -20,12 +22,7 @@ import (
 // probe; and the configured values their variables are prefilled with.
 func runbookConfig(cfg Config, b backends) runbook.Config {
 	var env []string
-	keys := make([]string, 0, len(cfg.Steps.Env))
-	for k := range cfg.Steps.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(cfg.Steps.Env)) {
 		env = append(env, k+"="+cfg.Steps.Env[k])
 	}
 	if cfg.Kube.Kubeconfig != "" && cfg.Steps.Env["KUBECONFIG"] == "" {
@@ -40,23 +37,14 @@ func runbookConfig(cfg Config, b backends) runbook.Config {
 	if r, ok := pg.AsRunner(b.pg); ok {
 		rc.Runner.PG = r
 	}
-	if b.namespace != "" {
-		rc.Defaults["namespace"] = kubeFirstNamespace(b.namespace)
+	// The first namespace the pods pane watches (none when it watches all).
+	if ns := kube.SplitNamespaces(b.namespace); ns[0] != "" {
+		rc.Defaults["namespace"] = ns[0]
 	}
 	if b.rdsInst != "" {
 		rc.Defaults["db_instance"] = b.rdsInst
 	}
 	return rc
-}
-
-// kubeFirstNamespace is the first of a comma-separated namespace list.
-func kubeFirstNamespace(ns string) string {
-	for i := range len(ns) {
-		if ns[i] == ',' {
-			return ns[:i]
-		}
-	}
-	return ns
 }
 
 // stepsWhere says where each kind of step runs, for the confirmation:
