@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/warroom-dev/warroom/probes/pg"
 )
 
 // Detect reports whether a step's code changes the world in a way that is
@@ -434,108 +436,47 @@ func copyDirection(toks []string) string {
 	return "COPY"
 }
 
-// sqlTokens cuts SQL into tokens as PostgreSQL's lexer would: words
-// upper-cased, "'" for a string or a dollar-quoted body, "$" for a
-// parameter, other characters one by one; comments and whitespace
-// dropped. E'…' strings take backslash escapes (in E'a\'b' the quote
-// after the backslash does not end it); the other strings do not
-// (standard_conforming_strings).
-func sqlTokens(code string) []string {
+// sqlTokens cuts SQL into tokens: words upper-cased, "'" for a string,
+// a quoted identifier or a dollar-quoted body, "$" for a parameter, other
+// characters one by one; comments and whitespace dropped. Quotes and
+// comments are found by pg.Lex, as PostgreSQL's lexer sees them.
+func sqlTokens(sql string) []string {
 	var out []string
-	for i := 0; i < len(code); {
-		c := code[i]
-		switch {
-		case c == '-' && i+1 < len(code) && code[i+1] == '-':
-			for i < len(code) && code[i] != '\n' {
+	for _, sp := range pg.Lex(sql) {
+		switch sp.Kind {
+		case pg.SpanComment:
+			continue
+		case pg.SpanCode:
+		default:
+			out = append(out, "'")
+			continue
+		}
+		code := sql[sp.Start:sp.End]
+		for i := 0; i < len(code); {
+			c := code[i]
+			switch {
+			case c == '$':
 				i++
-			}
-		case c == '/' && i+1 < len(code) && code[i+1] == '*':
-			depth := 0
-			for i < len(code) {
-				if strings.HasPrefix(code[i:], "/*") {
-					depth++
-					i += 2
-				} else if strings.HasPrefix(code[i:], "*/") {
-					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-				} else {
+				for i < len(code) && isDigit(code[i]) {
 					i++
 				}
-			}
-		case c == '\'' || c == '"':
-			i = quotedEnd(code, i, false)
-			out = append(out, "'")
-		case c == '$' && i+1 < len(code) && isDigit(code[i+1]):
-			i++
-			for i < len(code) && isDigit(code[i]) {
-				i++
-			}
-			out = append(out, "$")
-		case c == '$':
-			// $tag$ … $tag$, the tag an identifier without "$", or empty.
-			j := i + 1
-			if j < len(code) && isIdentStart(code[j]) {
-				for j < len(code) && (isIdentStart(code[j]) || isDigit(code[j])) {
+				out = append(out, "$")
+			case isIdentStart(c):
+				j := i
+				for j < len(code) && isIdent(code[j]) {
 					j++
 				}
-			}
-			if j < len(code) && code[j] == '$' {
-				tag := code[i : j+1]
-				if k := strings.Index(code[j+1:], tag); k >= 0 {
-					i = j + 1 + k + len(tag)
-				} else {
-					i = len(code)
-				}
-				out = append(out, "'")
-			} else {
-				out = append(out, "$")
+				out = append(out, strings.ToUpper(code[i:j]))
+				i = j
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+				i++
+			default:
+				out = append(out, string(c))
 				i++
 			}
-		case isIdentStart(c):
-			j := i
-			for j < len(code) && isIdent(code[j]) {
-				j++
-			}
-			if j == i+1 && (c == 'e' || c == 'E') && j < len(code) && code[j] == '\'' {
-				i = quotedEnd(code, j, true)
-				out = append(out, "'")
-				continue
-			}
-			out = append(out, strings.ToUpper(code[i:j]))
-			i = j
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			i++
-		default:
-			out = append(out, string(c))
-			i++
 		}
 	}
 	return out
-}
-
-// quotedEnd is the end of the quoted string or identifier that starts at
-// code[i] (doubled quotes inside; with backslash escapes if escapes).
-func quotedEnd(code string, i int, escapes bool) int {
-	q := code[i]
-	i++
-	for i < len(code) {
-		switch {
-		case escapes && code[i] == '\\':
-			i += 2
-			continue
-		case code[i] == q:
-			if i+1 < len(code) && code[i+1] == q {
-				i += 2
-				continue
-			}
-			return i + 1
-		}
-		i++
-	}
-	return len(code)
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
