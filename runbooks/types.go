@@ -1,5 +1,7 @@
 package runbooks
 
+import "slices"
+
 // The runbook model every other package reads: the parser fills it, the
 // index searches it, the step package renders and runs its steps, the
 // pane and the CLI show it.
@@ -121,6 +123,13 @@ func Severity(value, threshold, worst float64) int {
 
 // AlertWeight is the Weight of a firing alert.
 const AlertWeight = 50
+
+// EqualSignals reports whether two accounts say the same.
+func EqualSignals(a, b []Signal) bool {
+	return slices.EqualFunc(a, b, func(x, y Signal) bool {
+		return x.Kind == y.Kind && x.Text == y.Text && x.Weight == y.Weight && slices.Equal(x.Terms, y.Terms)
+	})
+}
 
 // Suggestion is a runbook ranked first because of what is burning.
 type Suggestion struct {

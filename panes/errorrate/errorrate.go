@@ -109,12 +109,11 @@ type Model struct {
 	absent map[string]int
 
 	// sigThresholds (by panel) and sigAlerts are what is burning as the
-	// last good answers said; sentSignals what was last published
-	// (signals.go).
+	// last good answers said (signals.go); pub sends them when they
+	// change.
 	sigThresholds []*runbooks.Signal
 	sigAlerts     []runbooks.Signal
-	sentSignals   []runbooks.Signal
-	pub           common.Publisher // numbers what it publishes
+	pub           common.Publisher
 
 	w, h int
 }

@@ -126,15 +126,5 @@ func (m *Model) publishSignals() tea.Cmd {
 		}
 	}
 	sig = append(sig, m.sigAlerts...)
-	if equalSignals(sig, m.sentSignals) {
-		return nil
-	}
-	m.sentSignals = sig
 	return m.pub.Signals("errorrate", sig)
-}
-
-func equalSignals(a, b []runbooks.Signal) bool {
-	return slices.EqualFunc(a, b, func(x, y runbooks.Signal) bool {
-		return x.Weight == y.Weight && x.Kind == y.Kind && x.Text == y.Text && slices.Equal(x.Terms, y.Terms)
-	})
 }

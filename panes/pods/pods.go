@@ -22,7 +22,6 @@ import (
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/kube"
-	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -94,10 +93,9 @@ type Model struct {
 
 	detail *detail // the pod opened with enter
 
-	// sentSignals and sentContext are what the pane last published for
-	// the runbook sidebar (signals.go).
-	sentSignals []runbooks.Signal
-	pub         common.Publisher // numbers what it publishes
+	// pub publishes for the runbook sidebar what burns when it changes;
+	// sentContext is the selection it last published (signals.go).
+	pub         common.Publisher
 	sentContext selection
 
 	w, h int

@@ -140,18 +140,7 @@ func (m *Model) publishSignals(s kube.Snapshot) tea.Cmd {
 	if !s.Synced {
 		return nil
 	}
-	sig := signals(s)
-	if equalSignals(sig, m.sentSignals) {
-		return nil
-	}
-	m.sentSignals = sig
-	return m.pub.Signals(tag, sig)
-}
-
-func equalSignals(a, b []runbooks.Signal) bool {
-	return slices.EqualFunc(a, b, func(x, y runbooks.Signal) bool {
-		return x.Kind == y.Kind && x.Text == y.Text && x.Weight == y.Weight && slices.Equal(x.Terms, y.Terms)
-	})
+	return m.pub.Signals(tag, signals(s))
 }
 
 // selection is what the pane has selected, for a runbook's variables:

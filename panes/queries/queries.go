@@ -25,7 +25,6 @@ import (
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/pg"
 	"github.com/warroom-dev/warroom/probes/rds"
-	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
@@ -180,11 +179,10 @@ type Model struct {
 	paint paints // Warn and Bad, for the table's cells
 	w, h  int
 
-	// sentSignals, sentPID are what the pane last published for the
-	// runbook sidebar; sentContext: it has published a context
-	// (signals.go).
-	sentSignals []runbooks.Signal
-	pub         common.Publisher // numbers what it publishes
+	// pub publishes for the runbook sidebar what burns when it changes;
+	// sentPID is the selection it last published; sentContext: it has
+	// published one (signals.go).
+	pub         common.Publisher
 	sentPID     int
 	sentContext bool
 }

@@ -2,7 +2,6 @@ package queries
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -55,14 +54,7 @@ func signals(s pg.Snapshot) []runbooks.Signal {
 // or not (what is burning is the latest, not what the list froze); a
 // failed poll calls nothing: the last good account stands.
 func (m *Model) publishSignals(s pg.Snapshot) tea.Cmd {
-	sig := signals(s)
-	if slices.EqualFunc(sig, m.sentSignals, func(x, y runbooks.Signal) bool {
-		return x.Kind == y.Kind && x.Text == y.Text && x.Weight == y.Weight && slices.Equal(x.Terms, y.Terms)
-	}) {
-		return nil
-	}
-	m.sentSignals = sig
-	return m.pub.Signals(tag, sig)
+	return m.pub.Signals(tag, signals(s))
 }
 
 // selectionPID is what the pane has selected, for a runbook's variables:

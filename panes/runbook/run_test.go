@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/warroom-dev/warroom/internal/cmdtest"
 	"github.com/warroom-dev/warroom/runbooks"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
@@ -32,21 +33,8 @@ func shippedPane(t *testing.T, cfg Config) *Model {
 	return m
 }
 
-// msgs runs cmd and every Cmd inside a batch it returns, one level deep.
-func msgs(cmd tea.Cmd) []tea.Msg {
-	if cmd == nil {
-		return nil
-	}
-	msg := cmd()
-	if b, ok := msg.(tea.BatchMsg); ok {
-		var out []tea.Msg
-		for _, c := range b {
-			out = append(out, msgs(c)...)
-		}
-		return out
-	}
-	return []tea.Msg{msg}
-}
+// msgs is what cmd and the Cmds it batches produce.
+func msgs(cmd tea.Cmd) []tea.Msg { return cmdtest.Collect(cmd, time.Second) }
 
 func press(m *Model, k string) tea.Cmd {
 	var msg tea.KeyMsg
@@ -149,7 +137,8 @@ func TestRunAsksVariablesPrefilledThenHandsAnInPlaceAction(t *testing.T) {
 		sub = msg
 	}
 	var act common.Action
-	for _, msg := range msgs(func() tea.Msg { _, c := m.Update(sub); return c() }) {
+	_, next := m.Update(sub)
+	for _, msg := range msgs(next) {
 		if a, ok := msg.(common.ActionRequest); ok {
 			act = a.Action
 		}

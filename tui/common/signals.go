@@ -33,12 +33,20 @@ type ContextMsg struct {
 // Publisher numbers a pane's SignalsMsg and ContextMsg: two Cmds may
 // deliver their messages in either order, and the receiver keeps only
 // the newest. The zero value is ready; a pane keeps one by value.
-type Publisher struct{ seq uint64 }
+type Publisher struct {
+	seq  uint64
+	sent []runbooks.Signal // the last account sent (none: nothing burning)
+}
 
-// Signals returns a Cmd that hands the shell source's account, numbered;
-// the shell passes it to every pane.
+// Signals returns a Cmd that hands the shell source's account, numbered
+// (the shell passes it to every pane), or nil if it says what the last
+// one said.
 func (p *Publisher) Signals(source string, signals []runbooks.Signal) tea.Cmd {
+	if runbooks.EqualSignals(signals, p.sent) {
+		return nil
+	}
 	p.seq++
+	p.sent = signals
 	msg := SignalsMsg{Source: source, Signals: signals, Seq: p.seq}
 	return func() tea.Msg { return msg }
 }
