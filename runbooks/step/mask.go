@@ -7,12 +7,12 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// secretMask is what Run puts in place of a secret value (the shell's
-// mask too).
-const secretMask = "‹secret›"
+// SecretMask is what Run puts in place of a secret value; the shell
+// masks with the same (common.SecretMask).
+const SecretMask = "‹secret›"
 
 // masker replaces secret values, and the forms bash prints them in, with
-// secretMask. A nil *masker masks nothing.
+// SecretMask. A nil *masker masks nothing.
 type masker struct {
 	forms   []string // longest first
 	longest int
@@ -54,7 +54,7 @@ func newMasker(secrets []string) *masker {
 	return &masker{forms: forms, longest: len(forms[0])}
 }
 
-// mask is s with every secret form replaced by secretMask.
+// mask is s with every secret form replaced by SecretMask.
 func (m *masker) mask(s string) string {
 	if m == nil {
 		return s
@@ -63,7 +63,7 @@ func (m *masker) mask(s string) string {
 }
 
 // maskTo is s[:limit] with every secret form that starts before limit
-// replaced by secretMask, whole, even one that runs past limit: cutting
+// replaced by SecretMask, whole, even one that runs past limit: cutting
 // s at limit shows no part of a secret that s holds whole.
 func (m *masker) maskTo(s string, limit int) string {
 	if m == nil {
@@ -87,7 +87,7 @@ func (m *masker) maskTo(s string, limit int) string {
 			break
 		}
 		b.WriteString(s[i:at])
-		b.WriteString(secretMask)
+		b.WriteString(SecretMask)
 		i = at + n
 	}
 	return b.String()
@@ -117,7 +117,7 @@ func (m *masker) maskCell(s string) string {
 	if best == 0 {
 		return s
 	}
-	return body[:len(body)-best] + secretMask + "…"
+	return body[:len(body)-best] + SecretMask + "…"
 }
 
 // maskedError is an error whose text had a secret: its text is masked,

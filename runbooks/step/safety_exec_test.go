@@ -117,10 +117,10 @@ func TestSecretsMaskedBeforeTheCut(t *testing.T) {
 				t.Errorf("%q: a line shows (part of) the secret: %q", secret, l[max(0, len(l)-60):])
 			}
 		}
-		if first := got[0]; !strings.HasSuffix(first, secretMask+" …") || len(first) > LineMax+len(secretMask)+8 {
+		if first := got[0]; !strings.HasSuffix(first, SecretMask+" …") || len(first) > LineMax+len(SecretMask)+8 {
 			t.Errorf("%q: the cut line ends %q (%d bytes)", secret, first[max(0, len(first)-30):], len(first))
 		}
-		if got[1] != secretMask {
+		if got[1] != SecretMask {
 			t.Errorf("%q: line %q, want the mask", secret, got[1])
 		}
 	}
@@ -162,7 +162,7 @@ func TestSQLSecretsMaskedBeforeTheCellCut(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	res = Run(ctx, Backends{PG: f}, r, false, nil)
-	if res.Err == nil || strings.Contains(res.Err.Error(), "hunter2") || !strings.Contains(res.Err.Error(), secretMask) {
+	if res.Err == nil || strings.Contains(res.Err.Error(), "hunter2") || !strings.Contains(res.Err.Error(), SecretMask) {
 		t.Fatalf("Err = %v", res.Err)
 	}
 	if !errors.Is(res.Err, context.Canceled) {
@@ -190,7 +190,7 @@ func TestPromQLSecretsMasked(t *testing.T) {
 	p := secretProm{samples: []prom.Sample{{Labels: map[string]string{"__name__": "up", "token": strings.Repeat("z", SeriesMax-20) + secret}, V: 1}}}
 	var c collector
 	Run(context.Background(), Backends{Prom: p}, r, false, c.progress)
-	if out := strings.Join(c.all(), "\n"); strings.Contains(out, "s3c") || !strings.Contains(out, secretMask) {
+	if out := strings.Join(c.all(), "\n"); strings.Contains(out, "s3c") || !strings.Contains(out, SecretMask) {
 		t.Fatalf("output:\n%s", out)
 	}
 	p.err = errors.New(`bad_data: parse error in up{token="` + secret + `"}`)

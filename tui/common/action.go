@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/runbooks/step"
 )
 
 // Action is anything that changes the world: a kube call, SQL, a shell
@@ -119,7 +120,7 @@ type CancelMsg struct{ ID string }
 func Cancel(id string) tea.Cmd { return func() tea.Msg { return CancelMsg{ID: id} } }
 
 // SecretMask replaces a secret wherever the shell masks one.
-const SecretMask = "‹secret›"
+const SecretMask = step.SecretMask
 
 // Mask replaces every secret in s with SecretMask (longest first, so a
 // secret containing another is masked whole).
