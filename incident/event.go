@@ -26,6 +26,8 @@ const (
 	KindChecklist    Kind = "checklist"
 	KindResolved     Kind = "resolved"
 	KindReopened     Kind = "reopened"
+	// KindEvidence: the vital signs some minutes after an action ended.
+	KindEvidence Kind = "evidence"
 )
 
 // Kinds returns every event kind.
@@ -33,7 +35,7 @@ func Kinds() []Kind {
 	return []Kind{
 		KindDeclared, KindSeverity, KindNote, KindAck, KindEscalation,
 		KindStepStarted, KindStepFinished, KindAction, KindAlert, KindProbe,
-		KindChecklist, KindResolved, KindReopened,
+		KindChecklist, KindResolved, KindReopened, KindEvidence,
 	}
 }
 
@@ -68,6 +70,8 @@ type Event struct {
 	Probe      *ProbeFields      `json:"probe,omitempty"`      // probe
 	Alert      *AlertFields      `json:"alert,omitempty"`      // alert
 	Checklist  *ChecklistFields  `json:"checklist,omitempty"`  // checklist
+	Evidence   *EvidenceFields   `json:"evidence,omitempty"`   // evidence
+	Note       *NoteFields       `json:"note,omitempty"`       // note (marked for a report section)
 }
 
 // SeverityFields: a declaration (From empty) or a severity change.
@@ -115,6 +119,9 @@ type ActionFields struct {
 	Cancelled  bool   `json:"cancelled,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`
 	Output     string `json:"output,omitempty" clean:"text"` // redacted excerpt: first and last lines
+	// Vitals are the incident's vital signs when this event was recorded:
+	// on a started event before the action, on a finished one after it.
+	Vitals []Vital `json:"vitals,omitempty"`
 }
 
 // AckFields: who acknowledged, at which rung of the ladder.

@@ -61,6 +61,10 @@ type Session struct {
 	// records a change once, across restarts and consoles. A new map is
 	// made on each change: copies of a Session never see later ones.
 	Alerts map[string]AlertState
+	// Sections maps a report section (SectionSummary…) to the notes
+	// marked for it, in (At, ID) order: the last is the section's
+	// current text. A new slice and map are made on each change.
+	Sections map[string][]SectionText
 	// Count is the number of distinct events applied.
 	Count int
 	// Participants are the distinct actors in the order they first appear
@@ -236,6 +240,19 @@ func (s *Session) Apply(ev Event) {
 		if f := ev.Checklist; f != nil && f.Item >= 0 && f.Item < maxChecklistItem {
 			s.check(f.List, f.Item, Check{Checked: f.Checked, At: ev.Time, By: ev.Actor}, k)
 		}
+	case KindNote:
+		if f := ev.Note; f != nil && f.Section != "" {
+			text := ev.Detail
+			if strings.TrimSpace(text) == "" {
+				text = ev.Summary
+			}
+			st := SectionText{ID: ev.ID, At: ev.Time, By: ev.Actor, Text: text}
+			s.Sections = maps.Clone(s.Sections)
+			if s.Sections == nil {
+				s.Sections = map[string][]SectionText{}
+			}
+			s.Sections[f.Section] = insertSorted(s.Sections[f.Section], st, func(x SectionText) key { return key{x.At, x.ID} })
+		}
 	case KindAction:
 		if f := ev.Action; f != nil && f.Kind == ActionNotify && f.Target != "" {
 			if cur, ok := s.hookAt[f.Target]; !ok || cur.less(k) {
@@ -334,6 +351,15 @@ func (s Session) Done(list string) int {
 		}
 	}
 	return n
+}
+
+// Section is the current text of a report section (the latest note
+// marked for it), or "".
+func (s Session) Section(section string) string {
+	if l := s.Sections[section]; len(l) > 0 {
+		return l[len(l)-1].Text
+	}
+	return ""
 }
 
 // Open reports whether the incident has been declared and not resolved.

@@ -1,8 +1,11 @@
 package common
 
 import (
+	"slices"
+
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/runbooks"
 )
 
@@ -36,6 +39,8 @@ type ContextMsg struct {
 type Publisher struct {
 	seq  uint64
 	sent []runbooks.Signal // the last account sent (none: nothing burning)
+	// vitals is the last VitalsMsg's, as shown (value and error).
+	vitals []string
 }
 
 // Signals returns a Cmd that hands the shell source's account, numbered
@@ -55,5 +60,35 @@ func (p *Publisher) Signals(source string, signals []runbooks.Signal) tea.Cmd {
 func (p *Publisher) Context(source string, values map[string]string) tea.Cmd {
 	p.seq++
 	msg := ContextMsg{Source: source, Values: values, Seq: p.seq}
+	return func() tea.Msg { return msg }
+}
+
+// VitalsMsg is a pane's vital signs as it measured them last (see
+// incident.Vital): a few numbers that say how bad it is (bad pods, the
+// 5xx ratio, connections used of the maximum, the longest query, firing
+// alerts, failing health checks). It replaces that Source's previous
+// set. A vital the pane could not measure (its backend down, nothing
+// polled yet) is sent unknown (incident.Unknown), never as zero or left
+// out. The shell records them on every action's started and finished
+// events and some minutes later as evidence.
+type VitalsMsg struct {
+	Source string
+	Vitals []incident.Vital
+	Seq    uint64 // as SignalsMsg's
+}
+
+// Vitals is Signals for a VitalsMsg: nil if every vital shows what the
+// last one sent showed (value, or unknown and why).
+func (p *Publisher) Vitals(source string, vitals []incident.Vital) tea.Cmd {
+	shown := make([]string, len(vitals))
+	for i, v := range vitals {
+		shown[i] = v.String() + "\x00" + v.Error
+	}
+	if p.vitals != nil && slices.Equal(shown, p.vitals) {
+		return nil
+	}
+	p.seq++
+	p.vitals = shown
+	msg := VitalsMsg{Source: source, Vitals: vitals, Seq: p.seq}
 	return func() tea.Msg { return msg }
 }
