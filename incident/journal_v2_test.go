@@ -58,7 +58,7 @@ func fill(t *testing.T, v reflect.Value, path string) int {
 	case reflect.String:
 		v.SetString(poison)
 		return 1
-	case reflect.Bool, reflect.Int, reflect.Int64:
+	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
 		return 0
 	case reflect.Pointer:
 		v.Set(reflect.New(v.Type().Elem()))

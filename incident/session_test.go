@@ -362,7 +362,7 @@ func TestEventConstructors(t *testing.T) {
 	for _, k := range kinds {
 		seen[k] = true
 	}
-	if len(kinds) != 13 || len(seen) != 13 || !seen[KindResolved] || !seen[KindStepFinished] || !seen[KindChecklist] || !seen[KindReopened] {
+	if len(kinds) != 14 || len(seen) != 14 || !seen[KindEvidence] || !seen[KindResolved] || !seen[KindStepFinished] || !seen[KindChecklist] || !seen[KindReopened] {
 		t.Errorf("Kinds() = %v", kinds)
 	}
 }
