@@ -262,8 +262,10 @@ func (m *Model) Title() string {
 	return t
 }
 
+// Init starts the feeds and tells the shell the pane's vitals are unknown
+// until they answer (vitals.go).
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.graph.Start(), m.now.Start(), m.alerts.Start(), m.health.Start())
+	return tea.Batch(m.graph.Start(), m.now.Start(), m.alerts.Start(), m.health.Start(), m.publishVitals())
 }
 
 func (m *Model) SetSize(w, h int) {
@@ -319,33 +321,57 @@ func latency(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
-// Update handles the feeds' answers, keys and the incident's events.
+// Update handles the feeds' answers, keys and the incident's events; after
+// an answer of the feeds the vitals come from, it publishes them if they
+// changed.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	cmd := m.update(msg)
+	switch r := msg.(type) {
+	case probes.Result[nowData]:
+		cmd = m.withVitals(cmd, r.Tag == m.now.Tag && r.Gen == m.now.Gen)
+	case probes.Result[[]prom.Alert]:
+		cmd = m.withVitals(cmd, r.Tag == m.alerts.Tag && r.Gen == m.alerts.Gen)
+	case probes.Result[[]health.Result]:
+		cmd = m.withVitals(cmd, r.Tag == m.health.Tag && r.Gen == m.health.Gen)
+	}
+	return m, cmd
+}
+
+// withVitals is cmd and, if ours (an answer of this generation), the
+// vitals' Cmd.
+func (m *Model) withVitals(cmd tea.Cmd, ours bool) tea.Cmd {
+	if !ours {
+		return cmd
+	}
+	return tea.Batch(cmd, m.publishVitals())
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	if ok, cmd := m.graph.Update(msg); ok {
-		return m, cmd
+		return cmd
 	}
 	if r, ok := msg.(probes.Result[nowData]); ok && r.Tag == m.now.Tag && r.Gen == m.now.Gen && r.Err == nil {
 		_, cmd := m.now.Update(msg)
 		m.sigThresholds = m.thresholdSignals(r.Data, m.sigThresholds)
-		return m, tea.Batch(cmd, m.watchThresholds(r.Data), m.publishSignals())
+		return tea.Batch(cmd, m.watchThresholds(r.Data), m.publishSignals())
 	}
 	if ok, cmd := m.now.Update(msg); ok {
-		return m, cmd
+		return cmd
 	}
 	if r, ok := msg.(probes.Result[[]prom.Alert]); ok && r.Tag == m.alerts.Tag && r.Gen == m.alerts.Gen && r.Err == nil {
 		_, cmd := m.alerts.Update(msg)
 		m.sigAlerts = alertSignals(r.Data)
-		return m, tea.Batch(cmd, m.watchAlerts(r.Data, r.At), m.publishSignals())
+		return tea.Batch(cmd, m.watchAlerts(r.Data, r.At), m.publishSignals())
 	}
 	if ok, cmd := m.alerts.Update(msg); ok {
-		return m, cmd
+		return cmd
 	}
 	if r, ok := msg.(probes.Result[[]health.Result]); ok && r.Tag == m.health.Tag && r.Gen == m.health.Gen && r.Err == nil {
 		_, cmd := m.health.Update(msg)
-		return m, tea.Batch(cmd, m.watchHealth(r.Data))
+		return tea.Batch(cmd, m.watchHealth(r.Data))
 	}
 	if ok, cmd := m.health.Update(msg); ok {
-		return m, cmd
+		return cmd
 	}
 	switch msg := msg.(type) {
 	case common.EventMsg:
@@ -361,9 +387,9 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	case tea.KeyMsg:
 		cmd := m.key(msg)
 		m.syncKeys()
-		return m, cmd
+		return cmd
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {

@@ -135,10 +135,12 @@ func (m *Model) Title() string {
 }
 
 // Init starts the watch: informers run in the probe's goroutines, the pane
-// drains their snapshots through one re-armed Cmd.
+// drains their snapshots through one re-armed Cmd. It also tells the shell
+// the pane's vitals are unknown until the first snapshot (vitals.go).
 func (m *Model) Init() tea.Cmd {
 	if m.probe == nil {
-		return nil
+		// Nothing to watch; the shell learns the pane's vitals are unknown.
+		return m.publishVitals(unknownVitals("not configured", m.c.Now()))
 	}
 	parent := m.cfg.Context
 	if parent == nil {
@@ -147,7 +149,7 @@ func (m *Model) Init() tea.Cmd {
 	ctx, cancel := context.WithCancel(parent)
 	m.cancel = cancel
 	m.watch = m.probe.Watch(ctx, m.cfg.Namespaces)
-	return m.watch.Stream().Next()
+	return tea.Batch(m.watch.Stream().Next(), m.publishVitals(unknownVitals("not polled yet", m.c.Now())))
 }
 
 func (m *Model) SetSize(w, h int) {
@@ -364,7 +366,7 @@ func (m *Model) setSnapshot(s kube.Snapshot) tea.Cmd {
 	case before.Status == probes.Failing && m.state.Status == probes.OK:
 		lost = m.onLost(probes.Change{Down: now.Sub(before.ErrSince), At: now})
 	}
-	return tea.Batch(lost, m.publishSignals(s))
+	return tea.Batch(lost, m.publishSignals(s), m.publishVitals(vitals(s, now)))
 }
 
 // refilter rebuilds the shown rows and finds the selected pod again.

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/warroom-dev/warroom/internal/cmdtest"
 	"github.com/warroom-dev/warroom/internal/drill"
 	"github.com/warroom-dev/warroom/internal/keymsg"
 	"github.com/warroom-dev/warroom/probes"
@@ -48,6 +49,7 @@ type loop struct {
 	// signals and contexts are what the pane published.
 	signals  []common.SignalsMsg
 	contexts []common.ContextMsg
+	vitals   []common.VitalsMsg
 }
 
 func newLoop(t *testing.T, m *Model) *loop {
@@ -96,6 +98,10 @@ func (l *loop) handle(msg tea.Msg) {
 		l.exec(cmd)
 	case common.ContextMsg:
 		l.contexts = append(l.contexts, msg)
+		_, cmd := l.m.Update(msg)
+		l.exec(cmd)
+	case common.VitalsMsg:
+		l.vitals = append(l.vitals, msg)
 		_, cmd := l.m.Update(msg)
 		l.exec(cmd)
 	default:
@@ -326,8 +332,13 @@ func TestScaleAsksWithTheCurrentCountAndDeletesNamesTheReplacement(t *testing.T)
 func TestNotConfiguredSaysHow(t *testing.T) {
 	m := New(testCommon(t0), nil, Config{})
 	m.SetSize(60, 10)
-	if cmd := m.Init(); cmd != nil {
-		t.Error("an unconfigured pane must not watch")
+	// Init only says the pane's vitals are unknown: it watches nothing.
+	msgs := cmdtest.Collect(m.Init(), 100*time.Millisecond)
+	if m.watch != nil || len(msgs) != 1 {
+		t.Fatalf("an unconfigured pane must not watch: watch %v, Init's messages %#v", m.watch, msgs)
+	}
+	if vm, ok := msgs[0].(common.VitalsMsg); !ok || len(vm.Vitals) != 2 || vm.Vitals[0].Known() || vm.Vitals[0].Error != "not configured" {
+		t.Errorf("Init's message %#v, want the vitals unknown: not configured", msgs[0])
 	}
 	if v := m.View(); !strings.Contains(v, "not configured —\nset --kubeconfig") {
 		t.Errorf("view = %q", v)

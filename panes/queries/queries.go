@@ -244,7 +244,12 @@ func (m *Model) Title() string {
 	return t
 }
 
-func (m *Model) Init() tea.Cmd    { return tea.Batch(m.pg.Start(), m.rds.Start()) }
+// Init starts the feeds and tells the shell the pane's vitals are unknown
+// until PostgreSQL answers (vitals.go).
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.pg.Start(), m.rds.Start(), m.publishVitals())
+}
+
 func (m *Model) SetSize(w, h int) { m.w, m.h = w, h }
 func (m *Model) Capturing() bool  { return false }
 
@@ -303,11 +308,15 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 
 func (m *Model) update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	if r, isRes := msg.(probes.Result[pg.Snapshot]); isRes && r.Tag == m.pg.Tag {
-		fresh := r.Gen == m.pg.Gen && r.Err == nil
+		ours := r.Gen == m.pg.Gen
 		_, cmd := m.pg.Update(msg)
-		if fresh {
+		if ours && r.Err == nil {
 			m.take(m.pg.Data)
 			cmd = tea.Batch(cmd, m.publishSignals(m.pg.Data))
+		}
+		if ours {
+			// Measured, or unknown on a failure: published either way.
+			cmd = tea.Batch(cmd, m.publishVitals())
 		}
 		return m, cmd
 	}
