@@ -11,6 +11,11 @@ import (
 // mask replaces a secret.
 const mask = "xxxxx"
 
+// SecretMask replaces a value known to be secret (a runbook variable
+// marked secret) wherever the console shows or writes it: the step
+// runner, the shell and the report use this one.
+const SecretMask = "‹secret›"
+
 // secretKey matches the end of a key name that holds a secret in
 // key=value and JSON form: password, db_password, PGPASSWORD, MYSQL_PWD,
 // passphrase, access_token, X-Amz-Security-Token, api_key, client_secret,

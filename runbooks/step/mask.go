@@ -5,11 +5,13 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/warroom-dev/warroom/incident"
 )
 
 // SecretMask is what Run puts in place of a secret value; the shell
 // masks with the same (common.SecretMask).
-const SecretMask = "‹secret›"
+const SecretMask = incident.SecretMask
 
 // masker replaces secret values, and the forms bash prints them in, with
 // SecretMask. A nil *masker masks nothing.
