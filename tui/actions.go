@@ -58,6 +58,8 @@ type running struct {
 	// ended is closed by the action's goroutine once its outcome is
 	// recorded (quitting waits for it).
 	ended chan struct{}
+	// before are the vital signs when it started (its evidence compares).
+	before []incident.Vital
 }
 
 // runUpdate is what the goroutine running an action sends the UI; bursts
@@ -74,6 +76,7 @@ type runResult struct {
 	duration time.Duration
 	summary  string // the outcome event's summary
 	failed   bool   // failed, cancelled, or not run at all
+	ran      bool   // Run was called (its start is on disk)
 }
 
 var keepLines = probes.AppendLines(outputKeep)
@@ -232,6 +235,7 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 	f := incident.ActionFields{
 		Title: a.Title, Kind: a.Kind, Op: a.Op, Lines: a.Lines, Target: a.Target,
 		Destructive: a.Destructive, Mode: modeName(m.c.Mode), Step: a.Step,
+		Vitals: m.vitals.Snapshot(),
 	}
 	log := m.c.Logger()
 	// An automatic action is the console's doing, not the person's at the
@@ -264,7 +268,7 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 		timeout = common.DefaultActionTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	r := &running{id: id, action: a, started: now, cancel: cancel, ended: make(chan struct{}),
+	r := &running{id: id, action: a, started: now, cancel: cancel, ended: make(chan struct{}), before: f.Vitals,
 		stream: probes.NewStream[runUpdate]("action:"+id, mergeRun)}
 	m.running = append(m.running, r)
 	m.keys.Running.SetEnabled(true)
@@ -278,7 +282,7 @@ func (m *Model) startAction(a common.Action) tea.Cmd {
 		// says so, o shows it; its failure is flashed when it ends.
 		m.pushModal(&runningModal{st: m.c.Styles, keys: m.dialogKeys, r: r, now: m.c.Now})
 	}
-	exec := execution{j: m.c.Journal, now: m.c.Now, log: log, action: a, start: start, stream: r.stream, timeout: timeout}
+	exec := execution{j: m.c.Journal, now: m.c.Now, log: log, action: a, start: start, stream: r.stream, timeout: timeout, vitals: m.vitals}
 	ended := r.ended
 	return tea.Batch(shown, func() tea.Msg { exec.run(ctx, cancel); close(ended); return nil }, r.stream.Next())
 }
@@ -292,6 +296,8 @@ type execution struct {
 	start   incident.Event
 	stream  *probes.Stream[runUpdate]
 	timeout time.Duration
+	// vitals is read (its immutable snapshot) when the action ends.
+	vitals *vitalsBoard
 }
 
 func (x execution) record(ev incident.Event) common.EventMsg {
@@ -338,8 +344,9 @@ func (x execution) run(ctx context.Context, cancel context.CancelFunc) {
 
 	f := *x.start.Action
 	f.Phase, f.Ref, f.ExitCode, f.DurationMS, f.Output = incident.PhaseFinished, x.start.ID, out.ExitCode, dur.Milliseconds(), ex.String()
+	f.Vitals = x.vitals.Snapshot()
 	took := " (" + dur.Round(100*time.Millisecond).String() + ")"
-	res := &runResult{outcome: out, duration: dur, failed: out.Err != nil}
+	res := &runResult{outcome: out, duration: dur, failed: out.Err != nil, ran: true}
 	switch {
 	case out.Err != nil && errors.Is(ctx.Err(), context.Canceled):
 		f.Cancelled, f.Error = true, out.Err.Error()
@@ -465,6 +472,9 @@ func (m *Model) actionUpdate(msg probes.StreamMsg[runUpdate]) tea.Cmd {
 	if d := msg.Data.done; d != nil {
 		r.done = d
 		m.forget(r)
+		if d.ran {
+			m.followUp(r, m.c.Now())
+		}
 		if !m.flashErr || d.failed {
 			// A failure (the journal's included) is never covered by a success.
 			m.setFlash(d.summary, d.failed)

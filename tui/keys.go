@@ -12,6 +12,7 @@ import (
 type KeyMap struct {
 	Next, Prev, Jump key.Binding
 	Zoom, Note, Help key.Binding
+	Export           key.Binding
 	Palette, Running key.Binding
 	Redraw, Quit     key.Binding
 }
@@ -30,6 +31,7 @@ func DefaultKeyMap(n int) KeyMap {
 		Jump:    key.NewBinding(key.WithKeys(jump...), key.WithHelp(fmt.Sprintf("1-%d", n), "jump to pane")),
 		Zoom:    key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom pane")),
 		Note:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+		Export:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export report")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Palette: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
 		// Enabled only while an action runs (the shell switches it).
@@ -46,7 +48,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp lists every global binding.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Palette, k.Running, k.Help, k.Redraw, k.Quit}}
+	return [][]key.Binding{{k.Next, k.Prev, k.Jump, k.Zoom}, {k.Note, k.Export, k.Palette, k.Running, k.Help, k.Redraw, k.Quit}}
 }
 
 // DialogKeyMap is shared by the dialogs (confirmation, input, palette,
@@ -56,6 +58,7 @@ type DialogKeyMap struct {
 	Hide                   key.Binding
 	Next, Prev, Submit     key.Binding
 	ScrollUp, ScrollDown   key.Binding
+	Copy                   key.Binding
 }
 
 // DefaultDialogKeyMap returns the dialog bindings.
@@ -66,13 +69,16 @@ func DefaultDialogKeyMap() DialogKeyMap {
 		// Close works where typing is possible (n and q would be text).
 		Close:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "close (input, palette, help); cancel a running action")),
 		Hide:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "hide a running action's dialog (it goes on)")),
-		Next:   key.NewBinding(key.WithKeys("tab", "down", "ctrl+n"), key.WithHelp("tab/↓", "next field or choice")),
+		Next:   key.NewBinding(key.WithKeys("tab", "down", "ctrl+n"), key.WithHelp("tab/↓", "next field, choice or draft")),
 		Prev:   key.NewBinding(key.WithKeys("shift+tab", "up", "ctrl+p"), key.WithHelp("shift+tab/↑", "previous field or choice")),
 		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save / run (next field until the last)")),
 		// Help, a confirmation and the journal dialog scroll when taller
 		// than the screen (a long command is read whole before y).
 		ScrollUp:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "scroll a long dialog up")),
 		ScrollDown: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll a long dialog down")),
+		// The report's drafts dialog copies the draft shown (OSC 52);
+		// Next switches drafts there.
+		Copy: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy draft (report)")),
 	}
 }
 
@@ -81,5 +87,5 @@ func (k DialogKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Confirm
 
 // FullHelp implements help.KeyMap.
 func (k DialogKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Confirm, k.Cancel, k.Close, k.Hide}, {k.Next, k.Prev, k.Submit}, {k.ScrollUp, k.ScrollDown}}
+	return [][]key.Binding{{k.Confirm, k.Cancel, k.Close, k.Hide}, {k.Next, k.Prev, k.Submit}, {k.Copy, k.ScrollUp, k.ScrollDown}}
 }

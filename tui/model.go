@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/incident/report"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/tui/common"
@@ -63,6 +64,15 @@ type Options struct {
 	Notice string
 	// Init commands to run at start (e.g. the drill's script).
 	Init []tea.Cmd
+	// EvidenceAfter is how long after an action ends its evidence is
+	// recorded (DefaultEvidenceAfter if zero).
+	EvidenceAfter time.Duration
+	// Report configures the report e writes beside the journal.
+	Report report.Options
+	// Clipboard sets the terminal's clipboard (OSC 52 to the program's
+	// output); nil: the drafts dialog cannot copy. It is called from a
+	// Cmd, never from Update.
+	Clipboard func(text string) error
 }
 
 type tickMsg struct{ id int64 }
@@ -91,6 +101,13 @@ type Model struct {
 	jh          *journalHealth
 	// checkPending are the checklist items being written, by list.
 	checkPending map[string]map[int]bool
+	// vitals are the panes' latest vital signs; followups the actions
+	// whose evidence is not recorded yet.
+	vitals        *vitalsBoard
+	followups     []followup
+	evidenceAfter time.Duration
+	reportOptions report.Options
+	setClipboard  func(string) error
 }
 
 // journalHealth is the journal as the shell's last write found it. While
@@ -112,17 +129,24 @@ func New(o Options) *Model {
 	h.Styles.ShortSeparator = o.Common.Styles.Muted
 	h.Styles.Ellipsis = o.Common.Styles.Muted
 	m := &Model{
-		c:           o.Common,
-		keys:        DefaultKeyMap(len(o.Panes)),
-		dialogKeys:  DefaultDialogKeyMap(),
-		help:        h,
-		panes:       o.Panes,
-		session:     o.Session,
-		journalPath: o.JournalPath,
-		resume:      o.Resume,
-		id:          time.Now().UnixNano(),
-		init:        o.Init,
-		jh:          &journalHealth{path: o.JournalPath},
+		c:             o.Common,
+		keys:          DefaultKeyMap(len(o.Panes)),
+		dialogKeys:    DefaultDialogKeyMap(),
+		help:          h,
+		panes:         o.Panes,
+		session:       o.Session,
+		journalPath:   o.JournalPath,
+		resume:        o.Resume,
+		id:            time.Now().UnixNano(),
+		init:          o.Init,
+		jh:            &journalHealth{path: o.JournalPath},
+		vitals:        newVitalsBoard(),
+		evidenceAfter: o.EvidenceAfter,
+		reportOptions: o.Report,
+		setClipboard:  o.Clipboard,
+	}
+	if m.evidenceAfter <= 0 {
+		m.evidenceAfter = DefaultEvidenceAfter
 	}
 	if o.Notice != "" {
 		m.setFlash(o.Notice, true)
@@ -170,7 +194,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.flash != "" && m.c.Now().Sub(m.flashAt) > m.flashTTL() {
 			m.flash = ""
 		}
-		return m, m.tick()
+		return m, tea.Batch(m.tick(), m.dueEvidence(m.c.Now()))
+	case common.VitalsMsg:
+		m.vitals.set(msg)
+		return m, nil
+	case exportMsg:
+		return m, m.exported(msg)
 	case tea.KeyMsg:
 		if m.tooSmall() {
 			return m, m.tooSmallKey(msg)
@@ -432,6 +461,9 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return m.showRunning()
 	case key.Matches(k, m.keys.Redraw):
 		return tea.ClearScreen
+	case key.Matches(k, m.keys.Export):
+		_, cmd := m.Update(m.exportDialog()())
+		return cmd
 	case key.Matches(k, m.keys.Note):
 		// Opened now, not by a Cmd: text typed right after "n" is already
 		// queued behind it and must land in the dialog, not on the console

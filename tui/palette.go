@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/sahilm/fuzzy"
 
+	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
 	"github.com/warroom-dev/warroom/tui/common"
 	"github.com/warroom-dev/warroom/tui/styles"
@@ -30,6 +31,13 @@ type runActionMsg struct{ run func(m *Model) tea.Cmd }
 func (m *Model) actions() []action {
 	as := []action{
 		{"Add a note to the timeline", m.keys.Note.Help().Key, (*Model).noteDialog},
+		{"Export the incident report and communication drafts", m.keys.Export.Help().Key, (*Model).exportDialog},
+		{"Report: add a lesson learned", "", func(m *Model) tea.Cmd {
+			return m.addSectionNote(incident.SectionLessons, "Add a lesson learned to the report", "Lesson learned (what went well, what could be improved)")
+		}},
+		{"Report: add an action item", "", func(m *Model) tea.Cmd {
+			return m.addSectionNote(incident.SectionAction, "Add an action item to the report", "Action item (what, who, by when)")
+		}},
 		{"Zoom the focused pane", m.keys.Zoom.Help().Key, (*Model).toggleZoom},
 		{"Show all keys (help)", m.keys.Help.Help().Key, (*Model).openHelp},
 		{"Redraw the screen", m.keys.Redraw.Help().Key, func(*Model) tea.Cmd { return tea.ClearScreen }},

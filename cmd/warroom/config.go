@@ -23,6 +23,7 @@ import (
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/incident/notify"
+	"github.com/warroom-dev/warroom/incident/report"
 )
 
 // Config is the console's configuration: the YAML file, then flags on top.
@@ -89,12 +90,42 @@ type Config struct {
 		Env     map[string]string `yaml:"env"`
 		Dir     string            `yaml:"dir"`
 	} `yaml:"steps"`
+	// Report is what the incident report and its drafts say beyond the
+	// journal (report.Options), and when an action's evidence is taken.
+	Report struct {
+		// EvidenceAfter: how long after an action ends its evidence (the
+		// vital signs then) is recorded; 0: 5 minutes (90 s in a drill).
+		EvidenceAfter time.Duration `yaml:"evidence_after"`
+		Product       string        `yaml:"product"`     // the customer email's "[Agent Platform]"
+		Support       string        `yaml:"support"`     // the address customers write to
+		StatusPage    string        `yaml:"status_page"` // status.agentplatform.com
+		TimeZone      string        `yaml:"time_zone"`   // the report's times (default UTC)
+	} `yaml:"report"`
 
 	// severityFlag and titleFlag record that --severity and --title were
 	// given on the command line (flags.apply): only then does a resumed
 	// incident change severity, or a journal of another incident refuse.
 	// The file's values are defaults for a new incident.
 	severityFlag, titleFlag bool
+}
+
+// ReportOptions are the report's options from the config: the product,
+// support address and status page the drafts name, the time zone, and
+// the escalation policy's response times.
+func (c Config) ReportOptions() (report.Options, error) {
+	p, err := c.EscalationPolicy()
+	if err != nil {
+		return report.Options{}, configErrorf("%v", err)
+	}
+	o := report.Options{Policy: p, Product: c.Report.Product, Support: c.Report.Support, StatusPage: c.Report.StatusPage}
+	if c.Report.TimeZone != "" {
+		loc, err := time.LoadLocation(c.Report.TimeZone)
+		if err != nil {
+			return o, configErrorf("report.time_zone: %v", err)
+		}
+		o.Location = loc
+	}
+	return o, nil
 }
 
 // PanelConfig is one error-rate graph (errorrate.Panel).
@@ -445,6 +476,14 @@ func (c *Config) Validate() error {
 	if c.Severity != "" {
 		if _, err := incident.ParseSeverity(c.Severity); err != nil {
 			return configErrorf("severity: %v", err)
+		}
+	}
+	if c.Report.EvidenceAfter < 0 {
+		return configErrorf("report.evidence_after: %s is negative", c.Report.EvidenceAfter)
+	}
+	if c.Report.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Report.TimeZone); err != nil {
+			return configErrorf("report.time_zone: %v", err)
 		}
 	}
 	if c.Refresh < 200*time.Millisecond {

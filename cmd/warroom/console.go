@@ -18,6 +18,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"mvdan.cc/sh/v3/syntax"
 
@@ -335,13 +336,34 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	// The session's lifetime: watches and streams the panes start end with it.
 	ctx, endSession := context.WithCancel(context.Background())
 	defer endSession()
+	ro, err := cfg.ReportOptions()
+	if err != nil {
+		return err
+	}
+	evidenceAfter := cfg.Report.EvidenceAfter
+	if evidenceAfter == 0 && mode.Drill {
+		evidenceAfter = drill.EvidenceAfter
+	}
+	var clipboard func(string) error
+	if !sys.headless {
+		// OSC 52 in one write: the renderer's own writes are whole
+		// frames, so the sequence never lands inside one.
+		out := sys.out
+		clipboard = func(text string) error {
+			_, err := io.WriteString(out, ansi.SetSystemClipboard(text))
+			return err
+		}
+	}
 	m := tui.New(tui.Options{
-		Common:      c,
-		Panes:       buildPanes(ctx, c, cfg, b, esc, s, events, runbooks.NewIndex(books)),
-		Session:     s,
-		JournalPath: j.Path(),
-		Resume:      resume,
-		Notice:      notice,
+		Common:        c,
+		Panes:         buildPanes(ctx, c, cfg, b, esc, s, events, runbooks.NewIndex(books)),
+		Session:       s,
+		JournalPath:   j.Path(),
+		Resume:        resume,
+		Notice:        notice,
+		EvidenceAfter: evidenceAfter,
+		Report:        ro,
+		Clipboard:     clipboard,
 	})
 	opts := []tea.ProgramOption{tea.WithFPS(30), tea.WithOutput(sys.out)}
 	if sys.headless {

@@ -273,6 +273,7 @@ Start the embedded drill with 'warroom demo'.`,
 		},
 	})
 	root.AddCommand(runbooksCmd(&f, stdout))
+	root.AddCommand(reportCmd(&f, sys, stdout, stderr))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",

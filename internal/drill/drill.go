@@ -64,6 +64,11 @@ const (
 // time 3 minutes.
 const EscalationSpeed = 10
 
+// EvidenceAfter is when the console records an action's evidence in the
+// drill (5 minutes for real): by then the drill's error ratio has settled
+// after an undo, so the evidence shows what it did.
+const EvidenceAfter = 90 * time.Second
+
 // InstanceID is the drill's RDS instance, the playbook's (NewStory().InstanceID).
 const InstanceID = "agent-platform-prod"
 
