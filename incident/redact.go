@@ -135,6 +135,63 @@ var redactions = []redaction{
 	{name: "private-key-block", re: regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<s>[\s\S]*?)-----END [A-Z ]*PRIVATE KEY-----`), hints: []string{"private key"}, multiLine: true},
 }
 
+// hints indexes every pattern's hints by their first two bytes, so
+// Redact finds which patterns may match a text in one pass over it
+// rather than one search per hint. Built once; never changed.
+var hints = newHintIndex(redactions)
+
+type hintIndex struct {
+	pairs     [1 << 16 / 64]uint64 // a bit per first-two-bytes of a hint
+	byPair    map[uint16][]hintRef
+	always    uint64 // patterns without hints
+	multiLine uint64 // patterns that span lines
+}
+
+type hintRef struct {
+	hint string
+	bit  uint64
+}
+
+func newHintIndex(rs []redaction) *hintIndex {
+	x := &hintIndex{byPair: map[uint16][]hintRef{}}
+	for i, r := range rs {
+		bit := uint64(1) << i
+		if r.multiLine {
+			x.multiLine |= bit
+		}
+		if len(r.hints) == 0 {
+			x.always |= bit
+		}
+		for _, h := range r.hints {
+			if len(h) < 2 {
+				panic("redaction " + r.name + ": a hint needs two bytes: " + h)
+			}
+			p := uint16(h[0])<<8 | uint16(h[1])
+			x.pairs[p>>6] |= 1 << (p & 63)
+			x.byPair[p] = append(x.byPair[p], hintRef{hint: h, bit: bit})
+		}
+	}
+	return x
+}
+
+// scan returns a bit per pattern (by index) whose hints low holds, or
+// that has none.
+func (x *hintIndex) scan(low string) uint64 {
+	found := x.always
+	for i := 0; i+1 < len(low); i++ {
+		p := uint16(low[i])<<8 | uint16(low[i+1])
+		if x.pairs[p>>6]&(1<<(p&63)) == 0 {
+			continue
+		}
+		for _, h := range x.byPair[p] {
+			if found&h.bit == 0 && strings.HasPrefix(low[i:], h.hint) {
+				found |= h.bit
+			}
+		}
+	}
+	return found
+}
+
 // cookieAttributes are Set-Cookie attributes, not cookies.
 var cookieAttributes = map[string]bool{"path": true, "domain": true, "expires": true, "max-age": true,
 	"samesite": true, "secure": true, "httponly": true, "partitioned": true, "priority": true}
@@ -188,16 +245,25 @@ func Redact(s string) string {
 	if s == "" {
 		return s
 	}
+	// The patterns whose hints are anywhere in s, found in one pass: a
+	// line can only hold a hint the whole text holds, and a mask (xxxxx)
+	// never makes one, so the others are not looked for line by line.
+	// Most text has none: it is returned at once.
+	cand := hints.scan(fold(s))
+	if cand == 0 {
+		return s
+	}
 	for i := range redactions {
-		if r := &redactions[i]; r.multiLine && r.mayMatch(fold(s)) {
+		if r := &redactions[i]; r.multiLine && cand&(1<<i) != 0 {
 			s = r.apply(s)
 		}
 	}
+	cand &^= hints.multiLine
 	var b strings.Builder
 	changed := false
 	for rest := s; ; {
 		line, tail, more := strings.Cut(rest, "\n")
-		out := redactLine(line)
+		out := redactLine(line, cand)
 		if out != line && !changed {
 			changed = true
 			b.Grow(len(s) + 16)
@@ -220,14 +286,15 @@ func Redact(s string) string {
 	return b.String()
 }
 
-// redactLine applies the one-line patterns to a line until none changes it.
-func redactLine(s string) string {
+// redactLine applies the one-line patterns of cand (a bit per index in
+// redactions) to a line until none changes it.
+func redactLine(s string, cand uint64) string {
 	for range maxPasses {
 		changed := false
 		low := fold(s)
 		for i := range redactions {
 			r := &redactions[i]
-			if r.multiLine || !r.mayMatch(low) {
+			if cand&(1<<i) == 0 || !r.mayMatch(low) {
 				continue
 			}
 			if out := r.apply(s); out != s {

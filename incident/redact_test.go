@@ -223,3 +223,10 @@ func BenchmarkRedact(b *testing.B) {
 		})
 	}
 }
+
+// Redact keeps its candidate patterns in a uint64: one bit each.
+func TestRedactionsFitTheCandidateMask(t *testing.T) {
+	if len(redactions) > 64 {
+		t.Fatalf("%d redactions: Redact's candidate mask holds 64", len(redactions))
+	}
+}

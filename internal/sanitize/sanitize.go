@@ -44,7 +44,7 @@ import (
 // Text strips escape sequences and control characters, keeping newlines;
 // tabs become spaces so widths stay predictable.
 func Text(s string) string {
-	if isPlain(s) {
+	if isPlainText(s) {
 		return s
 	}
 	s = ansi.Strip(sevenBit(s))
@@ -121,6 +121,18 @@ func sevenBit(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// isPlainText is Text's fast path: printable ASCII and newlines, which
+// Text keeps as they are.
+func isPlainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 && c != '\n') || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // isPlain is the fast path: printable ASCII only.
