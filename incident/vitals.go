@@ -30,7 +30,9 @@ type Vital struct {
 	// Unit says how Value reads: UnitRatio (a fraction shown as a
 	// percentage), UnitSeconds (a duration), or "" (a count).
 	Unit string `json:"unit,omitempty"`
-	// At is when it was measured (zero when never).
+	// At is when the pane measured this value (zero when never). Panes
+	// send their vitals again only when one changes, so a value that
+	// stayed the same keeps the time it was first measured at: "since".
 	At time.Time `json:"at,omitempty"`
 	// Error says why it is unknown, if it is.
 	Error string `json:"error,omitempty"`
@@ -161,6 +163,9 @@ type EvidenceFields struct {
 	Title string `json:"title"`
 	// AfterMS is how long after the action ended these were measured.
 	AfterMS int64 `json:"after_ms"`
+	// Outcome is how the action ended when it did not succeed: "failed"
+	// or "cancelled" ("" when it succeeded).
+	Outcome string `json:"outcome,omitempty"`
 	// Before are the vitals when the action started (copied from its
 	// started event, so the evidence reads alone).
 	Before []Vital `json:"before,omitempty"`
@@ -168,11 +173,22 @@ type EvidenceFields struct {
 	Vitals []Vital `json:"vitals"`
 }
 
+// Action outcomes an evidence event names.
+const (
+	OutcomeFailed    = "failed"
+	OutcomeCancelled = "cancelled"
+)
+
 // Evidence records the vitals measured after the action started as
-// startedID (title, with before its vitals then) ended at ended.
-func Evidence(actor, startedID, title string, before, now []Vital, ended, at time.Time) Event {
+// startedID (title, with before its vitals then) ended at ended, how
+// (outcome: "", OutcomeFailed or OutcomeCancelled).
+func Evidence(actor, startedID, title, outcome string, before, now []Vital, ended, at time.Time) Event {
 	after := at.Sub(ended)
-	summary := title + " — "
+	summary := title
+	if outcome != "" {
+		summary += " (it " + outcome + ")"
+	}
+	summary += " — "
 	if c := CompareVitals(before, now); c != "" {
 		summary += c + " after " + roughly(after)
 	} else {
@@ -180,8 +196,26 @@ func Evidence(actor, startedID, title string, before, now []Vital, ended, at tim
 	}
 	return Event{
 		ID: EvidenceID(startedID), Time: at, Actor: actor, Kind: KindEvidence, Summary: summary,
-		Evidence: &EvidenceFields{Ref: startedID, Title: title, AfterMS: after.Milliseconds(), Before: before, Vitals: now},
+		Evidence: &EvidenceFields{Ref: startedID, Title: title, AfterMS: after.Milliseconds(), Outcome: outcome, Before: before, Vitals: now},
 	}
+}
+
+// WantsEvidence reports whether an action gets an evidence event: one
+// that ran (not a dry-run's or a drill's "would run"), not a
+// notification, and either a pane's action — which changes the world by
+// definition — or a runbook step marked destructive (a "check pod
+// status" changes nothing to measure).
+func WantsEvidence(f ActionFields) bool {
+	return f.Executed && f.Kind != ActionNotify && (f.Step == "" || f.Destructive)
+}
+
+// Awaiting is an action whose evidence is not recorded yet.
+type Awaiting struct {
+	StartedID string
+	Title     string
+	Before    []Vital   // the vitals on its started event
+	Ended     time.Time // its finished event's time; zero while it runs
+	Outcome   string    // "", OutcomeFailed, OutcomeCancelled
 }
 
 // EvidenceID is the ID of the evidence event of the action started as

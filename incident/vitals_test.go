@@ -61,7 +61,7 @@ func TestEvidenceEvent(t *testing.T) {
 	before := []Vital{Measured("errorrate", Vital5xx, 0.121, UnitRatio, t0)}
 	now := []Vital{Measured("errorrate", Vital5xx, 0.008, UnitRatio, t0)}
 	ended := t0.Add(10 * time.Second)
-	ev := Evidence("warroom", started, "Roll back deployment/api", before, now, ended, ended.Add(4*time.Minute))
+	ev := Evidence("warroom", started, "Roll back deployment/api", "", before, now, ended, ended.Add(4*time.Minute))
 	if ev.Kind != KindEvidence || ev.Evidence == nil || ev.Evidence.Ref != started || ev.Evidence.AfterMS != 240000 {
 		t.Fatalf("evidence: %+v", ev)
 	}
@@ -71,9 +71,13 @@ func TestEvidenceEvent(t *testing.T) {
 	if ev.ID != EvidenceID(started) || EvidenceID(started) == EvidenceID(NewID(t0)) {
 		t.Errorf("evidence IDs: %s %s", ev.ID, EvidenceID(started))
 	}
-	same := Evidence("warroom", started, "x", before, before, ended, ended.Add(5*time.Minute))
+	same := Evidence("warroom", started, "x", "", before, before, ended, ended.Add(5*time.Minute))
 	if want := "x — no change in the vital signs after 5 min"; same.Summary != want {
 		t.Errorf("no change: %q", same.Summary)
+	}
+	failed := Evidence("warroom", started, "Roll back deployment/api", OutcomeFailed, before, now, ended, ended.Add(5*time.Minute))
+	if want := "Roll back deployment/api (it failed) — 5xx 12.1% → 0.8% after 5 min"; failed.Summary != want || failed.Evidence.Outcome != OutcomeFailed {
+		t.Errorf("failed: %q", failed.Summary)
 	}
 }
 
@@ -100,5 +104,52 @@ func TestSectionNotesFold(t *testing.T) {
 	c.Apply(func() Event { e := SectionNote("c", SectionRootCause, "disk", t0); e.ID = NewID(t0); return e }())
 	if s.Section(SectionRootCause) != "" || c.Section(SectionRootCause) != "disk" {
 		t.Error("copy shares Sections")
+	}
+}
+
+// The session keeps the actions waiting for evidence: those that want it,
+// until theirs is recorded, whatever the order the events come in.
+func TestSessionAwaitsEvidence(t *testing.T) {
+	before := []Vital{Measured("errorrate", Vital5xx, 0.121, UnitRatio, t0)}
+	start := func(id string, f ActionFields) Event {
+		f.Phase, f.Executed = PhaseStarted, true
+		return Event{ID: id, Time: t0, Kind: KindAction, Action: &f}
+	}
+	finish := func(ref string, f ActionFields, at time.Time) Event {
+		f.Phase, f.Ref, f.Executed = PhaseFinished, ref, true
+		return Event{ID: NewID(at), Time: at, Kind: KindAction, Action: &f}
+	}
+	undo := ActionFields{Title: "Roll back deployment/api", Kind: ActionKube, Destructive: true, Vitals: before}
+	check := ActionFields{Title: "Check pods", Kind: ActionShell, Step: "API Service Down › Check pods"}
+	page := ActionFields{Title: "Page", Kind: ActionNotify}
+	failed := undo
+	failed.Error = "forbidden"
+	a, b, c, d := NewID(t0), NewID(t0), NewID(t0), NewID(t0)
+	end := t0.Add(10 * time.Second)
+	evs := []Event{
+		finish(a, undo, end), start(a, undo), // out of order
+		start(b, check), finish(b, check, end),
+		start(c, page), finish(c, page, end),
+		start(d, undo), finish(d, failed, end),
+	}
+	s := Fold(evs)
+	if len(s.Awaiting) != 2 {
+		t.Fatalf("awaiting %+v, want the undo and the failed undo", s.Awaiting)
+	}
+	if w := s.Awaiting[a]; w.Title != undo.Title || !w.Ended.Equal(end) || len(w.Before) != 1 || w.Outcome != "" {
+		t.Errorf("awaiting %+v", w)
+	}
+	if w := s.Awaiting[d]; w.Outcome != OutcomeFailed {
+		t.Errorf("the failed undo: %+v", w)
+	}
+	// Its evidence ends the wait, before or after the action's events.
+	ev := Evidence("warroom", a, undo.Title, "", before, before, end, end.Add(5*time.Minute))
+	s2 := Fold(append([]Event{ev}, evs...))
+	if _, ok := s2.Awaiting[a]; ok || len(s2.Awaiting) != 1 {
+		t.Errorf("after its evidence: %+v", s2.Awaiting)
+	}
+	s.Apply(ev)
+	if _, ok := s.Awaiting[a]; ok {
+		t.Error("evidence applied last did not end the wait")
 	}
 }

@@ -77,6 +77,7 @@ type runResult struct {
 	summary  string // the outcome event's summary
 	failed   bool   // failed, cancelled, or not run at all
 	ran      bool   // Run was called (its start is on disk)
+	ending   string // incident.OutcomeFailed or OutcomeCancelled; "" on success
 }
 
 var keepLines = probes.AppendLines(outputKeep)
@@ -350,6 +351,7 @@ func (x execution) run(ctx context.Context, cancel context.CancelFunc) {
 	switch {
 	case out.Err != nil && errors.Is(ctx.Err(), context.Canceled):
 		f.Cancelled, f.Error = true, out.Err.Error()
+		res.ending = incident.OutcomeCancelled
 		res.summary = "cancelled: " + a.Title + took
 	case out.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		f.Error = fmt.Sprintf("timed out after %s: %v", x.timeout, out.Err)
@@ -364,6 +366,9 @@ func (x execution) run(ctx context.Context, cancel context.CancelFunc) {
 	}
 	if leftBehind {
 		res.summary += " — it did not stop and was left behind"
+	}
+	if out.Err != nil && res.ending == "" {
+		res.ending = incident.OutcomeFailed
 	}
 	fin := incident.Event{Time: x.now(), Actor: x.start.Actor, Kind: incident.KindAction, Summary: res.summary, Detail: out.Result, Action: &f}
 	finished := x.record(fin)
@@ -473,7 +478,7 @@ func (m *Model) actionUpdate(msg probes.StreamMsg[runUpdate]) tea.Cmd {
 		r.done = d
 		m.forget(r)
 		if d.ran {
-			m.followUp(r, m.c.Now())
+			m.followUp(r, d.ending, m.c.Now())
 		}
 		if !m.flashErr || d.failed {
 			// A failure (the journal's included) is never covered by a success.

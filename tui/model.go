@@ -108,6 +108,9 @@ type Model struct {
 	evidenceAfter time.Duration
 	reportOptions report.Options
 	setClipboard  func(string) error
+	// reportWrote is the hash of each report file this console wrote
+	// last: one that differs was edited by someone, and is kept aside.
+	reportWrote map[string][32]byte
 }
 
 // journalHealth is the journal as the shell's last write found it. While
@@ -148,6 +151,7 @@ func New(o Options) *Model {
 	if m.evidenceAfter <= 0 {
 		m.evidenceAfter = DefaultEvidenceAfter
 	}
+	m.followups = pendingEvidence(o.Session, m.evidenceAfter, o.Common.Now())
 	if o.Notice != "" {
 		m.setFlash(o.Notice, true)
 	}
@@ -200,6 +204,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case exportMsg:
 		return m, m.exported(msg)
+	case evidenceMsg:
+		return m, m.evidenceRecorded(msg)
 	case tea.KeyMsg:
 		if m.tooSmall() {
 			return m, m.tooSmallKey(msg)
@@ -312,6 +318,16 @@ func (m *Model) journalWrites() {
 // the dialog (and brings it back if it was hidden) with the text; anything
 // else closes it and goes on as if the submit had returned it.
 func (m *Model) inputResult(r inputResultMsg) tea.Cmd {
+	if x, ok := r.msg.(exportMsg); ok && x.failed != nil {
+		// Some notes may be on disk: folded now; the dialog stays, with
+		// the write's error, and enter retries the rest.
+		var cmds []tea.Cmd
+		for _, ev := range x.recorded {
+			cmds = append(cmds, m.recorded(ev))
+		}
+		r.msg = *x.failed
+		return tea.Batch(append(cmds, m.inputResult(r))...)
+	}
 	if ev, ok := r.msg.(common.EventMsg); ok && ev.Err != nil {
 		m.journalFailed(ev.Err, false)
 		r.dialog.saveFailed(ev.Err)
@@ -495,7 +511,7 @@ func (m *Model) setFocus(i int) {
 type quitMsg struct{}
 
 func (m *Model) quit() tea.Cmd {
-	if !m.session.Open() && len(m.running) == 0 {
+	if !m.session.Open() && len(m.running) == 0 && len(m.followups) == 0 {
 		return tea.Quit
 	}
 	var lines []string
@@ -510,6 +526,10 @@ func (m *Model) quit() tea.Cmd {
 	}
 	for _, r := range m.running {
 		lines = append(lines, "Still running, will be cancelled: "+sanitize.Line(r.action.Title))
+	}
+	if n := len(m.followups); n > 0 {
+		lines = append(lines, fmt.Sprintf("%d action(s) wait for their evidence (the vital signs %s after): a console started within the hour takes it, late.",
+			n, common.Duration(m.evidenceAfter)))
 	}
 	if m.journalPath != "" {
 		lines = append(lines, "Journal: "+m.journalPath)

@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,28 +75,56 @@ func (b *vitalsBoard) Snapshot() []incident.Vital {
 
 // followup is an action whose evidence is due.
 type followup struct {
-	startedID string
-	title     string
-	before    []incident.Vital
-	ended     time.Time
-	due       time.Time
+	incident.Awaiting
+	due time.Time
 }
 
-// wantsEvidence reports whether an action gets an evidence event: what a
-// pane does changes the world by definition; a runbook step only if it
-// is destructive (a "check pod status" changes nothing to measure); a
-// notification never.
-func wantsEvidence(a common.Action) bool {
-	return a.Kind != incident.ActionNotify && (a.Step == "" || a.Destructive)
-}
+const (
+	// settle is how long a console that starts gives its panes to
+	// measure before it takes the evidence its last run left pending.
+	settle = 30 * time.Second
+	// staleEvidence: an action that ended longer ago than this when a
+	// console starts gets no evidence (the numbers then say nothing of it).
+	staleEvidence = time.Hour
+	// retryEvidence is when evidence whose write failed is tried again.
+	retryEvidence = 30 * time.Second
+)
 
-// followUp schedules r's evidence, once it ended at ended.
-func (m *Model) followUp(r *running, ended time.Time) {
-	if !wantsEvidence(r.action) {
+// followUp schedules r's evidence, once it ended at ended, how.
+func (m *Model) followUp(r *running, outcome string, ended time.Time) {
+	f := incident.ActionFields{Executed: true, Kind: r.action.Kind, Step: r.action.Step, Destructive: r.action.Destructive}
+	if !incident.WantsEvidence(f) {
 		return
 	}
-	m.followups = append(m.followups, followup{startedID: r.id, title: r.action.Title, before: r.before,
-		ended: ended, due: ended.Add(m.evidenceAfter)})
+	m.followups = append(m.followups, followup{due: ended.Add(m.evidenceAfter),
+		Awaiting: incident.Awaiting{StartedID: r.id, Title: r.action.Title, Before: r.before, Ended: ended, Outcome: outcome}})
+}
+
+// pendingEvidence are the follow-ups a console that starts at now takes
+// over from the journal: actions that ended within staleEvidence and
+// have no evidence yet (the console that ran them closed first), due
+// when they would have been, but not before the panes have measured.
+func pendingEvidence(s incident.Session, after time.Duration, now time.Time) []followup {
+	var out []followup
+	for _, a := range s.Awaiting {
+		if a.Ended.IsZero() || now.Sub(a.Ended) > staleEvidence {
+			continue
+		}
+		due := a.Ended.Add(after)
+		if earliest := now.Add(settle); due.Before(earliest) {
+			due = earliest
+		}
+		out = append(out, followup{Awaiting: a, due: due})
+	}
+	slices.SortFunc(out, func(a, b followup) int { return a.due.Compare(b.due) })
+	return out
+}
+
+// evidenceMsg is an evidence event's write, with its follow-up to try
+// again if it failed.
+type evidenceMsg struct {
+	rec common.EventMsg
+	f   followup
 }
 
 // dueEvidence records the evidence of every follow-up that is due at now.
@@ -102,15 +132,27 @@ func (m *Model) dueEvidence(now time.Time) tea.Cmd {
 	var cmds []tea.Cmd
 	keep := m.followups[:0:0]
 	for _, f := range m.followups {
-		if now.Before(f.due) {
-			keep = append(keep, f)
+		if now.Before(f.due) || m.session.Has(incident.EvidenceID(f.StartedID)) {
+			if now.Before(f.due) {
+				keep = append(keep, f)
+			}
 			continue
 		}
-		ev := incident.Evidence(common.SystemActor, f.startedID, f.title, f.before, m.vitals.Snapshot(), f.ended, now)
-		cmds = append(cmds, common.RecordEvent(m.c.Journal, ev))
+		ev := incident.Evidence(common.SystemActor, f.StartedID, f.Title, f.Outcome, f.Before, m.vitals.Snapshot(), f.Ended, now)
+		rec := common.RecordEvent(m.c.Journal, ev)
+		cmds = append(cmds, func() tea.Msg { return evidenceMsg{rec: rec().(common.EventMsg), f: f} })
 	}
 	m.followups = keep
 	return tea.Batch(cmds...)
+}
+
+// evidenceRecorded folds a written evidence event, or schedules it again.
+func (m *Model) evidenceRecorded(msg evidenceMsg) tea.Cmd {
+	if msg.rec.Err != nil {
+		msg.f.due = m.c.Now().Add(retryEvidence)
+		m.followups = append(m.followups, msg.f)
+	}
+	return m.recorded(msg.rec)
 }
 
 // ---- the report --------------------------------------------------------------
@@ -124,45 +166,53 @@ func (m *Model) exportDialog() tea.Cmd {
 	fields := []common.Field{
 		{Name: incident.SectionSummary, Label: "Summary (2–3 sentences)", Multiline: true, MaxLen: noteLimit},
 		{Name: incident.SectionRootCause, Label: "Root cause", Multiline: true, MaxLen: noteLimit},
-		{Name: incident.SectionImpact, Label: "Impact (users affected, revenue, SLA)", Multiline: true, MaxLen: noteLimit},
+		{Name: incident.SectionImpact, Label: "Impact (users, SLA)", Multiline: true, MaxLen: noteLimit},
 		{Name: incident.SectionResolution, Label: "Resolution", Multiline: true, MaxLen: noteLimit},
 	}
 	for i := range fields {
 		fields[i].Default = s.Section(fields[i].Name)
-		fields[i].Placeholder = "optional: left empty, the report keeps a prompt to fill in"
+		fields[i].Placeholder = "optional — left empty, the report asks for it"
 	}
-	c, j, path, o := m.c, m.c.Journal, m.journalPath, m.reportOptions
+	c, j, path, o, wrote := m.c, m.c.Journal, m.journalPath, m.reportOptions, m.reportWrote
+	// saved is what each section says in the journal, as this dialog
+	// recorded it: a retry after a failed write records only the rest.
+	// Only the dialog's Cmds touch it, one after the other.
+	saved := map[string]string{}
+	for _, f := range fields {
+		saved[f.Name] = strings.TrimSpace(f.Default)
+	}
 	return common.Input(common.InputRequest{
 		Title:  "Export the incident report",
 		Fields: fields,
 		OnSubmit: func(v map[string]string) tea.Cmd {
-			var notes []incident.Event
-			for _, f := range fields {
-				if text := strings.TrimSpace(v[f.Name]); text != "" && text != strings.TrimSpace(f.Default) {
-					notes = append(notes, incident.SectionNote(c.Actor, f.Name, text, c.Now()))
-				}
-			}
+			now := c.Now()
 			return func() tea.Msg {
 				var recorded []common.EventMsg
-				for _, ev := range notes {
-					msg := common.RecordEvent(j, ev)().(common.EventMsg)
-					if msg.Err != nil {
-						if len(recorded) == 0 {
-							return msg // the dialog keeps the text and says why
-						}
-						break
+				for _, f := range fields {
+					text := strings.TrimSpace(v[f.Name])
+					if text == "" || text == saved[f.Name] {
+						continue
 					}
+					msg := common.RecordEvent(j, incident.SectionNote(c.Actor, f.Name, text, now))().(common.EventMsg)
+					if msg.Err != nil {
+						// The dialog keeps the text, says why, and enter
+						// retries; what was saved is folded meanwhile.
+						return exportMsg{recorded: recorded, failed: &msg}
+					}
+					saved[f.Name] = text
 					recorded = append(recorded, msg)
 				}
-				return exportMsg{recorded: recorded, written: writeReport(path, o, c.Now())}
+				return exportMsg{recorded: recorded, written: writeReport(path, o, now, wrote)}
 			}
 		},
 	})
 }
 
-// exportMsg is the export's outcome: the notes it recorded, then the files.
+// exportMsg is the export's outcome: the notes it recorded, then the
+// files; or the note whose write failed (nothing was written then).
 type exportMsg struct {
 	recorded []common.EventMsg
+	failed   *common.EventMsg
 	written  reportWritten
 }
 
@@ -172,13 +222,17 @@ type reportWritten struct {
 	lines  int
 	drafts []report.Draft
 	paths  []string // each draft's file
+	kept   []string // files edited since this console wrote them, kept aside
+	wrote  map[string][32]byte
 	err    error
 }
 
 // writeReport writes the report of the journal at path (read back from
 // disk: the report is the journal's, as `warroom report` would write
-// it) and the drafts beside it. It runs in a Cmd.
-func writeReport(journal string, o report.Options, now time.Time) reportWritten {
+// it) and the drafts beside it. A file that is not what this console
+// last wrote there (wrote: its hash) — someone filled in a prompt — is
+// kept aside as FILE.edited-HHMMSS, never overwritten. It runs in a Cmd.
+func writeReport(journal string, o report.Options, now time.Time, wrote map[string][32]byte) reportWritten {
 	if journal == "" {
 		return reportWritten{err: errors.New("this session has no journal file to write a report from")}
 	}
@@ -188,14 +242,33 @@ func writeReport(journal string, o report.Options, now time.Time) reportWritten 
 	}
 	o.Skipped = skipped
 	out := report.DefaultPath(journal)
-	md := report.Markdown(events, o)
-	if err := writeFileAtomic(out, md); err != nil {
+	md, drafts := report.Markdown(events, o), report.Drafts(events, o, now)
+	w := reportWritten{path: out, lines: strings.Count(string(md), "\n"), drafts: drafts, wrote: maps.Clone(wrote)}
+	if w.wrote == nil {
+		w.wrote = map[string][32]byte{}
+	}
+	write := func(path string, data []byte) error {
+		if old, err := os.ReadFile(path); err == nil {
+			if h, ok := w.wrote[path]; !ok || h != sha256.Sum256(old) {
+				aside := path + ".edited-" + now.Format("150405")
+				if err := os.Rename(path, aside); err != nil {
+					return err
+				}
+				w.kept = append(w.kept, aside)
+			}
+		}
+		if err := writeFileAtomic(path, data); err != nil {
+			return err
+		}
+		w.wrote[path] = sha256.Sum256(data)
+		return nil
+	}
+	if err := write(out, md); err != nil {
 		return reportWritten{err: err}
 	}
-	w := reportWritten{path: out, lines: strings.Count(string(md), "\n"), drafts: report.Drafts(events, o, now)}
 	for _, d := range w.drafts {
 		p := report.DraftPath(out, d.Name)
-		if err := writeFileAtomic(p, []byte(d.Text)); err != nil {
+		if err := write(p, []byte(d.Text)); err != nil {
 			w.err = err
 			return w
 		}
@@ -205,7 +278,8 @@ func writeReport(journal string, o report.Options, now time.Time) reportWritten 
 }
 
 // writeFileAtomic writes data to path through a temporary file renamed
-// over it: a report being rewritten is never seen half written.
+// over it: a report being rewritten is never seen half written. It is
+// readable by its owner only, as the journal is.
 func writeFileAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -223,9 +297,6 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
 	return os.Rename(f.Name(), path)
 }
 
@@ -236,11 +307,16 @@ func (m *Model) exported(msg exportMsg) tea.Cmd {
 		cmds = append(cmds, m.recorded(ev))
 	}
 	w := msg.written
+	if w.wrote != nil {
+		m.reportWrote = w.wrote
+	}
 	if w.err != nil && w.path == "" {
 		m.setFlash("report not written: "+incident.Clean(w.err.Error()), true)
 		return tea.Batch(cmds...)
 	}
-	m.pushModal(&draftsModal{st: m.c.Styles, keys: m.dialogKeys, w: w, copy: m.clipboard})
+	d := &draftsModal{st: m.c.Styles, keys: m.dialogKeys, w: w}
+	d.copy = func(text string) tea.Cmd { return m.clipboard(d, text) }
+	m.pushModal(d)
 	return tea.Batch(cmds...)
 }
 
@@ -273,10 +349,12 @@ type draftsModal struct {
 	sw, sh int
 }
 
-// copiedMsg says whether a copy reached the terminal.
+// copiedMsg says whether a copy reached the terminal, to the dialog
+// that asked (another may be on top by then).
 type copiedMsg struct {
-	what string
-	err  error
+	dialog *draftsModal
+	what   string
+	err    error
 }
 
 func (d *draftsModal) SetSize(w, h int) {
@@ -288,6 +366,9 @@ func (d *draftsModal) inner() int { return dialogInner(d.sw, 90) }
 
 func (d *draftsModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
 	if c, ok := msg.(copiedMsg); ok {
+		if c.dialog != d {
+			return d, nil, false
+		}
 		if c.err != nil {
 			d.notice = "not copied: " + incident.Clean(c.err.Error())
 		} else {
@@ -325,6 +406,11 @@ func (d *draftsModal) layout() dialogLayout {
 	for _, p := range w.paths {
 		head = append(head, wrapHard(sanitize.Line(p), inner)...)
 	}
+	for _, p := range w.kept {
+		for _, l := range wrapLines("edited since it was written, kept as "+sanitize.Line(p), inner) {
+			head = append(head, d.st.Warn.Render(l))
+		}
+	}
 	if w.err != nil {
 		for _, l := range wrapLines("drafts not saved: "+incident.Clean(w.err.Error()), inner) {
 			head = append(head, d.st.Bad.Render(l))
@@ -342,6 +428,10 @@ func (d *draftsModal) layout() dialogLayout {
 		}
 		head = append(head, "", strings.Join(tabs, "  "))
 		for _, l := range strings.Split(sanitize.Text(w.drafts[d.tab].Text), "\n") {
+			if strings.TrimSpace(l) == "" {
+				body = append(body, "") // paragraphs stay apart
+				continue
+			}
 			body = append(body, wrapLines(l, inner)...)
 		}
 	}
@@ -357,16 +447,17 @@ func (d *draftsModal) View(width, height int) string {
 	return d.layout().render(d.st, d.st.Dialog.Box, d.inner(), height)
 }
 
-// clipboard returns a Cmd that sets the terminal's clipboard to text.
-func (m *Model) clipboard(text string) tea.Cmd {
+// clipboard returns a Cmd that sets the terminal's clipboard to text,
+// for dialog d.
+func (m *Model) clipboard(d *draftsModal, text string) tea.Cmd {
 	set := m.setClipboard
 	if set == nil {
 		return func() tea.Msg {
-			return copiedMsg{err: errors.New("this console cannot reach the terminal's clipboard")}
+			return copiedMsg{dialog: d, err: errors.New("this console cannot reach the terminal's clipboard")}
 		}
 	}
 	return func() tea.Msg {
 		n := len([]rune(text))
-		return copiedMsg{what: fmt.Sprintf("%d characters", n), err: set(text)}
+		return copiedMsg{dialog: d, what: fmt.Sprintf("%d characters", n), err: set(text)}
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -267,5 +268,168 @@ func TestExportWritesTheReportAndDrafts(t *testing.T) {
 	}
 	if !strings.Contains(d.View(120, 36), "copied") {
 		t.Error("the dialog does not say it copied")
+	}
+}
+
+// failingJournal fails every write after the first ok ones, until fixed.
+type failingJournal struct {
+	j     common.Recorder
+	ok    int
+	fixed bool
+}
+
+func (f *failingJournal) Append(ev incident.Event) (incident.Event, error) {
+	if f.ok <= 0 && !f.fixed {
+		return ev, errors.New("write: no space left on device")
+	}
+	f.ok--
+	return f.j.Append(ev)
+}
+
+// The finished event has the vitals when the action ended, not a copy of
+// those when it started; a failed action's evidence says it failed.
+func TestVitalsAtTheEndAndAFailedActionsEvidence(t *testing.T) {
+	m, now, path, _ := reportShell(t)
+	at := *now
+	run(m, vitals("errorrate", at, incident.Measured("errorrate", incident.Vital5xx, 0.121, incident.UnitRatio, at)))
+	release := make(chan struct{})
+	a := undo("")
+	a.Run = func(context.Context, func(string)) common.Outcome {
+		<-release
+		return common.Outcome{Err: errors.New("forbidden")}
+	}
+	_, cmd := m.Update(confirmedAction{a})
+	// While it runs the ratio is measured again.
+	m.Update(vitals("errorrate", at.Add(time.Second), incident.Measured("errorrate", incident.Vital5xx, 0.05, incident.UnitRatio, at)))
+	close(release)
+	for _, msg := range drain(cmd) {
+		run(m, msg)
+	}
+	acts := events(t, path, incident.KindAction)
+	if len(acts) != 2 {
+		t.Fatalf("%d action events", len(acts))
+	}
+	if got := incident.CompareVitals(acts[0].Action.Vitals, acts[1].Action.Vitals); got != "5xx 12.1% → 5.0%" {
+		t.Errorf("started → finished vitals: %q", got)
+	}
+	*now = at.Add(6 * time.Minute)
+	run(m, tickMsg{id: m.id})
+	ev := events(t, path, incident.KindEvidence)
+	if len(ev) != 1 || ev[0].Evidence.Outcome != incident.OutcomeFailed || !strings.Contains(ev[0].Summary, "(it failed)") {
+		t.Fatalf("evidence of a failed action: %+v", ev)
+	}
+}
+
+// A console that starts takes the evidence its last run left pending —
+// once the panes had time to measure — but not of actions long past.
+func TestPendingEvidenceAfterARestart(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 3, 12, 0, 0, time.UTC)
+	f := incident.ActionFields{Title: "Roll back deployment/api", Kind: incident.ActionKube, Destructive: true, Executed: true,
+		Vitals: []incident.Vital{incident.Measured("errorrate", incident.Vital5xx, 0.121, incident.UnitRatio, t0)}}
+	var evs []incident.Event
+	for i, ended := range []time.Time{t0.Add(-2 * time.Minute), t0.Add(-3 * time.Hour)} {
+		s := f
+		s.Phase = incident.PhaseStarted
+		id := incident.NewID(ended.Add(-time.Second))
+		e := s
+		e.Phase, e.Ref = incident.PhaseFinished, id
+		evs = append(evs, incident.Event{ID: id, Time: ended.Add(-time.Second), Kind: incident.KindAction, Action: &s},
+			incident.Event{ID: incident.NewID(ended), Time: ended, Kind: incident.KindAction, Action: &e})
+		_ = i
+	}
+	got := pendingEvidence(incident.Fold(evs), 5*time.Minute, t0)
+	if len(got) != 1 {
+		t.Fatalf("pending %+v, want the recent one only", got)
+	}
+	if want := t0.Add(3 * time.Minute); !got[0].due.Equal(want) {
+		t.Errorf("due %v, want %v (5 min after it ended)", got[0].due, want)
+	}
+	// Due already: not before the panes have measured.
+	if got := pendingEvidence(incident.Fold(evs), time.Minute, t0); len(got) != 1 || !got[0].due.Equal(t0.Add(settle)) {
+		t.Errorf("due at once: %+v", got)
+	}
+}
+
+// Evidence whose write fails is tried again, not lost.
+func TestEvidenceRetriedAfterAFailedWrite(t *testing.T) {
+	m, now, path, _ := reportShell(t)
+	run(m, confirmedAction{undo("")})
+	good := m.c.Journal
+	m.c.Journal = &failingJournal{j: good}
+	*now = now.Add(6 * time.Minute)
+	run(m, tickMsg{id: m.id})
+	if n := len(events(t, path, incident.KindEvidence)); n != 0 || len(m.followups) != 1 {
+		t.Fatalf("after a failed write: %d evidence events, %d follow-ups", n, len(m.followups))
+	}
+	m.c.Journal = good
+	*now = now.Add(retryEvidence + time.Second)
+	run(m, tickMsg{id: m.id})
+	if n := len(events(t, path, incident.KindEvidence)); n != 1 || len(m.followups) != 0 {
+		t.Errorf("after the retry: %d evidence events, %d follow-ups", n, len(m.followups))
+	}
+}
+
+// A write failing after the first section note keeps the dialog open with
+// the text; the retry records only what is not saved, then exports.
+func TestExportKeepsTextWhenTheJournalFails(t *testing.T) {
+	m, _, path, _ := reportShell(t)
+	fj := &failingJournal{j: m.c.Journal, ok: 1}
+	m.c.Journal = fj
+	run(m, keymsg.Of("e"))
+	typeText(m, "the summary")
+	run(m, keymsg.Of("enter"))
+	typeText(m, "the root cause")
+	run(m, keymsg.Of("enter"))
+	run(m, keymsg.Of("enter"))
+	run(m, keymsg.Of("enter"))
+	in, ok := m.modals[len(m.modals)-1].(*inputModal)
+	if !ok || !in.failed {
+		t.Fatalf("top dialog %T: want the input dialog, failed", m.modals[len(m.modals)-1])
+	}
+	if m.session.Section(incident.SectionSummary) != "the summary" {
+		t.Error("the note that was saved is not folded")
+	}
+	if _, err := os.Stat(report.DefaultPath(path)); err == nil {
+		t.Error("a report was written while a note failed")
+	}
+	// The disk is freed: enter retries, recording only what is not saved.
+	fj.fixed = true
+	run(m, keymsg.Of("enter"))
+	notes := events(t, path, incident.KindNote)
+	if len(notes) != 2 || notes[0].Note.Section != incident.SectionSummary || notes[1].Note.Section != incident.SectionRootCause {
+		t.Errorf("notes %+v: want the summary once, then the root cause", notes)
+	}
+	if _, err := os.Stat(report.DefaultPath(path)); err != nil {
+		t.Errorf("no report after the retry: %v", err)
+	}
+}
+
+// A report someone edited since it was written is kept aside, not lost.
+func TestExportKeepsAnEditedReport(t *testing.T) {
+	m, _, path, _ := reportShell(t)
+	export := func() {
+		run(m, keymsg.Of("e"))
+		for range 4 {
+			run(m, keymsg.Of("enter"))
+		}
+		run(m, keymsg.Of("esc"))
+	}
+	export()
+	out := report.DefaultPath(path)
+	export() // unchanged: rewritten in place
+	if kept, _ := filepath.Glob(out + ".edited-*"); len(kept) != 0 {
+		t.Fatalf("kept %v of a report nobody edited", kept)
+	}
+	os.WriteFile(out, []byte("# filled in by hand\n"), 0o600)
+	export()
+	kept, _ := filepath.Glob(out + ".edited-*")
+	if len(kept) != 1 {
+		t.Fatalf("kept %v, want the edited report", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != "# filled in by hand\n" {
+		t.Errorf("kept %q", b)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v %v, want 0600 as the journal", fi.Mode().Perm(), err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,10 +47,16 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 			for _, s := range skipped {
 				fmt.Fprintln(stderr, "warroom:", incident.Clean(fmt.Sprintf("journal %s line %d skipped: %v (the report says so)", args[0], s.Line, s.Err)))
 			}
+			if len(events) == 0 {
+				return fmt.Errorf("%s holds no journal event (%d line(s) could not be read): not a warroom journal?", args[0], len(skipped))
+			}
 			o.Skipped = skipped
 			md := report.Markdown(events, o)
 			if out == "" || out == "-" {
 				_, err := stdout.Write(md)
+				return err
+			}
+			if err := notTheJournal(args[0], out); err != nil {
 				return err
 			}
 			if err := writeFile(out, md); err != nil {
@@ -58,6 +65,9 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "report:  %s\n", out)
 			for _, d := range report.Drafts(events, o, sys.now()) {
 				p := report.DraftPath(out, d.Name)
+				if err := notTheJournal(args[0], p); err != nil {
+					return err
+				}
 				if err := writeFile(p, []byte(d.Text)); err != nil {
 					return err
 				}
@@ -71,13 +81,40 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-// writeFile writes data to path, refusing to write through anything but a
-// regular file (a report named after a device or a FIFO is a mistake).
+// notTheJournal refuses to write the report over the journal it is
+// read from (-o given the journal's own name).
+func notTheJournal(journal, out string) error {
+	j, err := os.Stat(journal)
+	if err != nil {
+		return nil
+	}
+	if o, err := os.Stat(out); err == nil && os.SameFile(j, o) {
+		return fmt.Errorf("%s is the journal itself: name another file for the report", out)
+	}
+	return nil
+}
+
+// writeFile writes data to path through a temporary file renamed over
+// it (never half written), readable by its owner only as the journal is;
+// it refuses to replace anything but a regular file (a report named
+// after a device, a FIFO or a directory is a mistake).
 func writeFile(path string, data []byte) error {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is %s, not a regular file", path, incident.FileKind(fi.Mode()))
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

@@ -184,4 +184,20 @@ func TestReportCommand(t *testing.T) {
 	if code := run([]string{"report", filepath.Join(dir, "missing.jsonl")}, &bytes.Buffer{}, &e); code == 0 || !strings.Contains(e.String(), "missing.jsonl") {
 		t.Errorf("a missing journal: exit %d, %q", code, e.String())
 	}
+	// -o naming the journal itself is refused; the journal stays.
+	before, _ := os.ReadFile(path)
+	e.Reset()
+	if code := run([]string{"report", path, "-o", path}, &bytes.Buffer{}, &e); code == 0 || !strings.Contains(e.String(), "the journal itself") {
+		t.Errorf("-o the journal: exit %d, %q", code, e.String())
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the journal was overwritten")
+	}
+	// A file that is no journal: an error, not an empty report.
+	other := filepath.Join(dir, "hostname")
+	os.WriteFile(other, []byte("db-primary\n"), 0o600)
+	e.Reset()
+	if code := run([]string{"report", other}, &bytes.Buffer{}, &e); code == 0 || !strings.Contains(e.String(), "no journal event") {
+		t.Errorf("not a journal: exit %d, %q", code, e.String())
+	}
 }

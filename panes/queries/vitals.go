@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"fmt"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -38,6 +39,12 @@ func vitals(s pg.Snapshot, at time.Time) []incident.Vital {
 		if q.State == "active" && !q.QueryStart.IsZero() {
 			longest = max(longest, serverNow.Sub(q.QueryStart))
 		}
+	}
+	if s.Hidden > 0 {
+		// Backends of other roles (no pg_read_all_stats) show no query:
+		// the longest may be one of them. Unknown, not the visible best.
+		why := fmt.Sprintf("%d backends of other roles are not readable (grant pg_read_all_stats)", s.Hidden)
+		return []incident.Vital{conn, incident.Unknown(tag, incident.VitalLongestQuery, incident.UnitSeconds, why, at)}
 	}
 	return []incident.Vital{conn, incident.Measured(tag, incident.VitalLongestQuery, longest.Seconds(), incident.UnitSeconds, at)}
 }

@@ -97,6 +97,14 @@ func TestVitalsConnectionsAndLongestQuery(t *testing.T) {
 	if vs[0].Max != nil {
 		t.Errorf("no max_connections, yet a max: %v", *vs[0].Max)
 	}
+	// Backends of other roles hide their queries: the longest is unknown,
+	// not the longest of those this role can read.
+	hidden := noMax
+	hidden.Hidden = 3
+	vs = oneVitals(t, "hidden backends", vitalsOf(feedCmd(m, hidden)), "connections 12", "longest query unknown: 3 backends of other roles are not readable (grant pg_read_all_stats)")
+	if vs[1].Value != nil || !strings.Contains(vs[1].Error, "3 backends of other roles") {
+		t.Errorf("hidden backends: %+v", vs[1])
+	}
 }
 
 // PostgreSQL failing: both vitals unknown with the error (its secret
