@@ -21,7 +21,10 @@ const (
 // now + UpdateEvery[severity]). What the journal does not say is left as
 // an obvious placeholder ("[impact: to fill in]"), never invented.
 func Drafts(events []incident.Event, o Options, now time.Time) []Draft {
-	d := newDoc(events, o)
+	return newDoc(events, o).drafts(now)
+}
+
+func (d *doc) drafts(now time.Time) []Draft {
 	return []Draft{
 		{Name: DraftStatusPage, Title: "Status page update", Text: d.statusPage(now)},
 		{Name: DraftCustomerEmail, Title: "Customer email", Text: d.customerEmail()},
@@ -81,7 +84,7 @@ func (d *doc) customerEmail() string {
 	case strings.TrimSpace(t) != "":
 		resolution = paragraphs(t, "")
 	case d.resolve != nil:
-		resolution = esc(d.resolve.Summary)
+		resolution = escStart(d.resolve.Summary) // it starts a line
 	case d.decl != nil:
 		resolution = placeholder("resolution — the incident is still open")
 	}

@@ -24,14 +24,16 @@ const SecretMask = incident.SecretMask
 // redacted (incident.Redact). A journal read by incident.ReadFile is
 // already clean; a hand-edited or foreign one, or events passed raw, may
 // not be. Results are cached: a journal repeats its actors, titles and
-// kinds thousands of times.
+// kinds thousands of times. A maskOnly cleaner (Options.Cleaned: events
+// incident has cleaned already) only masks the secret values.
 type cleaner struct {
-	secrets []string // longest first
-	lines   map[string]string
-	texts   map[string]string
+	secrets  []string // longest first
+	maskOnly bool
+	lines    map[string]string
+	texts    map[string]string
 }
 
-func newCleaner(secrets []string) *cleaner {
+func newCleaner(secrets []string, maskOnly bool) *cleaner {
 	var s []string
 	for _, v := range secrets {
 		if v != "" && !slices.Contains(s, v) {
@@ -40,7 +42,7 @@ func newCleaner(secrets []string) *cleaner {
 	}
 	// Longest first, so a secret holding another is masked whole.
 	sort.SliceStable(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
-	return &cleaner{secrets: s, lines: map[string]string{}, texts: map[string]string{}}
+	return &cleaner{secrets: s, maskOnly: maskOnly, lines: map[string]string{}, texts: map[string]string{}}
 }
 
 func (c *cleaner) mask(s string) string {
@@ -60,6 +62,9 @@ func (c *cleaner) line(s string) string {
 	if isUUID(s) && len(c.secrets) == 0 {
 		return s // an event ID: nothing to clean, and not worth a cache entry
 	}
+	if c.maskOnly {
+		return c.mask(s)
+	}
 	if out, ok := c.lines[s]; ok {
 		return out
 	}
@@ -74,6 +79,9 @@ func (c *cleaner) line(s string) string {
 func (c *cleaner) text(s string) string {
 	if s == "" {
 		return s
+	}
+	if c.maskOnly {
+		return c.mask(s)
 	}
 	if out, ok := c.texts[s]; ok {
 		return out
@@ -227,10 +235,13 @@ func (c *cleaner) in(v reflect.Value, text bool) {
 // prepare returns the events as the report reads them: each without an
 // ID given one derived from its content (so the same event counts once
 // and the order does not depend on the input's), version 1 events
-// upgraded (incident.Upgrade), every string cleaned, sorted by (Time, ID)
-// with duplicate IDs dropped (the first in that order is kept).
+// upgraded (incident.Upgrade), every string cleaned (only the secrets
+// masked by a maskOnly cleaner; nothing at all when there are none), sorted
+// by (Time, ID) with duplicate IDs dropped (the first in that order is
+// kept).
 func prepare(events []incident.Event, c *cleaner) []incident.Event {
 	out := make([]incident.Event, 0, len(events))
+	clean := !c.maskOnly || len(c.secrets) > 0
 	for _, ev := range events {
 		if ev.ID == "" {
 			raw, _ := json.Marshal(ev)
@@ -239,7 +250,13 @@ func prepare(events []incident.Event, c *cleaner) []incident.Event {
 		if ev.V == 0 {
 			ev = incident.Upgrade(ev, 0, nil)
 		}
-		out = append(out, c.event(ev))
+		if clean {
+			ev = c.event(ev)
+		}
+		out = append(out, ev)
+	}
+	if strictlyOrdered(out) {
+		return dedup(out) // a journal is written in order: no sort needed
 	}
 	slices.SortStableFunc(out, func(a, b incident.Event) int {
 		if d := a.Time.Compare(b.Time); d != 0 {
@@ -254,6 +271,23 @@ func prepare(events []incident.Event, c *cleaner) []incident.Event {
 		jb, _ := json.Marshal(b)
 		return cmp.Compare(string(ja), string(jb))
 	})
+	return dedup(out)
+}
+
+// strictlyOrdered reports whether events are in strictly increasing
+// (Time, ID) order: no two share both, so sorting would not move one.
+func strictlyOrdered(events []incident.Event) bool {
+	for i := 1; i < len(events); i++ {
+		a, b := &events[i-1], &events[i]
+		if c := a.Time.Compare(b.Time); c > 0 || c == 0 && a.ID >= b.ID {
+			return false
+		}
+	}
+	return true
+}
+
+// dedup drops the events whose ID an earlier one has, in place.
+func dedup(out []incident.Event) []incident.Event {
 	seen := make(map[string]struct{}, len(out))
 	kept := out[:0]
 	for _, ev := range out {

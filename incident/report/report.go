@@ -16,17 +16,22 @@
 // one is repeated. Everything written from the journal is cleaned again
 // (internal/sanitize, incident.Redact, Options.Secrets masked) and
 // escaped, so a hand-edited or foreign journal cannot change the
-// document's structure or leak a secret into it.
+// document's structure or leak a secret into it; events that
+// incident.ReadFile has just cleaned need only the masking
+// (Options.Cleaned), and are escaped all the same.
 package report
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/warroom-dev/warroom/incident"
 )
@@ -41,6 +46,14 @@ type Options struct {
 	Secrets     []string                            // extra values to mask wherever they appear (variables marked secret)
 	Skipped     []incident.Skipped                  // journal lines that could not be read (torn last line…): the report lists them
 	UpdateEvery map[incident.Severity]time.Duration // status page "next update"; defaults P0 30m, P1 1h, P2 4h, P3 24h
+	// Cleaned says the events come from incident.ReadFile or
+	// incident.Open, already cleaned (sanitized and redacted) by the same
+	// functions the report cleans them with: the report skips that second
+	// cleaning of every string, the larger part of its cost. Secrets are
+	// still masked, and what Options itself holds is still cleaned. Leave
+	// it false for events from anywhere else (built in memory, decoded by
+	// hand): they are cleaned in full.
+	Cleaned bool
 }
 
 // Defaults of Options.
@@ -91,20 +104,30 @@ func (o Options) withDefaults() Options {
 // doc is what the report and the drafts are written from.
 type doc struct {
 	o       Options
-	c       *cleaner
+	c       *cleaner         // cleans what Options holds, and anything not from the events
 	events  []incident.Event // cleaned, in (Time, ID) order, each ID once
 	s       incident.Session
 	acts    []*action
 	decl    *incident.Event // the latest declaration
 	resolve *incident.Event // the resolution in force, if resolved
 	day     string          // the declaration's date ("2006-01-02"), else the first event's
+	spans   []span          // the stretches the incident was open, after the latest declaration
 }
+
+// span is one stretch the incident was open: from the declaration or a
+// reopen to the resolution that ended it (zero: still open at the
+// journal's last event).
+type span struct{ from, to time.Time }
 
 func newDoc(events []incident.Event, o Options) *doc {
 	o = o.withDefaults()
-	c := newCleaner(o.Secrets)
-	d := &doc{o: o, c: c, events: prepare(events, c)}
-	d.s = incident.Fold(d.events)
+	c := newCleaner(o.Secrets, false)
+	ec := c
+	if o.Cleaned {
+		ec = newCleaner(o.Secrets, true)
+	}
+	d := &doc{o: o, c: c, events: prepare(events, ec)}
+	d.s = fold(d.events)
 	d.acts = actions(d.events)
 	for i := range d.events {
 		ev := &d.events[i]
@@ -125,7 +148,131 @@ func newDoc(events []incident.Event, o Options) *doc {
 	case len(d.events) > 0:
 		d.day = d.in(d.events[0].Time).Format(time.DateOnly)
 	}
+	d.spans = d.openSpans()
 	return d
+}
+
+// fold is the session as the report reads it. The events are already
+// de-duplicated and in order, so only the kinds the report reads the
+// session for are applied (declarations, severity changes, acks,
+// escalations, resolutions, reopens, notes marked for a section): applying
+// every note, alert and action only to check its ID again was a quarter
+// of an export. Participants, which every event contributes to, are found
+// here: the distinct actors in (Time, ID) order, without the system
+// actors, as incident.Session counts them.
+func fold(events []incident.Event) incident.Session {
+	var s incident.Session
+	var names []string
+	seen := map[string]bool{"": true, "warroom": true, "drill": true}
+	for i := range events {
+		ev := &events[i]
+		if !seen[ev.Actor] {
+			seen[ev.Actor] = true
+			names = append(names, ev.Actor)
+		}
+		switch ev.Kind {
+		case incident.KindDeclared, incident.KindSeverity, incident.KindAck, incident.KindEscalation,
+			incident.KindResolved, incident.KindReopened:
+			s.Apply(*ev)
+		case incident.KindNote:
+			if ev.Note != nil && ev.Note.Section != "" {
+				s.Apply(*ev)
+			}
+		}
+	}
+	s.Participants = names
+	return s
+}
+
+// openSpans are the stretches the incident was open after the latest
+// declaration, as the escalation clock counts them: a resolution while
+// resolved, or a reopen while open, changes nothing.
+func (d *doc) openSpans() []span {
+	if d.decl == nil {
+		return nil
+	}
+	spans := []span{{from: d.decl.Time}}
+	for i := range d.events {
+		ev := &d.events[i]
+		if !d.afterDecl(ev) {
+			continue
+		}
+		open := spans[len(spans)-1].to.IsZero()
+		switch {
+		case ev.Kind == incident.KindResolved && open:
+			spans[len(spans)-1].to = ev.Time
+		case ev.Kind == incident.KindReopened && !open:
+			spans = append(spans, span{from: ev.Time})
+		}
+	}
+	return spans
+}
+
+// openTime is how long the incident was open from its declaration to t:
+// the pauses between a resolution and a reopen are not counted.
+func (d *doc) openTime(t time.Time) time.Duration {
+	var sum time.Duration
+	for _, sp := range d.spans {
+		end := t
+		if !sp.to.IsZero() && sp.to.Before(end) {
+			end = sp.to
+		}
+		if end.After(sp.from) {
+			sum += end.Sub(sp.from)
+		}
+	}
+	return sum
+}
+
+// resolved reports whether the incident is resolved at the journal's end.
+func (d *doc) resolved() bool { return !d.s.Resolved.IsZero() }
+
+// end is when the incident ended: the resolution that closed its last
+// open stretch, else (open) the journal's last event.
+func (d *doc) end() time.Time {
+	if n := len(d.spans); n > 0 && d.resolved() && !d.spans[n-1].to.IsZero() {
+		return d.spans[n-1].to
+	}
+	if d.resolved() {
+		return d.s.Resolved
+	}
+	return d.last()
+}
+
+// history is the resolutions and reopens, when the incident was reopened:
+// "resolved 02:40, reopened 03:00, resolved 03:20"; "" otherwise.
+func (d *doc) history() string {
+	if len(d.spans) < 2 {
+		return ""
+	}
+	var parts []string
+	for i, sp := range d.spans {
+		if i > 0 {
+			parts = append(parts, "reopened "+d.clockZ(sp.from))
+		}
+		if !sp.to.IsZero() {
+			parts = append(parts, "resolved "+d.clockZ(sp.to))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// clockZ is clock(t) with the zone's abbreviation after it when that
+// differs from the declaration's (a change to or from summer time).
+func (d *doc) clockZ(t time.Time) string {
+	if d.decl != nil && d.abbrev(t) != d.abbrev(d.decl.Time) {
+		return d.clock(t) + " " + d.abbrev(t)
+	}
+	return d.clock(t)
+}
+
+// period is from – to with the zone's abbreviation: once at the end, or
+// on both ends when they differ (summer time began or ended between).
+func (d *doc) period(from, to time.Time) string {
+	if a, b := d.abbrev(from), d.abbrev(to); a != b {
+		return d.clock(from) + " " + a + " – " + d.clock(to) + " " + b
+	}
+	return d.clock(from) + " – " + d.clock(to) + " " + d.abbrev(to)
 }
 
 func (d *doc) in(t time.Time) time.Time { return t.In(d.o.Location) }
@@ -176,9 +323,20 @@ func (d *doc) afterDecl(ev *incident.Event) bool {
 // Markdown is the incident report. It depends only on events and o: the
 // same journal gives the same bytes (no time.Now, no map iteration order).
 func Markdown(events []incident.Event, o Options) []byte {
+	return newDoc(events, o).markdown()
+}
+
+// Export is the report and the drafts of one journal (see Markdown and
+// Drafts), the journal prepared once for both: what the console's e and
+// warroom report write. Pass Options.Cleaned for events read by
+// incident.ReadFile or incident.Open.
+func Export(events []incident.Event, o Options, now time.Time) (md []byte, drafts []Draft) {
 	d := newDoc(events, o)
-	w := &writer{}
-	w.Grow(4096 + 256*len(d.events)) // about what a journal's events take
+	return d.markdown(), d.drafts(now)
+}
+
+func (d *doc) markdown() []byte {
+	w := &writer{b: make([]byte, 0, d.sizeHint())}
 	d.header(w)
 	d.summary(w)
 	d.timeline(w)
@@ -193,13 +351,47 @@ func Markdown(events []incident.Event, o Options) []byte {
 	d.escalation(w)
 	d.backends(w)
 	d.skipped(w)
-	return []byte(w.String())
+	return w.b
+}
+
+// sizeHint is about how long the report of d's events is, a little more
+// rather than less, so its buffer is allocated once: every event is a
+// timeline line; an action is written up to three times more (its
+// effects, the resolution, a runbook step with its command and output)
+// with its vitals compared.
+func (d *doc) sizeHint() int {
+	n := 4 << 10
+	for i := range d.events {
+		ev := &d.events[i]
+		n += 24 + len(ev.Summary) + len(ev.Actor)
+		if ev.Evidence != nil {
+			n += 2 * (16 + 32*len(ev.Evidence.Vitals)) // compared, in the effects and the resolution
+		}
+		f := ev.Action
+		if f == nil || f.Phase == incident.PhaseStarted {
+			continue
+		}
+		n += 2*(len(f.Title)+len(f.Target)+len(ev.Actor)+len(ev.Detail)+len(f.Error)) + 2*32*len(f.Vitals) + 64
+		if f.Step != "" || ev.Kind == incident.KindStepFinished {
+			n += len(f.Step) + len(f.Output) + 96
+			for _, l := range f.Lines {
+				n += len(l) + 1
+			}
+		}
+	}
+	for _, l := range d.s.Sections {
+		for _, t := range l {
+			n += 2 * len(t.Text)
+		}
+	}
+	return n
 }
 
 // writer builds the document: blocks separated by one blank line.
-type writer struct {
-	strings.Builder
-}
+type writer struct{ b []byte }
+
+func (w *writer) WriteString(s string) { w.b = append(w.b, s...) }
+func (w *writer) Len() int             { return len(w.b) }
 
 // block writes one block (which may span lines) after a blank line.
 func (w *writer) block(s string) {
@@ -247,19 +439,29 @@ func (d *doc) header(w *writer) {
 }
 
 // duration is the header's Duration: declared → resolved, or open as of
-// the journal's last event.
+// the journal's last event. Reopened, it is the open time (the pauses
+// between a resolution and a reopen left out) and the reopens.
 func (d *doc) duration() string {
 	if d.decl == nil {
 		return "unknown: no declaration in the journal"
 	}
-	from := d.decl.Time
-	if !d.s.Resolved.IsZero() {
-		to := d.s.Resolved
-		return d.clock(from) + " – " + d.clock(to) + " " + d.abbrev(to) + " (" + human(d.s.Elapsed(to)) + ")"
+	from, to := d.decl.Time, d.end()
+	hist := d.history()
+	if d.resolved() {
+		if hist == "" {
+			return d.period(from, to) + " (" + human(d.openTime(to)) + ")"
+		}
+		return d.period(from, to) + " (open " + human(d.openTime(to)) + " of " + human(to.Sub(from)) + ": " + hist + ")"
 	}
-	last := d.last()
-	return d.clock(from) + " " + d.abbrev(from) + " – ongoing (as of " + d.clock(last) +
-		", the journal's last event; " + human(d.s.Elapsed(last)) + " so far)"
+	asOf := d.clock(to)
+	if d.abbrev(to) != d.abbrev(from) {
+		asOf += " " + d.abbrev(to)
+	}
+	s := d.clock(from) + " " + d.abbrev(from) + " – ongoing (as of " + asOf + ", the journal's last event; "
+	if hist == "" {
+		return s + human(d.openTime(to)) + " so far)"
+	}
+	return s + "open " + human(d.openTime(to)) + " so far: " + hist + ")"
 }
 
 // severity is the header's Severity: the current one, what was declared,
@@ -369,19 +571,25 @@ func (d *doc) impact(w *writer) {
 		"Users affected: {number}", "Revenue impact: ${amount}", "SLA impact: {details}")
 	var items []string
 	if d.decl != nil {
-		if !d.s.Resolved.IsZero() {
-			items = append(items, "Duration: "+human(d.s.Elapsed(d.s.Resolved))+
-				" ("+d.clock(d.decl.Time)+" – "+d.clock(d.s.Resolved)+" "+d.abbrev(d.s.Resolved)+")")
-		} else {
-			items = append(items, "Duration: "+human(d.s.Elapsed(d.last()))+" so far (open since "+
-				d.clock(d.decl.Time)+" "+d.abbrev(d.decl.Time)+")")
+		from, to, hist := d.decl.Time, d.end(), d.history()
+		switch {
+		case d.resolved() && hist == "":
+			items = append(items, "Duration: "+human(d.openTime(to))+" ("+d.period(from, to)+")")
+		case d.resolved():
+			items = append(items, "Duration: "+human(d.openTime(to))+" open ("+d.period(from, to)+"; "+hist+")")
+		case hist == "":
+			items = append(items, "Duration: "+human(d.openTime(to))+" so far (open since "+
+				d.clock(from)+" "+d.abbrev(from)+")")
+		default:
+			items = append(items, "Duration: "+human(d.openTime(to))+" open so far (declared "+
+				d.clock(from)+" "+d.abbrev(from)+"; "+hist+")")
 		}
 	}
 	for _, v := range d.worstVitals() {
 		if v.Known() {
-			items = append(items, esc(v.Name)+": worst "+esc(v.ValueString())+" at "+d.clock(v.At))
+			items = append(items, esc(v.Name)+": highest recorded with an action or its evidence: "+esc(v.ValueString())+" at "+d.clock(v.At))
 		} else {
-			items = append(items, esc(v.Name)+": unknown")
+			items = append(items, esc(v.Name)+": unknown in every snapshot recorded with an action or its evidence")
 		}
 	}
 	if len(items) == 0 {
@@ -392,15 +600,26 @@ func (d *doc) impact(w *writer) {
 }
 
 // worstVitals is, for each vital name in the order first seen, the
-// highest known value any action or evidence snapshot recorded (every
-// vital the panes measure is worse higher), At set to when it was
-// measured; a name never measured is unknown.
+// highest known value among the snapshots recorded with actions and their
+// evidence (every vital the panes measure is worse higher) — not a
+// continuous measurement: the panes' values between actions are not in
+// the journal. At is set to when it was measured. Only snapshots measured
+// between the declaration and the end (the resolution, or the journal's
+// last event while open) count. A name never measured there is unknown.
 func (d *doc) worstVitals() []incident.Vital {
 	var names []string
 	worst := map[string]incident.Vital{}
+	var from time.Time
+	if d.decl != nil {
+		from = d.decl.Time
+	}
+	to := d.end()
 	see := func(v incident.Vital, at time.Time) {
 		if v.At.IsZero() {
 			v.At = at
+		}
+		if v.At.Before(from) || v.At.After(to) {
+			return
 		}
 		cur, ok := worst[v.Name]
 		if !ok {
@@ -446,7 +665,7 @@ func (d *doc) resolution(w *writer) {
 			by = " by " + esc(d.resolve.Actor)
 		}
 		w.block("Marked resolved at " + d.clock(d.resolve.Time) + by + ":")
-		q := "> " + esc(d.resolve.Summary)
+		q := "> " + escStart(d.resolve.Summary)
 		if strings.TrimSpace(d.resolve.Detail) != "" {
 			q += "\n>\n> " + paragraphs(d.resolve.Detail, "> ")
 		}
@@ -705,10 +924,21 @@ func info(kind string) string {
 }
 
 // escalation lists the ladder's steps and the acknowledgements, and the
-// response time against the policy's target.
+// response time against the policy's target, judged as the escalation
+// clock judges it (incident.Policy.State): at the severity in force when
+// the first ack after the declaration came, in open time; unacknowledged,
+// at the severity in force at the end, for as long as it has been
+// unacknowledged as of the resolution or the journal's last event. The
+// breaches the console recorded (incident.BreachID) are named.
 func (d *doc) escalation(w *writer) {
 	w.heading("Escalation")
-	var items []string
+	breachSev := map[string]incident.Severity{}
+	if d.decl != nil {
+		for _, sev := range append(incident.Severities(), incident.SeverityUnknown) {
+			breachSev[incident.BreachID(d.s.ID, sev)] = sev
+		}
+	}
+	var items, breaches []string
 	for i := range d.events {
 		ev := &d.events[i]
 		switch ev.Kind {
@@ -722,16 +952,24 @@ func (d *doc) escalation(w *writer) {
 			} else {
 				s += esc(ev.Summary)
 			}
+			if sev, ok := breachSev[ev.ID]; ok && ev.Escalation == nil {
+				breaches = append(breaches, d.clock(ev.Time)+" ("+esc(sev.String())+")")
+			}
 			items = append(items, s)
 		case incident.KindAck:
-			who, role, level := ev.Actor, "", 0
+			who, role := ev.Actor, ""
 			if f := ev.Ack; f != nil {
 				if f.Who != "" {
 					who = f.Who
 				}
-				role, level = f.Role, f.Level
+				role = strings.TrimSpace(f.Role)
 			}
-			s := d.clock(ev.Time) + " — acknowledged by " + esc(who) + " (" + esc(d.role(role, level)) + ")"
+			// A rung is named only when the ack says which: a version 1
+			// ack has no level, and level 0 is also what it reads as.
+			s := d.clock(ev.Time) + " — acknowledged by " + esc(who)
+			if role != "" {
+				s += " (" + esc(role) + ")"
+			}
 			if ev.Actor != "" && ev.Actor != who {
 				s += ", recorded by " + esc(ev.Actor)
 			}
@@ -746,26 +984,54 @@ func (d *doc) escalation(w *writer) {
 	if d.decl == nil {
 		return
 	}
-	sev := d.s.Severity
-	target := d.o.Policy.ResponseTime(sev)
-	name := sev.String()
-	if !d.s.SeverityKnown {
+	st := d.o.Policy.State(d.s, d.last())
+	target := d.o.Policy.ResponseTime(st.Severity)
+	name := st.Severity.String()
+	if !st.Severity.Valid() {
 		name = "P? (run as P0)"
 	}
+	verdict := func(took time.Duration, breached bool) string {
+		if !breached {
+			return "within the " + esc(name) + " target of " + human(target)
+		}
+		return human(took-target) + " over the " + esc(name) + " target of " + human(target)
+	}
 	var s string
-	switch {
-	case d.s.Acked.IsZero():
-		s = "Response time: not acknowledged (the " + esc(name) + " target is " + human(target) + ")."
-	default:
-		took := d.s.Acked.Sub(d.decl.Time)
-		s = "Response time: acknowledged by " + esc(d.s.AckedBy) + " at " + d.clock(d.s.Acked) + ", in " + human(took)
-		if took <= target {
-			s += ", within the " + esc(name) + " target of " + human(target) + "."
+	if st.Acked {
+		s = "Response time: acknowledged by " + esc(st.AckedBy) + " at " + d.clock(st.AckedAt) + ", in " + human(st.Response) +
+			", " + verdict(st.Response, st.Response > target)
+		if cur := d.s.Severity; st.Severity != cur {
+			later := cur.String()
+			if !d.s.SeverityKnown {
+				later = "P?"
+			}
+			s += " (the severity when it was acknowledged; later " + esc(later) + ")"
+		}
+		s += "."
+	} else {
+		stop := d.end()
+		open := d.openTime(stop)
+		s = "Response time: not acknowledged; unacknowledged for " + human(open)
+		if d.resolved() {
+			s += " until the resolution at " + d.clock(stop) + ": "
 		} else {
-			s += ", " + human(took-target) + " over the " + esc(name) + " target of " + human(target) + "."
+			s += " as of " + d.clock(stop) + ", the journal's last event: "
+		}
+		breached := open > target // as State judges it: the same open time against the same target
+		s += verdict(open, breached)
+		switch {
+		case breached:
+			s += " (due " + d.clock(st.ResponseDue) + ")."
+		case d.resolved():
+			s += "."
+		default:
+			s += " so far (due " + d.clock(st.ResponseDue) + ")."
 		}
 	}
 	w.block(s)
+	if len(breaches) > 0 {
+		w.block("Breaches of the response time recorded by the console: " + strings.Join(breaches, ", ") + ".")
+	}
 }
 
 // role is a ladder rung's name: the event's, else the policy's, else
@@ -813,7 +1079,10 @@ func (d *doc) backends(w *writer) {
 	w.list(items)
 }
 
-// skipped lists the journal lines that could not be read.
+// skipped lists the journal lines that could not be read: line number,
+// why, and length only. A line's content is never written: a torn line
+// is the start of an event whose cleaning was never checked, and may be
+// anything.
 func (d *doc) skipped(w *writer) {
 	if len(d.o.Skipped) == 0 {
 		return
@@ -828,15 +1097,50 @@ func (d *doc) skipped(w *writer) {
 	}
 	var items []string
 	for _, s := range sk {
-		why := "unreadable"
-		if s.Err != nil {
-			why = d.c.line(s.Err.Error())
-		}
-		item := "line " + strconv.Itoa(s.Line) + ": " + esc(why)
-		if t := d.c.line(s.Text); t != "" {
-			item += " — it starts: " + esc(t)
-		}
-		items = append(items, item)
+		items = append(items, "line "+strconv.Itoa(s.Line)+": "+esc(d.skipReason(s))+" ("+skipLength(s)+")")
 	}
 	w.list(items)
+}
+
+// quoted is a double-quoted fragment of an error's text: where decoding
+// errors quote the line ("parsing time \"…\"").
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// skipReason is why a line was not read: the error's text cleaned, with
+// what it quotes and any part of the line it holds cut out.
+func (d *doc) skipReason(s incident.Skipped) string {
+	if s.Err == nil {
+		return "unreadable"
+	}
+	if errors.Is(s.Err, incident.ErrLineTooLong) {
+		return "longer than " + strconv.Itoa(incident.MaxLineBytes) + " bytes"
+	}
+	why := d.c.line(s.Err.Error())
+	for _, t := range []string{s.Text, d.c.line(s.Text)} {
+		if t = strings.TrimSpace(strings.TrimSuffix(t, "…")); len(t) >= 8 {
+			why = strings.ReplaceAll(why, t, "…")
+		}
+	}
+	why = quoted.ReplaceAllString(why, `"…"`)
+	if strings.TrimSpace(why) == "" {
+		return "unreadable"
+	}
+	return why
+}
+
+// skipLength is a skipped line's length as far as incident.Skipped tells
+// it: its preview's, which ReadFile cuts at 200 characters (ending in
+// "…"), or over MaxLineBytes.
+func skipLength(s incident.Skipped) string {
+	if errors.Is(s.Err, incident.ErrLineTooLong) {
+		return "over " + strconv.Itoa(incident.MaxLineBytes) + " bytes"
+	}
+	n := utf8.RuneCountInString(s.Text)
+	switch {
+	case n >= 200 && strings.HasSuffix(s.Text, "…"):
+		return "200 characters or more"
+	case n == 1:
+		return "1 character"
+	}
+	return strconv.Itoa(n) + " characters"
 }
