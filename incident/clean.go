@@ -19,9 +19,49 @@ import (
 //
 // It runs on every event written (normalize) and every event read (parse):
 // a journal may come from another machine and is untrusted input.
-func clean(ev Event) Event {
-	cleanIn(reflect.ValueOf(&ev).Elem(), false)
+func clean(ev Event) Event { return cleanWith(ev, nil) }
+
+// cleanWith is clean remembering results in c (nil: none): a journal
+// repeats its titles, actors, vitals and errors thousands of times.
+func cleanWith(ev Event, c *cleanCache) Event {
+	cleanIn(reflect.ValueOf(&ev).Elem(), false, c)
 	return ev
+}
+
+// cleanCache remembers cleaned strings for one reader (not safe for
+// concurrent use). Only short strings, and at most cacheMax of each.
+type cleanCache struct{ line, text map[string]string }
+
+const (
+	cacheMax    = 1 << 14
+	cacheMaxLen = 256
+)
+
+func newCleanCache() *cleanCache {
+	return &cleanCache{line: map[string]string{}, text: map[string]string{}}
+}
+
+// get cleans s as a line or as text, through c if it may hold it.
+func (c *cleanCache) get(s string, text bool) string {
+	f := cleanLine
+	if text {
+		f = cleanText
+	}
+	if c == nil || len(s) > cacheMaxLen {
+		return f(s)
+	}
+	m := c.line
+	if text {
+		m = c.text
+	}
+	if out, ok := m[s]; ok {
+		return out
+	}
+	out := f(s)
+	if len(m) < cacheMax {
+		m[s] = out
+	}
+	return out
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -32,16 +72,12 @@ var timeType = reflect.TypeFor[time.Time]()
 // Kinds that hold no string (numbers, bools) are left as they are;
 // TestCleanKnowsEveryKind fails if Event grows a field of a kind cleanIn
 // cannot copy (an interface, a func, a channel).
-func cleanIn(v reflect.Value, text bool) {
+func cleanIn(v reflect.Value, text bool, c *cleanCache) {
 	switch v.Kind() {
 	case reflect.String:
 		s := v.String()
-		c := cleanLine(s)
-		if text {
-			c = cleanText(s)
-		}
-		if c != s {
-			v.SetString(c)
+		if out := c.get(s, text); out != s {
+			v.SetString(out)
 		}
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -49,7 +85,7 @@ func cleanIn(v reflect.Value, text bool) {
 		}
 		p := reflect.New(v.Type().Elem())
 		p.Elem().Set(v.Elem())
-		cleanIn(p.Elem(), text)
+		cleanIn(p.Elem(), text, c)
 		v.Set(p)
 	case reflect.Struct:
 		if v.Type() == timeType {
@@ -57,28 +93,28 @@ func cleanIn(v reflect.Value, text bool) {
 		}
 		for i := range v.NumField() {
 			if f := v.Type().Field(i); f.IsExported() {
-				cleanIn(v.Field(i), f.Tag.Get("clean") == "text")
+				cleanIn(v.Field(i), f.Tag.Get("clean") == "text", c)
 			}
 		}
 	case reflect.Slice:
 		if v.IsNil() {
 			return
 		}
-		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		reflect.Copy(c, v)
-		for i := range c.Len() {
-			cleanIn(c.Index(i), text)
+		cp := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(cp, v)
+		for i := range cp.Len() {
+			cleanIn(cp.Index(i), text, c)
 		}
-		v.Set(c)
+		v.Set(cp)
 	case reflect.Array:
 		for i := range v.Len() {
-			cleanIn(v.Index(i), text)
+			cleanIn(v.Index(i), text, c)
 		}
 	case reflect.Map:
 		if v.IsNil() {
 			return
 		}
-		c := reflect.MakeMapWithSize(v.Type(), v.Len())
+		cp := reflect.MakeMapWithSize(v.Type(), v.Len())
 		// Two keys may clean to one ("a\x1b[0m" and "a"): the first in
 		// the order of the original keys wins, so the result does not
 		// depend on map iteration order.
@@ -89,16 +125,16 @@ func cleanIn(v reflect.Value, text bool) {
 		for _, k := range keys {
 			ck := reflect.New(k.Type()).Elem()
 			ck.Set(k)
-			cleanIn(ck, false)
-			if c.MapIndex(ck).IsValid() {
+			cleanIn(ck, false, c)
+			if cp.MapIndex(ck).IsValid() {
 				continue
 			}
 			cv := reflect.New(v.Type().Elem()).Elem()
 			cv.Set(v.MapIndex(k))
-			cleanIn(cv, text)
-			c.SetMapIndex(ck, cv)
+			cleanIn(cv, text, c)
+			cp.SetMapIndex(ck, cv)
 		}
-		v.Set(c)
+		v.Set(cp)
 	}
 }
 

@@ -265,8 +265,9 @@ func decodeAll(lines []rawLine) ([]Event, []Skipped) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := newCleanCache()
 			for i := w; i < len(lines); i += workers {
-				out[i] = decodeLine(lines[i])
+				out[i] = decodeLine(lines[i], c)
 			}
 		}()
 	}
@@ -283,7 +284,7 @@ func decodeAll(lines []rawLine) ([]Event, []Skipped) {
 	return events, skipped
 }
 
-func decodeLine(l rawLine) decoded {
+func decodeLine(l rawLine, c *cleanCache) decoded {
 	if l.tooLong {
 		s := skip(l.line, l.text, ErrLineTooLong)
 		return decoded{skip: &s}
@@ -296,7 +297,7 @@ func decodeLine(l rawLine) decoded {
 		s := skip(l.line, l.text, err)
 		return decoded{skip: &s}
 	}
-	return decoded{ev: clean(Upgrade(ev, l.line, l.text))}
+	return decoded{ev: cleanWith(Upgrade(ev, l.line, l.text), c)}
 }
 
 // skippedPreview bounds how much of a skipped line is kept to show.

@@ -240,9 +240,9 @@ func writeReport(journal string, o report.Options, now time.Time, wrote map[stri
 	if err != nil {
 		return reportWritten{err: err}
 	}
-	o.Skipped = skipped
+	o.Skipped, o.Cleaned = skipped, true // ReadFile cleaned them
 	out := report.DefaultPath(journal)
-	md, drafts := report.Markdown(events, o), report.Drafts(events, o, now)
+	md, drafts := report.Export(events, o, now)
 	w := reportWritten{path: out, lines: strings.Count(string(md), "\n"), drafts: drafts, wrote: maps.Clone(wrote)}
 	if w.wrote == nil {
 		w.wrote = map[string][32]byte{}

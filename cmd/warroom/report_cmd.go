@@ -50,8 +50,8 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 			if len(events) == 0 {
 				return fmt.Errorf("%s holds no journal event (%d line(s) could not be read): not a warroom journal?", args[0], len(skipped))
 			}
-			o.Skipped = skipped
-			md := report.Markdown(events, o)
+			o.Skipped, o.Cleaned = skipped, true // ReadFile cleaned them
+			md, drafts := report.Export(events, o, sys.now())
 			if out == "" || out == "-" {
 				_, err := stdout.Write(md)
 				return err
@@ -63,7 +63,7 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(stdout, "report:  %s\n", out)
-			for _, d := range report.Drafts(events, o, sys.now()) {
+			for _, d := range drafts {
 				p := report.DraftPath(out, d.Name)
 				if err := notTheJournal(args[0], p); err != nil {
 					return err
