@@ -153,6 +153,9 @@ type hintRef struct {
 }
 
 func newHintIndex(rs []redaction) *hintIndex {
+	if len(rs) > 64 {
+		panic("incident: more than 64 redactions: Redact's candidate mask holds 64")
+	}
 	x := &hintIndex{byPair: map[uint16][]hintRef{}}
 	for i, r := range rs {
 		bit := uint64(1) << i

@@ -65,11 +65,6 @@ type Session struct {
 	// marked for it, in (At, ID) order: the last is the section's
 	// current text. A new slice and map are made on each change.
 	Sections map[string][]SectionText
-	// Awaiting are the actions that want evidence (WantsEvidence) and
-	// have none recorded, by their started event's ID: a console that
-	// starts takes the evidence of those that ended. A new map is made
-	// on each change; it holds only those still waiting.
-	Awaiting map[string]Awaiting
 	// Count is the number of distinct events applied.
 	Count int
 	// Participants are the distinct actors in the order they first appear
@@ -91,7 +86,6 @@ type Session struct {
 	itemAt        map[string][]key // key of the event that set each checklist item
 	hookAt        map[string]key   // key of the event behind each Hooks entry
 	firstAt       []key            // key of each participant's first event
-	evidenced     map[string]bool  // started IDs with an evidence event
 }
 
 // Change is one severity change.
@@ -259,20 +253,7 @@ func (s *Session) Apply(ev Event) {
 			}
 			s.Sections[f.Section] = insertSorted(s.Sections[f.Section], st, func(x SectionText) key { return key{x.At, x.ID} })
 		}
-	case KindEvidence:
-		if f := ev.Evidence; f != nil && f.Ref != "" && !s.evidenced[f.Ref] {
-			s.evidenced = maps.Clone(s.evidenced)
-			if s.evidenced == nil {
-				s.evidenced = map[string]bool{}
-			}
-			s.evidenced[f.Ref] = true
-			if _, ok := s.Awaiting[f.Ref]; ok {
-				s.Awaiting = maps.Clone(s.Awaiting)
-				delete(s.Awaiting, f.Ref)
-			}
-		}
 	case KindAction:
-		s.await(ev)
 		if f := ev.Action; f != nil && f.Kind == ActionNotify && f.Target != "" {
 			if cur, ok := s.hookAt[f.Target]; !ok || cur.less(k) {
 				s.Hooks, s.hookAt = maps.Clone(s.Hooks), maps.Clone(s.hookAt)
@@ -319,47 +300,6 @@ func (s *Session) derive() {
 	if s.hasResolved && after(s.resolved) && (!s.hasReopened || s.reopened.less(s.resolved)) {
 		s.Resolved = s.resolved.t
 	}
-}
-
-// await keeps an action that wants evidence until its evidence comes: a
-// started event opens it, its finished event (Ref) says when and how it
-// ended, in whichever order they come.
-func (s *Session) await(ev Event) {
-	f := ev.Action
-	if f == nil || !WantsEvidence(*f) {
-		return
-	}
-	id := ev.ID
-	if f.Phase == PhaseFinished {
-		id = f.Ref
-	}
-	if id == "" || s.evidenced[id] {
-		return
-	}
-	a := s.Awaiting[id]
-	a.StartedID = id
-	switch f.Phase {
-	case PhaseStarted:
-		a.Title, a.Before = f.Title, f.Vitals
-	case PhaseFinished:
-		if a.Title == "" {
-			a.Title = f.Title
-		}
-		a.Ended = ev.Time
-		switch {
-		case f.Cancelled:
-			a.Outcome = OutcomeCancelled
-		case f.Error != "":
-			a.Outcome = OutcomeFailed
-		}
-	default:
-		return
-	}
-	s.Awaiting = maps.Clone(s.Awaiting)
-	if s.Awaiting == nil {
-		s.Awaiting = map[string]Awaiting{}
-	}
-	s.Awaiting[id] = a
 }
 
 // participant records actor's event at k.

@@ -218,6 +218,57 @@ type Awaiting struct {
 	Outcome   string    // "", OutcomeFailed, OutcomeCancelled
 }
 
+// AwaitingEvidence are the actions of events that want evidence
+// (WantsEvidence) and have none recorded, by their started event's ID,
+// in whichever order the events come: one pass, for a console that
+// starts and takes over what its last run left pending. Version 1
+// events are left out (their steps are not told from pane actions).
+func AwaitingEvidence(events []Event) map[string]Awaiting {
+	out := map[string]Awaiting{}
+	done := map[string]bool{}
+	for _, ev := range events {
+		if ev.Kind == KindEvidence && ev.Evidence != nil {
+			done[ev.Evidence.Ref] = true
+			continue
+		}
+		f := ev.Action
+		if ev.Kind != KindAction || f == nil || ev.V == 1 || !WantsEvidence(*f) {
+			continue
+		}
+		id := ev.ID
+		if f.Phase == PhaseFinished {
+			id = f.Ref
+		}
+		if id == "" {
+			continue
+		}
+		a := out[id]
+		a.StartedID = id
+		switch f.Phase {
+		case PhaseStarted:
+			a.Title, a.Before = f.Title, f.Vitals
+		case PhaseFinished:
+			if a.Title == "" {
+				a.Title = f.Title
+			}
+			a.Ended = ev.Time
+			switch {
+			case f.Cancelled:
+				a.Outcome = OutcomeCancelled
+			case f.Error != "":
+				a.Outcome = OutcomeFailed
+			}
+		default:
+			continue
+		}
+		out[id] = a
+	}
+	for id := range done {
+		delete(out, id)
+	}
+	return out
+}
+
 // EvidenceID is the ID of the evidence event of the action started as
 // startedID: derived, so it is recorded once whoever records it.
 func EvidenceID(startedID string) string {

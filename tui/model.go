@@ -69,6 +69,9 @@ type Options struct {
 	EvidenceAfter time.Duration
 	// Report configures the report e writes beside the journal.
 	Report report.Options
+	// Awaiting are the actions whose evidence the journal lacks
+	// (incident.AwaitingEvidence): this console takes it.
+	Awaiting map[string]incident.Awaiting
 	// Clipboard sets the terminal's clipboard (OSC 52 to the program's
 	// output); nil: the drafts dialog cannot copy. It is called from a
 	// Cmd, never from Update.
@@ -108,9 +111,9 @@ type Model struct {
 	evidenceAfter time.Duration
 	reportOptions report.Options
 	setClipboard  func(string) error
-	// reportWrote is the hash of each report file this console wrote
-	// last: one that differs was edited by someone, and is kept aside.
-	reportWrote map[string][32]byte
+	// exporting is set while an export's dialog is open or its writes
+	// run: a second one would record the same notes again.
+	exporting bool
 }
 
 // journalHealth is the journal as the shell's last write found it. While
@@ -151,7 +154,7 @@ func New(o Options) *Model {
 	if m.evidenceAfter <= 0 {
 		m.evidenceAfter = DefaultEvidenceAfter
 	}
-	m.followups = pendingEvidence(o.Session, m.evidenceAfter, o.Common.Now())
+	m.followups = pendingEvidence(o.Awaiting, m.evidenceAfter, o.Common.Now())
 	if o.Notice != "" {
 		m.setFlash(o.Notice, true)
 	}
@@ -206,6 +209,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.exported(msg)
 	case evidenceMsg:
 		return m, m.evidenceRecorded(msg)
+	case copiedMsg:
+		// To the dialog that asked, wherever it is on the stack.
+		msg.dialog.Update(msg)
+		return m, nil
 	case tea.KeyMsg:
 		if m.tooSmall() {
 			return m, m.tooSmallKey(msg)
@@ -511,7 +518,7 @@ func (m *Model) setFocus(i int) {
 type quitMsg struct{}
 
 func (m *Model) quit() tea.Cmd {
-	if !m.session.Open() && len(m.running) == 0 && len(m.followups) == 0 {
+	if !m.session.Open() && len(m.running) == 0 && m.pendingFollowups() == 0 {
 		return tea.Quit
 	}
 	var lines []string
@@ -527,7 +534,7 @@ func (m *Model) quit() tea.Cmd {
 	for _, r := range m.running {
 		lines = append(lines, "Still running, will be cancelled: "+sanitize.Line(r.action.Title))
 	}
-	if n := len(m.followups); n > 0 {
+	if n := m.pendingFollowups(); n > 0 {
 		lines = append(lines, fmt.Sprintf("%d action(s) wait for their evidence (the vital signs %s after): a console started within the hour takes it, late.",
 			n, common.Duration(m.evidenceAfter)))
 	}

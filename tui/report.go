@@ -2,9 +2,10 @@ package tui
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,7 +77,8 @@ func (b *vitalsBoard) Snapshot() []incident.Vital {
 // followup is an action whose evidence is due.
 type followup struct {
 	incident.Awaiting
-	due time.Time
+	due   time.Time
+	tries int
 }
 
 const (
@@ -101,12 +103,13 @@ func (m *Model) followUp(r *running, outcome string, ended time.Time) {
 }
 
 // pendingEvidence are the follow-ups a console that starts at now takes
-// over from the journal: actions that ended within staleEvidence and
-// have no evidence yet (the console that ran them closed first), due
-// when they would have been, but not before the panes have measured.
-func pendingEvidence(s incident.Session, after time.Duration, now time.Time) []followup {
+// over from the journal (incident.AwaitingEvidence): actions that ended
+// within staleEvidence and have no evidence yet (the console that ran
+// them closed first), due when they would have been, but not before the
+// panes have measured.
+func pendingEvidence(awaiting map[string]incident.Awaiting, after time.Duration, now time.Time) []followup {
 	var out []followup
-	for _, a := range s.Awaiting {
+	for _, a := range awaiting {
 		if a.Ended.IsZero() || now.Sub(a.Ended) > staleEvidence {
 			continue
 		}
@@ -119,6 +122,10 @@ func pendingEvidence(s incident.Session, after time.Duration, now time.Time) []f
 	slices.SortFunc(out, func(a, b followup) int { return a.due.Compare(b.due) })
 	return out
 }
+
+// maxEvidenceTries bounds the writes of one evidence event: a journal
+// that keeps failing says so itself; the quit dialog stops asking.
+const maxEvidenceTries = 3
 
 // evidenceMsg is an evidence event's write, with its follow-up to try
 // again if it failed.
@@ -148,8 +155,8 @@ func (m *Model) dueEvidence(now time.Time) tea.Cmd {
 
 // evidenceRecorded folds a written evidence event, or schedules it again.
 func (m *Model) evidenceRecorded(msg evidenceMsg) tea.Cmd {
-	if msg.rec.Err != nil {
-		msg.f.due = m.c.Now().Add(retryEvidence)
+	if msg.rec.Err != nil && msg.f.tries+1 < maxEvidenceTries {
+		msg.f.due, msg.f.tries = m.c.Now().Add(retryEvidence), msg.f.tries+1
 		m.followups = append(m.followups, msg.f)
 	}
 	return m.recorded(msg.rec)
@@ -173,7 +180,12 @@ func (m *Model) exportDialog() tea.Cmd {
 		fields[i].Default = s.Section(fields[i].Name)
 		fields[i].Placeholder = "optional — left empty, the report asks for it"
 	}
-	c, j, path, o, wrote := m.c, m.c.Journal, m.journalPath, m.reportOptions, m.reportWrote
+	if m.exporting {
+		m.setFlash("an export is under way: its dialog comes back if it fails", false)
+		return nil
+	}
+	m.exporting = true
+	c, j, path, o := m.c, m.c.Journal, m.journalPath, m.reportOptions
 	// saved is what each section says in the journal, as this dialog
 	// recorded it: a retry after a failed write records only the rest.
 	// Only the dialog's Cmds touch it, one after the other.
@@ -202,18 +214,20 @@ func (m *Model) exportDialog() tea.Cmd {
 					saved[f.Name] = text
 					recorded = append(recorded, msg)
 				}
-				return exportMsg{recorded: recorded, written: writeReport(path, o, now, wrote)}
+				return exportMsg{recorded: recorded, written: writeReport(path, o, now)}
 			}
 		},
+		OnCancel: func() tea.Msg { return exportMsg{cancelled: true} },
 	})
 }
 
 // exportMsg is the export's outcome: the notes it recorded, then the
 // files; or the note whose write failed (nothing was written then).
 type exportMsg struct {
-	recorded []common.EventMsg
-	failed   *common.EventMsg
-	written  reportWritten
+	recorded  []common.EventMsg
+	failed    *common.EventMsg
+	cancelled bool // the dialog was closed without exporting
+	written   reportWritten
 }
 
 // reportWritten says where the report and the drafts went, or why not.
@@ -222,17 +236,17 @@ type reportWritten struct {
 	lines  int
 	drafts []report.Draft
 	paths  []string // each draft's file
-	kept   []string // files edited since this console wrote them, kept aside
-	wrote  map[string][32]byte
+	kept   []string // files edited since warroom wrote them, kept aside
 	err    error
 }
 
 // writeReport writes the report of the journal at path (read back from
 // disk: the report is the journal's, as `warroom report` would write
-// it) and the drafts beside it. A file that is not what this console
-// last wrote there (wrote: its hash) — someone filled in a prompt — is
-// kept aside as FILE.edited-HHMMSS, never overwritten. It runs in a Cmd.
-func writeReport(journal string, o report.Options, now time.Time, wrote map[string][32]byte) reportWritten {
+// it) and the drafts beside it. A file that is not what warroom last
+// wrote there — someone filled in a prompt — is kept aside as
+// FILE.edited-YYYYMMDD-HHMMSS[-N], never overwritten: beside each file,
+// .FILE.sha256 says what was written (across restarts). It runs in a Cmd.
+func writeReport(journal string, o report.Options, now time.Time) reportWritten {
 	if journal == "" {
 		return reportWritten{err: errors.New("this session has no journal file to write a report from")}
 	}
@@ -243,15 +257,14 @@ func writeReport(journal string, o report.Options, now time.Time, wrote map[stri
 	o.Skipped, o.Cleaned = skipped, true // ReadFile cleaned them
 	out := report.DefaultPath(journal)
 	md, drafts := report.Export(events, o, now)
-	w := reportWritten{path: out, lines: strings.Count(string(md), "\n"), drafts: drafts, wrote: maps.Clone(wrote)}
-	if w.wrote == nil {
-		w.wrote = map[string][32]byte{}
-	}
+	w := reportWritten{path: out, lines: strings.Count(string(md), "\n"), drafts: drafts}
 	write := func(path string, data []byte) error {
+		sum := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".sha256")
 		if old, err := os.ReadFile(path); err == nil {
-			if h, ok := w.wrote[path]; !ok || h != sha256.Sum256(old) {
-				aside := path + ".edited-" + now.Format("150405")
-				if err := os.Rename(path, aside); err != nil {
+			h := sha256.Sum256(old)
+			if written, err := os.ReadFile(sum); err != nil || strings.TrimSpace(string(written)) != hex.EncodeToString(h[:]) {
+				aside, err := keepAside(path, now)
+				if err != nil {
 					return err
 				}
 				w.kept = append(w.kept, aside)
@@ -260,11 +273,12 @@ func writeReport(journal string, o report.Options, now time.Time, wrote map[stri
 		if err := writeFileAtomic(path, data); err != nil {
 			return err
 		}
-		w.wrote[path] = sha256.Sum256(data)
-		return nil
+		h := sha256.Sum256(data)
+		return writeFileAtomic(sum, []byte(hex.EncodeToString(h[:])+"\n"))
 	}
 	if err := write(out, md); err != nil {
-		return reportWritten{err: err}
+		w.err = err
+		return w
 	}
 	for _, d := range w.drafts {
 		p := report.DraftPath(out, d.Name)
@@ -275,6 +289,27 @@ func writeReport(journal string, o report.Options, now time.Time, wrote map[stri
 		w.paths = append(w.paths, p)
 	}
 	return w
+}
+
+// keepAside moves path to a name no file has yet, beside it, and
+// returns that name: a link made exclusively, then the old name removed.
+func keepAside(path string, now time.Time) (string, error) {
+	base := path + ".edited-" + now.Format("20060102-150405")
+	for i := 1; i < 100; i++ {
+		aside := base
+		if i > 1 {
+			aside = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Link(path, aside)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return aside, os.Remove(path)
+	}
+	return "", fmt.Errorf("%s: too many edited copies kept aside", path)
 }
 
 // writeFileAtomic writes data to path through a temporary file renamed
@@ -302,16 +337,21 @@ func writeFileAtomic(path string, data []byte) error {
 
 // exported folds the notes the export recorded and shows where it went.
 func (m *Model) exported(msg exportMsg) tea.Cmd {
+	m.exporting = false
+	if msg.cancelled {
+		return nil
+	}
 	var cmds []tea.Cmd
 	for _, ev := range msg.recorded {
 		cmds = append(cmds, m.recorded(ev))
 	}
 	w := msg.written
-	if w.wrote != nil {
-		m.reportWrote = w.wrote
-	}
-	if w.err != nil && w.path == "" {
-		m.setFlash("report not written: "+incident.Clean(w.err.Error()), true)
+	if w.err != nil && (w.path == "" || w.lines == 0) {
+		text := "report not written: " + incident.Clean(w.err.Error())
+		if len(w.kept) > 0 {
+			text += " (the edited copy is kept as " + sanitize.Line(strings.Join(w.kept, ", ")) + ")"
+		}
+		m.setFlash(text, true)
 		return tea.Batch(cmds...)
 	}
 	d := &draftsModal{st: m.c.Styles, keys: m.dialogKeys, w: w}
@@ -460,4 +500,16 @@ func (m *Model) clipboard(d *draftsModal, text string) tea.Cmd {
 		n := len([]rune(text))
 		return copiedMsg{dialog: d, what: fmt.Sprintf("%d characters", n), err: set(text)}
 	}
+}
+
+// pendingFollowups is how many follow-ups still wait for their evidence
+// (not recorded meanwhile by another path).
+func (m *Model) pendingFollowups() int {
+	n := 0
+	for _, f := range m.followups {
+		if !m.session.Has(incident.EvidenceID(f.StartedID)) {
+			n++
+		}
+	}
+	return n
 }

@@ -337,7 +337,7 @@ func TestPendingEvidenceAfterARestart(t *testing.T) {
 			incident.Event{ID: incident.NewID(ended), Time: ended, Kind: incident.KindAction, Action: &e})
 		_ = i
 	}
-	got := pendingEvidence(incident.Fold(evs), 5*time.Minute, t0)
+	got := pendingEvidence(incident.AwaitingEvidence(evs), 5*time.Minute, t0)
 	if len(got) != 1 {
 		t.Fatalf("pending %+v, want the recent one only", got)
 	}
@@ -345,7 +345,7 @@ func TestPendingEvidenceAfterARestart(t *testing.T) {
 		t.Errorf("due %v, want %v (5 min after it ended)", got[0].due, want)
 	}
 	// Due already: not before the panes have measured.
-	if got := pendingEvidence(incident.Fold(evs), time.Minute, t0); len(got) != 1 || !got[0].due.Equal(t0.Add(settle)) {
+	if got := pendingEvidence(incident.AwaitingEvidence(evs), time.Minute, t0); len(got) != 1 || !got[0].due.Equal(t0.Add(settle)) {
 		t.Errorf("due at once: %+v", got)
 	}
 }
@@ -431,5 +431,21 @@ func TestExportKeepsAnEditedReport(t *testing.T) {
 	}
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("report mode %v %v, want 0600 as the journal", fi.Mode().Perm(), err)
+	}
+	// Kept aside twice in one second: two names, nothing overwritten.
+	now := time.Date(2026, 11, 27, 3, 12, 0, 0, time.UTC)
+	var asides []string
+	for _, text := range []string{"one", "two"} {
+		os.WriteFile(out, []byte(text), 0o600)
+		aside, err := keepAside(out, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asides = append(asides, aside)
+	}
+	for i, text := range []string{"one", "two"} {
+		if b, _ := os.ReadFile(asides[i]); string(b) != text {
+			t.Errorf("%s holds %q, want %q", asides[i], b, text)
+		}
 	}
 }

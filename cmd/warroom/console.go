@@ -362,6 +362,7 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		Resume:        resume,
 		Notice:        notice,
 		EvidenceAfter: evidenceAfter,
+		Awaiting:      incident.AwaitingEvidence(events),
 		Report:        ro,
 		Clipboard:     clipboard,
 	})

@@ -56,8 +56,11 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 				_, err := stdout.Write(md)
 				return err
 			}
-			if err := notTheJournal(args[0], out); err != nil {
-				return err
+			// Every file checked before any is written: no half-done -o.
+			for _, p := range append([]string{out}, report.DraftPath(out, report.DraftStatusPage), report.DraftPath(out, report.DraftCustomerEmail)) {
+				if err := notTheJournal(args[0], p); err != nil {
+					return err
+				}
 			}
 			if err := writeFile(out, md); err != nil {
 				return err
@@ -65,9 +68,6 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "report:  %s\n", out)
 			for _, d := range drafts {
 				p := report.DraftPath(out, d.Name)
-				if err := notTheJournal(args[0], p); err != nil {
-					return err
-				}
 				if err := writeFile(p, []byte(d.Text)); err != nil {
 					return err
 				}
