@@ -9,10 +9,11 @@ import (
 	"github.com/warroom-dev/warroom/internal/sanitize"
 )
 
-// clean returns a deep copy of ev with every string in it sanitized and
-// redacted: every field, of every typed field, every element of a slice,
-// every map key and value, found by reflection so that a field added later
-// cannot be forgotten. Fields tagged `clean:"text"` keep their newlines
+// clean returns ev with every string in it sanitized and redacted — a
+// deep copy when any string changes, ev itself when none does: every
+// field, of every typed field, every element of a slice, every map key
+// and value, found by reflection so that a field added later cannot be
+// forgotten. Fields tagged `clean:"text"` keep their newlines
 // (sanitize.Text); every other string is folded to one line
 // (sanitize.Line). Both are idempotent, so cleaning a clean event changes
 // nothing. What ev points to is never modified.
@@ -23,9 +24,55 @@ func clean(ev Event) Event { return cleanWith(ev, nil) }
 
 // cleanWith is clean remembering results in c (nil: none): a journal
 // repeats its titles, actors, vitals and errors thousands of times.
-func cleanWith(ev Event, c *cleanCache) Event {
-	cleanIn(reflect.ValueOf(&ev).Elem(), false, c)
+func cleanWith(ev Event, c *cleanCache) Event { return CleanEvent(ev, c.get) }
+
+// CleanEvent returns ev with every string s in it replaced by f(s,
+// text), text being set for the fields tagged `clean:"text"`
+// (multi-line) — a deep copy when any string changes, ev itself when
+// none does. It is the walk the journal cleans with, so whoever cleans
+// events another way (the report masks secret values too) covers every
+// field, a field added later included. What ev points to is never
+// modified.
+func CleanEvent(ev Event, f func(s string, text bool) string) Event {
+	v := reflect.ValueOf(&ev).Elem()
+	if dirty(v, false, f) { // most events are clean already: no copy
+		cleanIn(v, false, f)
+	}
 	return ev
+}
+
+// dirty reports whether cleaning v with f would change any string in it.
+func dirty(v reflect.Value, text bool, f func(string, bool) string) bool {
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		return f(s, text) != s
+	case reflect.Pointer:
+		return !v.IsNil() && dirty(v.Elem(), text, f)
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return false
+		}
+		for i := range v.NumField() {
+			if fd := v.Type().Field(i); fd.IsExported() && dirty(v.Field(i), fd.Tag.Get("clean") == "text", f) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if dirty(v.Index(i), text, f) {
+				return true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if dirty(it.Key(), false, f) || dirty(it.Value(), text, f) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cleanCache remembers cleaned strings for one reader (not safe for
@@ -72,11 +119,11 @@ var timeType = reflect.TypeFor[time.Time]()
 // Kinds that hold no string (numbers, bools) are left as they are;
 // TestCleanKnowsEveryKind fails if Event grows a field of a kind cleanIn
 // cannot copy (an interface, a func, a channel).
-func cleanIn(v reflect.Value, text bool, c *cleanCache) {
+func cleanIn(v reflect.Value, text bool, c func(string, bool) string) {
 	switch v.Kind() {
 	case reflect.String:
 		s := v.String()
-		if out := c.get(s, text); out != s {
+		if out := c(s, text); out != s {
 			v.SetString(out)
 		}
 	case reflect.Pointer:

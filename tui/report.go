@@ -270,11 +270,11 @@ func writeReport(journal string, o report.Options, now time.Time) reportWritten 
 				w.kept = append(w.kept, aside)
 			}
 		}
-		if err := writeFileAtomic(path, data); err != nil {
+		if err := report.WriteFile(path, data); err != nil {
 			return err
 		}
 		h := sha256.Sum256(data)
-		return writeFileAtomic(sum, []byte(hex.EncodeToString(h[:])+"\n"))
+		return report.WriteFile(sum, []byte(hex.EncodeToString(h[:])+"\n"))
 	}
 	if err := write(out, md); err != nil {
 		w.err = err
@@ -310,29 +310,6 @@ func keepAside(path string, now time.Time) (string, error) {
 		return aside, os.Remove(path)
 	}
 	return "", fmt.Errorf("%s: too many edited copies kept aside", path)
-}
-
-// writeFileAtomic writes data to path through a temporary file renamed
-// over it: a report being rewritten is never seen half written. It is
-// readable by its owner only, as the journal is.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // exported folds the notes the export recorded and shows where it went.

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,13 +60,13 @@ func reportCmd(f *flags, sys sys, stdout, stderr io.Writer) *cobra.Command {
 					return err
 				}
 			}
-			if err := writeFile(out, md); err != nil {
+			if err := report.WriteFile(out, md); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "report:  %s\n", out)
 			for _, d := range drafts {
 				p := report.DraftPath(out, d.Name)
-				if err := writeFile(p, []byte(d.Text)); err != nil {
+				if err := report.WriteFile(p, []byte(d.Text)); err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "%s: %s\n", d.Name, p)
@@ -92,29 +90,4 @@ func notTheJournal(journal, out string) error {
 		return fmt.Errorf("%s is the journal itself: name another file for the report", out)
 	}
 	return nil
-}
-
-// writeFile writes data to path through a temporary file renamed over
-// it (never half written), readable by its owner only as the journal is;
-// it refuses to replace anything but a regular file (a report named
-// after a device, a FIFO or a directory is a mistake).
-func writeFile(path string, data []byte) error {
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file", path, incident.FileKind(fi.Mode()))
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

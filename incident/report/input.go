@@ -3,12 +3,9 @@ package report
 import (
 	"cmp"
 	"encoding/json"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/sanitize"
@@ -91,145 +88,16 @@ func (c *cleaner) text(s string) string {
 	return out
 }
 
-var timeType = reflect.TypeFor[time.Time]()
-
-// event returns a deep copy of ev with every string cleaned, found by
-// reflection as incident's own cleaning does (so a field added to Event
-// later is covered): fields tagged `clean:"text"` keep their newlines.
-// What ev points to is never modified.
+// event returns a deep copy of ev with every string cleaned, by
+// incident's own walk (so a field added to Event later is covered):
+// fields tagged `clean:"text"` keep their newlines.
 func (c *cleaner) event(ev incident.Event) incident.Event {
-	v := reflect.ValueOf(&ev).Elem()
-	if c.dirty(v, false) {
-		c.in(v, false)
-	}
-	return ev
-}
-
-// field is an exported struct field: its index and whether it keeps
-// newlines.
-type field struct {
-	index int
-	text  bool
-}
-
-// fieldsOf caches each struct type's exported fields.
-var fieldsOf sync.Map // reflect.Type → []field
-
-func fields(t reflect.Type) []field {
-	if f, ok := fieldsOf.Load(t); ok {
-		return f.([]field)
-	}
-	var fs []field
-	for i := range t.NumField() {
-		if f := t.Field(i); f.IsExported() {
-			fs = append(fs, field{i, f.Tag.Get("clean") == "text"})
-		}
-	}
-	fieldsOf.Store(t, fs)
-	return fs
-}
-
-// dirty reports whether cleaning would change any string in v: most
-// events, read by incident.ReadFile, are already clean, and need no copy.
-func (c *cleaner) dirty(v reflect.Value, text bool) bool {
-	switch v.Kind() {
-	case reflect.String:
-		s := v.String()
+	return incident.CleanEvent(ev, func(s string, text bool) string {
 		if text {
-			return c.text(s) != s
+			return c.text(s)
 		}
-		return c.line(s) != s
-	case reflect.Pointer:
-		return !v.IsNil() && c.dirty(v.Elem(), text)
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return false
-		}
-		for _, f := range fields(v.Type()) {
-			if c.dirty(v.Field(f.index), f.text) {
-				return true
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if c.dirty(v.Index(i), text) {
-				return true
-			}
-		}
-	case reflect.Map:
-		it := v.MapRange()
-		for it.Next() {
-			if c.dirty(it.Key(), false) || c.dirty(it.Value(), text) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (c *cleaner) in(v reflect.Value, text bool) {
-	switch v.Kind() {
-	case reflect.String:
-		s := v.String()
-		out := c.line(s)
-		if text {
-			out = c.text(s)
-		}
-		if out != s {
-			v.SetString(out)
-		}
-	case reflect.Pointer:
-		if v.IsNil() {
-			return
-		}
-		p := reflect.New(v.Type().Elem())
-		p.Elem().Set(v.Elem())
-		c.in(p.Elem(), text)
-		v.Set(p)
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return
-		}
-		for _, f := range fields(v.Type()) {
-			c.in(v.Field(f.index), f.text)
-		}
-	case reflect.Slice:
-		if v.IsNil() {
-			return
-		}
-		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		reflect.Copy(n, v)
-		for i := range n.Len() {
-			c.in(n.Index(i), text)
-		}
-		v.Set(n)
-	case reflect.Array:
-		for i := range v.Len() {
-			c.in(v.Index(i), text)
-		}
-	case reflect.Map:
-		if v.IsNil() {
-			return
-		}
-		n := reflect.MakeMapWithSize(v.Type(), v.Len())
-		keys := v.MapKeys()
-		if v.Type().Key().Kind() == reflect.String {
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) })
-		}
-		for _, k := range keys {
-			ck := reflect.New(k.Type()).Elem()
-			ck.Set(k)
-			c.in(ck, false)
-			if n.MapIndex(ck).IsValid() {
-				continue // two keys clean to one: the first in key order wins
-			}
-			cv := reflect.New(v.Type().Elem()).Elem()
-			cv.Set(v.MapIndex(k))
-			c.in(cv, text)
-			n.SetMapIndex(ck, cv)
-		}
-		v.Set(n)
-	}
+		return c.line(s)
+	})
 }
 
 // prepare returns the events as the report reads them: each without an
