@@ -50,3 +50,15 @@ func Published(cmd tea.Cmd) (sigs []common.SignalsMsg, ctxs []common.ContextMsg)
 	}
 	return sigs, ctxs
 }
+
+// Vitals is what cmd (and what it batches) hands the shell as the pane's
+// vital signs: its VitalsMsgs, in order.
+func Vitals(cmd tea.Cmd) []common.VitalsMsg {
+	var out []common.VitalsMsg
+	for _, msg := range Collect(cmd, 100*time.Millisecond) {
+		if vm, ok := msg.(common.VitalsMsg); ok {
+			out = append(out, vm)
+		}
+	}
+	return out
+}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/internal/cmdtest"
 	"github.com/warroom-dev/warroom/probes"
@@ -17,17 +15,6 @@ import (
 	"github.com/warroom-dev/warroom/probes/prom"
 	"github.com/warroom-dev/warroom/tui/common"
 )
-
-// vitalsOf runs cmd and what it batches and returns its VitalsMsgs.
-func vitalsOf(cmd tea.Cmd) []common.VitalsMsg {
-	var out []common.VitalsMsg
-	for _, msg := range cmdtest.Collect(cmd, 100*time.Millisecond) {
-		if vm, ok := msg.(common.VitalsMsg); ok {
-			out = append(out, vm)
-		}
-	}
-	return out
-}
 
 // show is vitals as "name value" (or "name unknown: why").
 func show(vs []incident.Vital) []string {
@@ -81,20 +68,20 @@ func pollVitals(t *testing.T, m *Model, at time.Time) []common.VitalsMsg {
 		t.Fatal(err)
 	}
 	_, cmd := m.Update(probes.Result[nowData]{Tag: m.now.Tag, Gen: m.now.Gen, Data: nd, At: at})
-	out := vitalsOf(cmd)
+	out := cmdtest.Vitals(cmd)
 	al, err := m.alerts.Fetch(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, cmd = m.Update(probes.Result[[]prom.Alert]{Tag: m.alerts.Tag, Gen: m.alerts.Gen, Data: al, At: at})
-	return append(out, vitalsOf(cmd)...)
+	return append(out, cmdtest.Vitals(cmd)...)
 }
 
 // fail feeds a failed answer of both Prometheus feeds.
 func fail(m *Model, err error, at time.Time) []common.VitalsMsg {
 	_, cmd := m.Update(probes.Result[nowData]{Tag: m.now.Tag, Gen: m.now.Gen, Err: err, At: at})
 	_, cmd2 := m.Update(probes.Result[[]prom.Alert]{Tag: m.alerts.Tag, Gen: m.alerts.Gen, Err: err, At: at})
-	return append(vitalsOf(cmd), vitalsOf(cmd2)...)
+	return append(cmdtest.Vitals(cmd), cmdtest.Vitals(cmd2)...)
 }
 
 // Init says the vitals are unknown (health left out: none configured); a
@@ -160,7 +147,7 @@ func TestVitals5xxUnknownWithoutAValidSample(t *testing.T) {
 	feed := func(d nowData) []incident.Vital {
 		t.Helper()
 		_, cmd := m.Update(probes.Result[nowData]{Tag: m.now.Tag, Gen: m.now.Gen, Data: d, At: t0})
-		return lastVitals(t, "instant answer", vitalsOf(cmd), 1, t0)
+		return lastVitals(t, "instant answer", cmdtest.Vitals(cmd), 1, t0)
 	}
 	bad := errors.New(`bad_data: parse error at char 5`)
 	vs := feed(nowData{Values: []float64{math.NaN(), 3, 0.99}, Has: []bool{false, true, true}, Errs: []error{bad, nil, nil}, At: t0})
@@ -174,14 +161,14 @@ func TestVitals5xxUnknownWithoutAValidSample(t *testing.T) {
 	}
 	// A result of an older generation is dropped, and says nothing.
 	_, cmd := m.Update(probes.Result[nowData]{Tag: m.now.Tag, Gen: m.now.Gen - 1, Data: nowData{Values: []float64{0.5}, Has: []bool{true}, Errs: []error{nil}}, At: t0})
-	lastVitals(t, "an old generation", vitalsOf(cmd), 0, t0)
+	lastVitals(t, "an old generation", cmdtest.Vitals(cmd), 0, t0)
 }
 
 // Prometheus not configured: both vitals unknown from the start, never 0.
 func TestVitalsNotConfigured(t *testing.T) {
 	m := New(plainCommon(), nil, Config{})
 	m.SetSize(80, 20)
-	vs := lastVitals(t, "Init", vitalsOf(m.Init()), 1, t0)
+	vs := lastVitals(t, "Init", cmdtest.Vitals(m.Init()), 1, t0)
 	wantShown(t, "Init", vs, "5xx unknown: not configured", "firing alerts unknown: not configured")
 }
 
@@ -209,7 +196,7 @@ func TestVitalsHealthChecks(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, cmd := m.Update(probes.Result[[]health.Result]{Tag: m.health.Tag, Gen: m.health.Gen, Data: rs, At: t0})
-		return vitalsOf(cmd)
+		return cmdtest.Vitals(cmd)
 	}
 	vs := lastVitals(t, "all healthy", check(), 1, t0)
 	wantShown(t, "all healthy", vs, "5xx 1.0%", "firing alerts 0", "health checks failing 0/2")

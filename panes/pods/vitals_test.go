@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/warroom-dev/warroom/incident"
@@ -18,17 +17,6 @@ import (
 	"github.com/warroom-dev/warroom/probes/kube"
 	"github.com/warroom-dev/warroom/tui/common"
 )
-
-// vitalsOf runs cmd and what it batches and returns its VitalsMsgs.
-func vitalsOf(cmd tea.Cmd) []common.VitalsMsg {
-	var out []common.VitalsMsg
-	for _, msg := range cmdtest.Collect(cmd, 100*time.Millisecond) {
-		if vm, ok := msg.(common.VitalsMsg); ok {
-			out = append(out, vm)
-		}
-	}
-	return out
-}
 
 // show is a VitalsMsg's vitals as "name value" (or "name unknown: why").
 func show(vm common.VitalsMsg) []string {
@@ -83,7 +71,7 @@ func TestVitalsCountBadAndCrashLoopingPods(t *testing.T) {
 	m := New(c, nil, Config{Namespaces: []string{ns}})
 	m.SetSize(120, 30)
 	s := fivePods(ns)
-	oneVitals(t, "3 crash-looping of 5", vitalsOf(m.setSnapshot(s)), t0, "bad pods 4", "CrashLoopBackOff 3")
+	oneVitals(t, "3 crash-looping of 5", cmdtest.Vitals(m.setSnapshot(s)), t0, "bad pods 4", "CrashLoopBackOff 3")
 	if v := m.View(); !strings.Contains(v, "5 pods · 4 need attention") {
 		t.Errorf("the list and the vital disagree:\n%s", v)
 	}
@@ -91,19 +79,19 @@ func TestVitalsCountBadAndCrashLoopingPods(t *testing.T) {
 	again := s
 	again.Pods = slices.Clone(s.Pods)
 	slices.Reverse(again.Pods)
-	if vms := vitalsOf(m.setSnapshot(again)); len(vms) != 0 {
+	if vms := cmdtest.Vitals(m.setSnapshot(again)); len(vms) != 0 {
 		t.Fatalf("unchanged: published again %+v", vms)
 	}
 	now = t0.Add(2 * time.Second)
 	fewer := s
 	fewer.Pods = slices.Clone(s.Pods)
 	fewer.Pods[0].Status, fewer.Pods[0].Ready = "Running", 1
-	oneVitals(t, "one recovered", vitalsOf(m.setSnapshot(fewer)), now, "bad pods 3", "CrashLoopBackOff 2")
+	oneVitals(t, "one recovered", cmdtest.Vitals(m.setSnapshot(fewer)), now, "bad pods 3", "CrashLoopBackOff 2")
 	now = t0.Add(3 * time.Second)
 	healthy := kube.Snapshot{Synced: true, Pods: []kube.Pod{pod(ns, "api-1", "api", "Running", 1, 1), pod(ns, "job", "", "Completed", 0, 1)}}
-	oneVitals(t, "all healthy", vitalsOf(m.setSnapshot(healthy)), now, "bad pods 0", "CrashLoopBackOff 0")
+	oneVitals(t, "all healthy", cmdtest.Vitals(m.setSnapshot(healthy)), now, "bad pods 0", "CrashLoopBackOff 0")
 	// An empty namespace is measured too: zero pods, zero bad.
-	if vms := vitalsOf(m.setSnapshot(kube.Snapshot{Synced: true})); len(vms) != 0 {
+	if vms := cmdtest.Vitals(m.setSnapshot(kube.Snapshot{Synced: true})); len(vms) != 0 {
 		t.Fatalf("no pods, as healthy as before: published %+v", vms)
 	}
 }
@@ -118,14 +106,14 @@ func TestVitalsUnknownWhileListingOrFailing(t *testing.T) {
 	m.SetSize(120, 30)
 	s := fivePods(ns)
 	partial := kube.Snapshot{Pods: s.Pods[:1], Listed: 1}
-	oneVitals(t, "still listing", vitalsOf(m.setSnapshot(partial)), t0,
+	oneVitals(t, "still listing", cmdtest.Vitals(m.setSnapshot(partial)), t0,
 		"bad pods unknown: still listing pods", "CrashLoopBackOff unknown: still listing pods")
-	oneVitals(t, "listed", vitalsOf(m.setSnapshot(s)), t0, "bad pods 4", "CrashLoopBackOff 3")
+	oneVitals(t, "listed", cmdtest.Vitals(m.setSnapshot(s)), t0, "bad pods 4", "CrashLoopBackOff 3")
 
 	failing := s
 	failing.Err, failing.ErrSince = errors.New("Get \"https://k8s.example:6443/api/v1/pods?token=s3cret\": dial tcp: connection refused"), t0
 	why := probes.ErrorText(failing.Err) // the error as the state line says it
-	vm := oneVitals(t, "failing", vitalsOf(m.setSnapshot(failing)), t0, "bad pods unknown: "+why, "CrashLoopBackOff unknown: "+why)
+	vm := oneVitals(t, "failing", cmdtest.Vitals(m.setSnapshot(failing)), t0, "bad pods unknown: "+why, "CrashLoopBackOff unknown: "+why)
 	for _, v := range vm.Vitals {
 		if v.Value != nil || v.Max != nil || !strings.Contains(v.Error, "connection refused") || strings.Contains(v.Error, "s3cret") {
 			t.Errorf("failing: %+v, want no value, the error without its secret", v)
@@ -134,13 +122,13 @@ func TestVitalsUnknownWhileListingOrFailing(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "failing") || !strings.Contains(v, "5 pods · 4 need attention") {
 		t.Errorf("the list no longer shows its last good data:\n%s", v)
 	}
-	if vms := vitalsOf(m.setSnapshot(failing)); len(vms) != 0 {
+	if vms := cmdtest.Vitals(m.setSnapshot(failing)); len(vms) != 0 {
 		t.Fatalf("the same failure: published again %+v", vms)
 	}
 	other := failing
 	other.Err = errors.New("Unauthorized")
-	oneVitals(t, "another failure", vitalsOf(m.setSnapshot(other)), t0, "bad pods unknown: Unauthorized", "CrashLoopBackOff unknown: Unauthorized")
-	oneVitals(t, "recovered", vitalsOf(m.setSnapshot(s)), t0, "bad pods 4", "CrashLoopBackOff 3")
+	oneVitals(t, "another failure", cmdtest.Vitals(m.setSnapshot(other)), t0, "bad pods unknown: Unauthorized", "CrashLoopBackOff unknown: Unauthorized")
+	oneVitals(t, "recovered", cmdtest.Vitals(m.setSnapshot(s)), t0, "bad pods 4", "CrashLoopBackOff 3")
 }
 
 // Init says the vitals are unknown before the watch's first snapshot.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/internal/cmdtest"
 	"github.com/warroom-dev/warroom/internal/testenv"
 	"github.com/warroom-dev/warroom/probes"
 	"github.com/warroom-dev/warroom/probes/pg"
@@ -52,7 +53,7 @@ func TestVitalsOnRealPostgres(t *testing.T) {
 		snap, err := probe.Activity(pctx)
 		pcancel()
 		_, cmd := m.Update(probes.Result[pg.Snapshot]{Tag: m.pg.Tag, Gen: m.pg.Gen, Data: snap, Err: err, At: time.Now()})
-		vms := vitalsOf(cmd)
+		vms := cmdtest.Vitals(cmd)
 		if len(vms) == 1 {
 			vs := vms[0].Vitals
 			conn, long := vs[0], vs[1]

@@ -17,17 +17,6 @@ import (
 	"github.com/warroom-dev/warroom/tui/common"
 )
 
-// vitalsOf runs cmd and what it batches and returns its VitalsMsgs.
-func vitalsOf(cmd tea.Cmd) []common.VitalsMsg {
-	var out []common.VitalsMsg
-	for _, msg := range cmdtest.Collect(cmd, 100*time.Millisecond) {
-		if vm, ok := msg.(common.VitalsMsg); ok {
-			out = append(out, vm)
-		}
-	}
-	return out
-}
-
 // oneVitals fails unless vms is one VitalsMsg from the pane showing want
 // ("name value", or "name unknown: why"), stamped at t0 (the pane's
 // clock), and returns its vitals.
@@ -70,30 +59,30 @@ func busy() pg.Snapshot {
 // again says nothing; paused, the latest answer still counts.
 func TestVitalsConnectionsAndLongestQuery(t *testing.T) {
 	m := newPane(t, &fakePG{})
-	oneVitals(t, "Init", vitalsOf(m.Init()), "connections unknown: not polled yet", "longest query unknown: not polled yet")
+	oneVitals(t, "Init", cmdtest.Vitals(m.Init()), "connections unknown: not polled yet", "longest query unknown: not polled yet")
 	m = newPane(t, &fakePG{})
-	vs := oneVitals(t, "94 of 100", vitalsOf(feedCmd(m, busy())), "connections 94/100", "longest query 7m0s")
+	vs := oneVitals(t, "94 of 100", cmdtest.Vitals(feedCmd(m, busy())), "connections 94/100", "longest query 7m0s")
 	if v := vs[0]; v.Name != incident.VitalConnections || v.Unit != incident.UnitCount || v.Value == nil || *v.Value != 94 || v.Max == nil || *v.Max != 100 {
 		t.Errorf("connections %+v, want 94 of 100", v)
 	}
 	if v := vs[1]; v.Name != incident.VitalLongestQuery || v.Unit != incident.UnitSeconds || v.Value == nil || *v.Value != 420 || v.Max != nil {
 		t.Errorf("longest query %+v, want 420 s", v)
 	}
-	if vms := vitalsOf(feedCmd(m, busy())); len(vms) != 0 {
+	if vms := cmdtest.Vitals(feedCmd(m, busy())); len(vms) != 0 {
 		t.Fatalf("the same answer: published again %+v", vms)
 	}
 	// Paused: the list is frozen, the vitals are the latest answer's.
 	press(m, "p")
 	calm := pg.Snapshot{At: t0.Add(time.Second), Connections: 12, MaxConnections: 100,
 		Sessions: []pg.Session{sess(100, "idle in transaction", 9*time.Minute, "UPDATE orders SET x = 1")}}
-	oneVitals(t, "paused, no active query", vitalsOf(feedCmd(m, calm)), "connections 12/100", "longest query 0ms")
+	oneVitals(t, "paused, no active query", cmdtest.Vitals(feedCmd(m, calm)), "connections 12/100", "longest query 0ms")
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "connections 94/100") {
 		t.Errorf("paused, the list moved on:\n%s", v)
 	}
 	// max_connections unread: the count alone.
 	noMax := calm
 	noMax.MaxConnections = 0
-	vs = oneVitals(t, "no max_connections", vitalsOf(feedCmd(m, noMax)), "connections 12", "longest query 0ms")
+	vs = oneVitals(t, "no max_connections", cmdtest.Vitals(feedCmd(m, noMax)), "connections 12", "longest query 0ms")
 	if vs[0].Max != nil {
 		t.Errorf("no max_connections, yet a max: %v", *vs[0].Max)
 	}
@@ -101,7 +90,7 @@ func TestVitalsConnectionsAndLongestQuery(t *testing.T) {
 	// not the longest of those this role can read.
 	hidden := noMax
 	hidden.Hidden = 3
-	vs = oneVitals(t, "hidden backends", vitalsOf(feedCmd(m, hidden)), "connections 12", "longest query unknown: 3 backends of other roles are not readable (grant pg_read_all_stats)")
+	vs = oneVitals(t, "hidden backends", cmdtest.Vitals(feedCmd(m, hidden)), "connections 12", "longest query unknown: 3 backends of other roles are not readable (grant pg_read_all_stats)")
 	if vs[1].Value != nil || !strings.Contains(vs[1].Error, "3 backends of other roles") {
 		t.Errorf("hidden backends: %+v", vs[1])
 	}
@@ -113,14 +102,14 @@ func TestVitalsConnectionsAndLongestQuery(t *testing.T) {
 // generation says nothing; recovery measures again.
 func TestVitalsUnknownWhilePostgresFails(t *testing.T) {
 	m := newPane(t, &fakePG{})
-	oneVitals(t, "good", vitalsOf(feedCmd(m, busy())), "connections 94/100", "longest query 7m0s")
+	oneVitals(t, "good", cmdtest.Vitals(feedCmd(m, busy())), "connections 94/100", "longest query 7m0s")
 	down := errors.New("failed to connect to postgres://warroom:s3cret@db.internal:5432/app: dial tcp: connect: connection refused")
 	fail := func(err error, gen int) tea.Cmd {
 		_, cmd := m.Update(probes.Result[pg.Snapshot]{Tag: m.pg.Tag, Gen: gen, Err: err, At: t0})
 		return cmd
 	}
 	why := probes.ErrorText(down) // the error as the state line says it
-	vs := oneVitals(t, "down", vitalsOf(fail(down, m.pg.Gen)), "connections unknown: "+why, "longest query unknown: "+why)
+	vs := oneVitals(t, "down", cmdtest.Vitals(fail(down, m.pg.Gen)), "connections unknown: "+why, "longest query unknown: "+why)
 	for _, v := range vs {
 		if v.Value != nil || v.Max != nil || !strings.Contains(v.Error, "connection refused") || strings.Contains(v.Error, "s3cret") {
 			t.Errorf("down: %+v, want no value, the error without its password", v)
@@ -129,11 +118,11 @@ func TestVitalsUnknownWhilePostgresFails(t *testing.T) {
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "failing") || !strings.Contains(v, "connections 94/100") {
 		t.Errorf("the list dropped its last good data:\n%s", v)
 	}
-	if vms := vitalsOf(fail(down, m.pg.Gen)); len(vms) != 0 {
+	if vms := cmdtest.Vitals(fail(down, m.pg.Gen)); len(vms) != 0 {
 		t.Fatalf("still down: published again %+v", vms)
 	}
-	oneVitals(t, "recovered", vitalsOf(feedCmd(m, busy())), "connections 94/100", "longest query 7m0s")
-	if vms := vitalsOf(fail(down, m.pg.Gen-1)); len(vms) != 0 || m.pg.State.Status != probes.OK {
+	oneVitals(t, "recovered", cmdtest.Vitals(feedCmd(m, busy())), "connections 94/100", "longest query 7m0s")
+	if vms := cmdtest.Vitals(fail(down, m.pg.Gen-1)); len(vms) != 0 || m.pg.State.Status != probes.OK {
 		t.Fatalf("an older generation's failure: published %+v, state %v", vms, m.pg.State.Status)
 	}
 }
@@ -141,5 +130,5 @@ func TestVitalsUnknownWhilePostgresFails(t *testing.T) {
 // PostgreSQL not configured: unknown from the start, never 0.
 func TestVitalsNotConfigured(t *testing.T) {
 	m := New(testCommon(), nil, nil, Config{Refresh: time.Second})
-	oneVitals(t, "Init", vitalsOf(m.Init()), "connections unknown: not configured", "longest query unknown: not configured")
+	oneVitals(t, "Init", cmdtest.Vitals(m.Init()), "connections unknown: not configured", "longest query unknown: not configured")
 }
