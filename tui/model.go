@@ -535,8 +535,8 @@ func (m *Model) quit() tea.Cmd {
 		lines = append(lines, "Still running, will be cancelled: "+sanitize.Line(r.action.Title))
 	}
 	if n := m.pendingFollowups(); n > 0 {
-		lines = append(lines, fmt.Sprintf("%d action(s) wait for their evidence (the vital signs %s after): a console started within the hour takes it, late.",
-			n, common.Duration(m.evidenceAfter)))
+		lines = append(lines, fmt.Sprintf("%d action(s) wait for their evidence (the vital signs %s after it ended): a console started within the hour takes it, late.",
+			n, m.evidenceAfter))
 	}
 	if m.journalPath != "" {
 		lines = append(lines, "Journal: "+m.journalPath)
