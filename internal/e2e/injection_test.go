@@ -336,6 +336,9 @@ func TestInjectionConfigAndRunbook(t *testing.T) {
 			term.Send("5")
 			term.Mark()
 			term.Send("/")
+			// Typed only once the field is open: under load "/" and the
+			// text would arrive as one burst, read as one key "/hostile".
+			waitShown(t, term, "/ symptom, e.g.")
 			term.Type("hostile")
 			waitShown(t, term, "runbook.title")
 			term.Send("enter") // its steps, the code of each
