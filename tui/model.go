@@ -485,7 +485,11 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Redraw):
 		return tea.ClearScreen
 	case key.Matches(k, m.keys.Export):
-		_, cmd := m.Update(m.exportDialog()())
+		open := m.exportDialog() // nil while an export is under way
+		if open == nil {
+			return nil
+		}
+		_, cmd := m.Update(open())
 		return cmd
 	case key.Matches(k, m.keys.Note):
 		// Opened now, not by a Cmd: text typed right after "n" is already

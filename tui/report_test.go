@@ -449,3 +449,20 @@ func TestExportKeepsAnEditedReport(t *testing.T) {
 		}
 	}
 }
+
+// A second e while an export's dialog is hidden and saving does not open
+// another (it would record the same notes again), and does not crash.
+func TestOneExportAtATime(t *testing.T) {
+	m, _, _, _ := reportShell(t)
+	run(m, keymsg.Of("e"))
+	run(m, keymsg.Of("esc")) // cancelled: the next e opens again
+	run(m, keymsg.Of("e"))
+	if len(m.modals) != 1 {
+		t.Fatalf("%d dialogs after esc and e, want the export dialog", len(m.modals))
+	}
+	m.modals = nil // hidden while saving, say
+	run(m, keymsg.Of("e"))
+	if len(m.modals) != 0 || !strings.Contains(m.flash, "export is under way") {
+		t.Errorf("a second export opened (%d dialogs, flash %q)", len(m.modals), m.flash)
+	}
+}
