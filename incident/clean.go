@@ -26,6 +26,17 @@ func clean(ev Event) Event { return cleanWith(ev, nil) }
 // repeats its titles, actors, vitals and errors thousands of times.
 func cleanWith(ev Event, c *cleanCache) Event { return CleanEvent(ev, c.get) }
 
+// CleanString is the journal's cleaning of one string from outside: as a
+// line (terminal controls stripped, folded to one line, secrets redacted)
+// or, when text, keeping its newlines. CleanEvent(ev, CleanString) cleans
+// an event as reading a journal does.
+func CleanString(s string, text bool) string {
+	if text {
+		return cleanText(s)
+	}
+	return cleanLine(s)
+}
+
 // CleanEvent returns ev with every string s in it replaced by f(s,
 // text), text being set for the fields tagged `clean:"text"`
 // (multi-line) — a deep copy when any string changes, ev itself when
