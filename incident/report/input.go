@@ -53,38 +53,35 @@ func (c *cleaner) mask(s string) string {
 
 // line is s cleaned and folded to one line.
 func (c *cleaner) line(s string) string {
-	if s == "" {
-		return s
-	}
 	if isUUID(s) && len(c.secrets) == 0 {
 		return s // an event ID: nothing to clean, and not worth a cache entry
+	}
+	return c.clean(s, false)
+}
+
+// text is s cleaned, keeping its newlines.
+func (c *cleaner) text(s string) string { return c.clean(s, true) }
+
+// clean is s masked, sanitized (as a line, or as text keeping its
+// newlines) and redacted, remembered for the next time.
+func (c *cleaner) clean(s string, text bool) string {
+	if s == "" {
+		return s
 	}
 	if c.maskOnly {
 		return c.mask(s)
 	}
-	if out, ok := c.lines[s]; ok {
+	cache, sanitized := c.lines, sanitize.Line
+	if text {
+		cache, sanitized = c.texts, sanitize.Text
+	}
+	if out, ok := cache[s]; ok {
 		return out
 	}
 	// Masked before and after sanitizing: a secret value with a tab or a
 	// control character in it is found either as written or as shown.
-	out := incident.Redact(c.mask(sanitize.Line(c.mask(s))))
-	c.lines[s] = out
-	return out
-}
-
-// text is s cleaned, keeping its newlines.
-func (c *cleaner) text(s string) string {
-	if s == "" {
-		return s
-	}
-	if c.maskOnly {
-		return c.mask(s)
-	}
-	if out, ok := c.texts[s]; ok {
-		return out
-	}
-	out := incident.Redact(c.mask(sanitize.Text(c.mask(s))))
-	c.texts[s] = out
+	out := incident.Redact(c.mask(sanitized(c.mask(s))))
+	cache[s] = out
 	return out
 }
 

@@ -307,11 +307,8 @@ func (s *Share) uploader() {
 		}
 		retry = nil
 		for {
-			s.mu.Lock()
-			n := min(len(s.queue), batchMax)
-			batch := s.queue[:n:n]
-			s.mu.Unlock()
-			if n == 0 {
+			batch := s.nextBatch()
+			if len(batch) == 0 {
 				break
 			}
 			ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
@@ -328,9 +325,7 @@ func (s *Share) uploader() {
 				break
 			}
 			backoff = backoffMin
-			s.mu.Lock()
-			s.queue = s.queue[n:]
-			s.mu.Unlock()
+			s.uploaded(len(batch))
 			s.setErr(&s.upErr, "")
 		}
 	}
@@ -341,21 +336,32 @@ func (s *Share) flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), closeFlush)
 	defer cancel()
 	for {
-		s.mu.Lock()
-		n := min(len(s.queue), batchMax)
-		batch := s.queue[:n:n]
-		s.mu.Unlock()
-		if n == 0 {
+		batch := s.nextBatch()
+		if len(batch) == 0 {
 			return
 		}
 		if _, err := s.insert(ctx, batch); err != nil {
 			s.log.Warn("share: closed with events not uploaded", "pending", s.pending(), "err", errorText(err))
 			return
 		}
-		s.mu.Lock()
-		s.queue = s.queue[n:]
-		s.mu.Unlock()
+		s.uploaded(len(batch))
 	}
+}
+
+// nextBatch is the head of the upload queue, at most batchMax events;
+// the queue keeps them until uploaded says they are in.
+func (s *Share) nextBatch() []row {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(len(s.queue), batchMax)
+	return s.queue[:n:n]
+}
+
+// uploaded drops the n events at the head of the queue.
+func (s *Share) uploaded(n int) {
+	s.mu.Lock()
+	s.queue = s.queue[n:]
+	s.mu.Unlock()
 }
 
 func (s *Share) pending() int {
