@@ -496,6 +496,29 @@ func BreachID(incidentID string, sev Severity) string {
 	return DerivedID(idTimeAfter(incidentID), incidentID, "response-breach", sev.String())
 }
 
+// ResponseAckID is the ID the next acknowledgement takes when it would be
+// the incident's response-time ack (the first since the latest
+// declaration), else "": on a shared timeline two consoles acknowledging
+// at once make one row, and the loser is told who won.
+func (s Session) ResponseAckID() string {
+	if !s.hasDecl || !s.Acked.IsZero() {
+		return ""
+	}
+	return DerivedID(idTimeAfter(s.ID), s.ID, "response-ack")
+}
+
+// ResolveID and ReopenID are the IDs the next resolution and the next
+// reopening take: derived from the incident and how many of each it has,
+// so two consoles resolving at once make one event (and one hook run).
+func (s Session) ResolveID() string {
+	return DerivedID(idTimeAfter(s.ID), s.ID, "resolved", strconv.Itoa(len(s.closes)))
+}
+
+// ReopenID: see ResolveID.
+func (s Session) ReopenID() string {
+	return DerivedID(idTimeAfter(s.ID), s.ID, "reopened", strconv.Itoa(len(s.opens)))
+}
+
 func idTimeAfter(id string) time.Time {
 	t, _ := timeOfID(id)
 	return t.Add(time.Millisecond)

@@ -61,6 +61,11 @@ type Event struct {
 	Kind    Kind      `json:"kind"`
 	Summary string    `json:"summary"`
 	Detail  string    `json:"detail,omitempty" clean:"text"` // multi-line
+	// Host is the OS user and host of the console where a person
+	// recorded the event ("alice@laptop"), set when the timeline is
+	// shared: the actor is a label anyone can type, this says where it
+	// was typed. Empty for events the console itself observed.
+	Host string `json:"host,omitempty"`
 
 	// At most one of these is set, the one that fits Kind.
 	Severity   *SeverityFields   `json:"severity,omitempty"`   // declared, severity

@@ -364,17 +364,76 @@ func normalize(ev Event) Event {
 	return clean(ev)
 }
 
+// Prepare is ev exactly as Append would store it (cleaned, UTC time, ID
+// and version filled), for a copy that must match the journal's byte for
+// byte (the shared timeline's claim, decided before the local append).
+func Prepare(ev Event) Event {
+	ev = normalize(ev)
+	if ev.ID == "" {
+		ev.ID = NewID(ev.Time)
+	}
+	ev.V = SchemaVersion
+	return ev
+}
+
+// AppendAll appends evs as Append does, in one write and one fsync (the
+// other consoles' events arrive in batches). Events whose ID the journal
+// already holds are skipped; stored are the ones written, as stored. On
+// error nothing is known to be on disk; the journal stays usable.
+func (j *Journal) AppendAll(evs []Event) (stored []Event, err error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil, fmt.Errorf("journal %s: %w", j.path, os.ErrClosed)
+	}
+	if j.needNL {
+		buf.WriteByte('\n')
+	}
+	batch := map[string]struct{}{}
+	for _, ev := range evs {
+		ev = Prepare(ev)
+		if _, dup := j.ids[ev.ID]; dup {
+			continue
+		}
+		if _, dup := batch[ev.ID]; dup {
+			continue
+		}
+		if err := enc.Encode(ev); err != nil {
+			return nil, fmt.Errorf("journal: encode: %w", err)
+		}
+		batch[ev.ID] = struct{}{}
+		stored = append(stored, ev)
+	}
+	if len(stored) == 0 {
+		return nil, nil
+	}
+	b := buf.Bytes()
+	n, err := j.f.Write(b)
+	if n > 0 {
+		j.needNL = b[n-1] != '\n'
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: write: %w", j.path, err)
+	}
+	if err := j.sync(j.f); err != nil {
+		return nil, fmt.Errorf("journal %s: fsync: %w", j.path, err)
+	}
+	for id := range batch {
+		j.ids[id] = struct{}{}
+	}
+	return stored, nil
+}
+
 // Append redacts and sanitizes every string of ev, fills Time (UTC now) if
 // zero and ID (NewID(Time)) if empty, sets V to SchemaVersion, writes it
 // as one line with a single write call and fsyncs before returning. It
 // returns the event exactly as stored. On error the event may not be (fully)
 // on disk; the journal stays usable for later appends.
 func (j *Journal) Append(ev Event) (Event, error) {
-	ev = normalize(ev)
-	if ev.ID == "" {
-		ev.ID = NewID(ev.Time)
-	}
-	ev.V = SchemaVersion
+	ev = Prepare(ev)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
