@@ -106,7 +106,7 @@ func TestRestrictedRoleWorksOnCurrentSchema(t *testing.T) {
 	ev := note("alice", "from the restricted role")
 	a.Publish(ev)
 	cb.waitIDs(t, []string{ev.ID})
-	won, err := a.Claim(context.Background(), withID(note("warroom", "claimed"), incident.DerivedID(time.Now(), "inc", "claim")))
+	won, _, err := a.Claim(context.Background(), withID(note("warroom", "claimed"), incident.DerivedID(time.Now(), "inc", "claim")))
 	if err != nil || !won {
 		t.Errorf("Claim as the restricted role: won %v, %v", won, err)
 	}
@@ -253,8 +253,8 @@ func TestClaimOnceAcrossShares(t *testing.T) {
 		var wg sync.WaitGroup
 		var wonA, wonB bool
 		var errA, errB error
-		wg.Go(func() { wonA, errA = a.Claim(context.Background(), ev) })
-		wg.Go(func() { wonB, errB = b.Claim(context.Background(), ev) })
+		wg.Go(func() { wonA, _, errA = a.Claim(context.Background(), ev) })
+		wg.Go(func() { wonB, _, errB = b.Claim(context.Background(), ev) })
 		wg.Wait()
 		if errA != nil || errB != nil {
 			t.Fatalf("Claim: %v, %v", errA, errB)

@@ -3,14 +3,20 @@ package share_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/warroom-dev/warroom/incident"
 	"github.com/warroom-dev/warroom/incident/share"
 	"github.com/warroom-dev/warroom/internal/testenv"
+	"github.com/warroom-dev/warroom/probes/pg"
 )
 
 func TestMigrationsInVersionOrder(t *testing.T) {
@@ -63,24 +69,125 @@ func TestSortEventsByTimeThenID(t *testing.T) {
 	}
 }
 
-// Runs without backends: nothing listens on a closed port.
-func TestOpenUnreachableFailsWithoutPassword(t *testing.T) {
+// Runs without backends: nothing listens on a closed port. Open starts
+// offline: Publish queues, the state says why, without the password.
+func TestOpenUnreachableStartsOffline(t *testing.T) {
 	const secret = "s3cret-Passw0rd"
 	dsn := "postgres://warroom:" + secret + "@" + testenv.ClosedAddr(t) + "/app?sslmode=disable"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s, err := share.Open(ctx, share.Options{DSN: dsn, Incident: "inc"})
-	if err == nil {
-		s.Close()
-		t.Fatal("Open on a closed port succeeded")
+	if err != nil {
+		t.Fatalf("Open on a closed port: %v, want an offline Share", err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Open waited for its deadline: %v", err)
+	defer s.Close()
+	if ctx.Err() != nil {
+		t.Errorf("Open waited for its deadline")
 	}
-	if strings.Contains(err.Error(), secret) {
-		t.Errorf("error leaks the password: %v", err)
+	st := s.State()
+	if st.Status != share.StatusFailing || st.Err == "" || st.Connected {
+		t.Errorf("offline state %+v: want failing with a reason, not connected", st)
+	}
+	if strings.Contains(st.Err, secret) {
+		t.Errorf("state error leaks the password: %s", st.Err)
+	}
+	t.Logf("offline state: %+v", st)
+	for i := range 3 {
+		s.Publish(incident.Note("alice", fmt.Sprint("offline ", i), time.Now()))
+	}
+	if st := s.State(); st.Pending != 3 {
+		t.Errorf("pending %d, want the 3 published", st.Pending)
+	}
+	if len(s.Peers()) != 0 {
+		t.Errorf("peers while offline: %v", s.Peers())
 	}
 	if _, err := share.Incidents(ctx, dsn); err == nil || strings.Contains(err.Error(), secret) {
 		t.Errorf("Incidents: %v", err)
+	}
+}
+
+// A server that accepts TCP and never answers: Open returns by its ctx
+// (well before the 5 s connect timeout), offline.
+func TestOpenDoesNotWaitPastContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	s, err := share.Open(ctx, share.Options{DSN: "postgres://u:pw@" + ln.Addr().String() + "/app?sslmode=disable", Incident: "inc"})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("Open against a silent server: %v, want an offline Share", err)
+	}
+	defer s.Close()
+	if took > 4*time.Second {
+		t.Errorf("Open took %v with a 300ms context", took)
+	}
+	if st := s.State(); st.Status != share.StatusFailing {
+		t.Errorf("state %+v, want failing", st)
+	}
+}
+
+// Mistakes found before any connection fail Open.
+func TestOpenConfigMistakesFail(t *testing.T) {
+	addr := testenv.ClosedAddr(t)
+	iam := &pg.IAMAuth{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
+	for name, o := range map[string]share.Options{
+		"bad DSN":         {DSN: "postgres://u:pw@" + addr + "/app?sslmode=bogus", Incident: "inc"},
+		"no incident":     {DSN: "postgres://u:pw@" + addr + "/app"},
+		"IAM without TLS": {DSN: "postgres://u@" + addr + "/app?sslmode=disable", Incident: "inc", IAM: iam},
+		"IAM no region":   {DSN: "postgres://u@" + addr + "/app?sslmode=require", Incident: "inc", IAM: &pg.IAMAuth{Credentials: aws.AnonymousCredentials{}}},
+	} {
+		s, err := share.Open(context.Background(), o)
+		if err == nil {
+			s.Close()
+			t.Errorf("%s: Open succeeded", name)
+			continue
+		}
+		if strings.Contains(err.Error(), "pw@") {
+			t.Errorf("%s: error leaks the password: %v", name, err)
+		}
+	}
+}
+
+// With IAM, the pool's connections get a token: a credentials failure is
+// the offline reason (the hook ran before the dial).
+func TestIAMTokenHookRuns(t *testing.T) {
+	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, errors.New("no credentials here")
+	})
+	s, err := share.Open(context.Background(), share.Options{
+		DSN: "postgres://u@" + testenv.ClosedAddr(t) + "/app?sslmode=require", Incident: "inc",
+		IAM: &pg.IAMAuth{Region: "eu-west-1", Credentials: creds},
+	})
+	if err != nil {
+		t.Fatalf("Open: %v, want an offline Share", err)
+	}
+	defer s.Close()
+	if st := s.State(); st.Status != share.StatusFailing || !strings.Contains(st.Err, "RDS IAM auth") {
+		t.Errorf("state %+v: want failing on the IAM token", st)
 	}
 }

@@ -106,6 +106,14 @@ func (c *tokenCache) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) erro
 	return nil
 }
 
+// Configure checks the settings for IAM, forces TLS on cfg.ConnConfig and
+// installs the token hook as cfg.BeforeConnect, for a pool built from cfg.
+// The hook also serves lone connections: call it on a copy of
+// cfg.ConnConfig (taken after Configure, so TLS is forced) before
+// pgx.ConnectConfig, as the pool does; the pool and those connections
+// then share one token cache.
+func (a *IAMAuth) Configure(cfg *pgxpool.Config) error { return a.configure(cfg) }
+
 // configure checks the settings for IAM, forces TLS and installs the
 // token hook.
 func (a *IAMAuth) configure(cfg *pgxpool.Config) error {
