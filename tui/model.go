@@ -76,6 +76,9 @@ type Options struct {
 	// output); nil: the drafts dialog cannot copy. It is called from a
 	// Cmd, never from Update.
 	Clipboard func(text string) error
+	// Share is the shared timeline (nil: this console's alone): the
+	// shell folds the other consoles' events and shows its dot.
+	Share Share
 }
 
 type tickMsg struct{ id int64 }
@@ -114,6 +117,14 @@ type Model struct {
 	// exporting is set while an export's dialog is open or its writes
 	// run: a second one would record the same notes again.
 	exporting bool
+	// share is the shared timeline (nil: none); shareSt its state as the
+	// last tick read it.
+	share     Share
+	shareSt   ShareStatus
+	shareDown time.Time // when the share last started failing
+	// shareLast is the state the last tick saw (Connecting at start: an
+	// offline start is a loss on the timeline too).
+	shareLast probes.State
 }
 
 // journalHealth is the journal as the shell's last write found it. While
@@ -150,6 +161,11 @@ func New(o Options) *Model {
 		evidenceAfter: o.EvidenceAfter,
 		reportOptions: o.Report,
 		setClipboard:  o.Clipboard,
+		share:         o.Share,
+	}
+	if m.share != nil {
+		m.shareSt = m.share.Status()
+		m.shareLast = probes.State{Status: probes.Connecting}
 	}
 	if m.evidenceAfter <= 0 {
 		m.evidenceAfter = DefaultEvidenceAfter
@@ -168,6 +184,7 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, p.Pane.Init())
 	}
 	cmds = append(cmds, m.init...)
+	cmds = append(cmds, m.nextShared())
 	return tea.Batch(cmds...)
 }
 
@@ -201,7 +218,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.flash != "" && m.c.Now().Sub(m.flashAt) > m.flashTTL() {
 			m.flash = ""
 		}
-		return m, tea.Batch(m.tick(), m.dueEvidence(m.c.Now()))
+		return m, tea.Batch(m.tick(), m.dueEvidence(m.c.Now()), m.readShare())
+	case sharedMsg:
+		return m, m.shared(msg)
+	case shareRetryMsg:
+		return m, m.nextShared()
 	case common.VitalsMsg:
 		m.vitals.set(msg)
 		return m, nil
@@ -963,6 +984,9 @@ func (m *Model) dots(named bool) string {
 			}
 			dots = append(dots, d)
 		}
+	}
+	if d := m.shareDot(named); d != "" {
+		dots = append(dots, d)
 	}
 	if named {
 		return strings.Join(dots, " ")

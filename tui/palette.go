@@ -46,6 +46,9 @@ func (m *Model) actions() []action {
 	if len(m.running) > 0 {
 		as = append([]action{{"Show the running action", "", (*Model).showRunning}}, as...)
 	}
+	if m.share != nil {
+		as = append(as, action{"Shared timeline: who is in, and its state", "", (*Model).showShare})
+	}
 	// What the panes offer for their selection, the focused pane's first.
 	order := append([]int{m.focus}, m.others()...)
 	var offers []action

@@ -197,7 +197,8 @@ func (m *Model) check() tea.Cmd {
 			f.Who = who.Name
 			m.mine[ev.ID] = m.payload(notify.KindEscalation, ev, f.Level, f.Role, who, now)
 		}
-		cmds = append(cmds, common.RecordEvent(m.c.Journal, ev))
+		// Claimed: with a shared timeline, one console pages each rung.
+		cmds = append(cmds, common.ClaimEvent(m.c.Journal, ev, false))
 	}
 	// In order: rungs a restarted console catches up on are recorded, and
 	// their hooks started, up the ladder.
@@ -206,9 +207,18 @@ func (m *Model) check() tea.Cmd {
 
 // recorded takes an event the shell recorded, with the incident as it now
 // stands; for one this console recorded, it hands the hook to the shell.
+//
+// With a shared timeline, an event another console claimed first
+// (Remote, Claimed) runs no hook here: that console runs it. An event of
+// another console that merely arrives (Remote, not Claimed) settles
+// nothing of this console's own records.
 func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
 	id := msg.Event.ID
-	if m.inflight[id] {
+	if msg.Claimed != "" {
+		id = msg.Claimed
+	}
+	ours := !msg.Remote || msg.Claimed != ""
+	if ours && m.inflight[id] {
 		delete(m.inflight, id)
 		if msg.Err != nil {
 			m.failedAt, m.failedErr = m.c.Now(), incident.Clean(msg.Err.Error())
@@ -222,12 +232,36 @@ func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
 	}
 	m.session = msg.Session
 	p, ok := m.mine[id]
-	if !ok {
+	if !ok || !ours {
 		return nil
 	}
 	delete(m.mine, id)
+	if msg.Remote {
+		return lostClaim(msg.Event)
+	}
 	p.Severity = m.session.Severity.String()
 	return m.notify(p, id)
+}
+
+// lostClaim tells the user whose ack, resolution or reopening another
+// console recorded first that theirs was not recorded, and whose was.
+func lostClaim(ev incident.Event) tea.Cmd {
+	var what string
+	switch ev.Kind {
+	case incident.KindAck:
+		what = "already acknowledged"
+	case incident.KindResolved:
+		what = "already resolved"
+	case incident.KindReopened:
+		what = "already reopened"
+	default:
+		return nil // an escalation step: the other console paged it
+	}
+	by := sanitize.Line(ev.Actor)
+	if ev.Host != "" {
+		by += " (" + sanitize.Line(ev.Host) + ")"
+	}
+	return common.Flash(what+" by "+by+" at "+ev.Time.Local().Format("15:04:05")+" on another console: yours was not recorded", false)
 }
 
 // payload is what the hook is told about ev.
@@ -324,11 +358,15 @@ func (m *Model) declared() (tea.Cmd, bool) {
 	return nil, true
 }
 
-// claim gives ev its ID now and notes that its arrival runs the hook with
-// p (kind empty: it does not).
-func (m *Model) claim(ev incident.Event, kind notify.Kind, level int, role string, who incident.Contact) incident.Event {
+// claim gives ev its ID now (id, derived from the incident, or a new one
+// if "") and notes that its arrival runs the hook with p (kind empty: it
+// does not).
+func (m *Model) claim(ev incident.Event, kind notify.Kind, level int, role string, who incident.Contact, id string) incident.Event {
 	now := m.c.Now()
-	ev.ID = incident.NewID(ev.Time)
+	ev.ID = id
+	if id == "" {
+		ev.ID = incident.NewID(ev.Time)
+	}
 	if kind != "" {
 		m.mine[ev.ID] = m.payload(kind, ev, level, role, who, now)
 	}
@@ -359,8 +397,8 @@ func (m *Model) ackDialog() tea.Cmd {
 			who := strings.TrimSpace(v["who"])
 			role := m.policy.Ladder[i].Role
 			ev := incident.Acknowledged(m.c.Actor, who, i, role, m.c.Now())
-			ev = m.claim(ev, notify.KindAck, i, role, incident.Contact{Name: who})
-			return common.RecordEvent(m.c.Journal, ev)
+			ev = m.claim(ev, notify.KindAck, i, role, incident.Contact{Name: who}, m.session.ResponseAckID())
+			return common.ClaimEvent(m.c.Journal, ev, true)
 		},
 	})
 }
@@ -463,7 +501,7 @@ func (m *Model) changeSeverity(c severityMsg) tea.Cmd {
 		return common.Flash("severity is "+from.String()+" already: nothing recorded", false)
 	}
 	ev := incident.SeverityChange(m.c.Actor, from, c.to, c.reason, m.c.Now())
-	ev = m.claim(ev, notify.KindSeverity, 0, "", incident.Contact{})
+	ev = m.claim(ev, notify.KindSeverity, 0, "", incident.Contact{}, "")
 	return common.RecordEvent(m.c.Journal, ev)
 }
 
@@ -513,8 +551,8 @@ func (m *Model) resolveDialog() tea.Cmd {
 			Title:  "Reopen the incident: the response clock and the ladder resume",
 			Fields: []common.Field{{Name: "why", Label: "Why", Placeholder: "what came back", MaxLen: 300, Validate: nonEmpty}},
 			OnSubmit: func(v map[string]string) tea.Cmd {
-				ev := m.claim(incident.Reopening(m.c.Actor, v["why"], m.c.Now()), notify.KindReopened, 0, "", incident.Contact{})
-				return common.RecordEvent(m.c.Journal, ev)
+				ev := m.claim(incident.Reopening(m.c.Actor, v["why"], m.c.Now()), notify.KindReopened, 0, "", incident.Contact{}, m.session.ReopenID())
+				return common.ClaimEvent(m.c.Journal, ev, true)
 			},
 		})
 	}
@@ -522,8 +560,8 @@ func (m *Model) resolveDialog() tea.Cmd {
 		Title:  "Resolve the incident: the response clock and the ladder stop (R reopens)",
 		Fields: []common.Field{{Name: "how", Label: "Resolution", Placeholder: "optional: what fixed it", MaxLen: 300}},
 		OnSubmit: func(v map[string]string) tea.Cmd {
-			ev := m.claim(incident.Resolution(m.c.Actor, v["how"], m.c.Now()), notify.KindResolved, 0, "", incident.Contact{})
-			return common.RecordEvent(m.c.Journal, ev)
+			ev := m.claim(incident.Resolution(m.c.Actor, v["how"], m.c.Now()), notify.KindResolved, 0, "", incident.Contact{}, m.session.ResolveID())
+			return common.ClaimEvent(m.c.Journal, ev, true)
 		},
 	})
 }

@@ -345,7 +345,7 @@ func (m *Model) view() string {
 	for i := start; i < end; i++ {
 		e := m.at(i)
 		line := e.Time.Local().Format("15:04:05") + " " + common.Pad(string(e.Kind), 13) + " " +
-			common.Pad(sanitize.Line(e.Actor), 10) + " " + sanitize.Line(e.Summary)
+			common.Pad(m.actor(e), 10) + " " + sanitize.Line(e.Summary)
 		line = common.Truncate(line, m.w)
 		switch {
 		case i == cur.Pos && !m.follow:
@@ -362,6 +362,16 @@ func (m *Model) view() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// actor is who recorded e: the actor, a label anyone can type, and for
+// another console's event the OS user and host it was typed on.
+func (m *Model) actor(e *incident.Event) string {
+	a := sanitize.Line(e.Actor)
+	if e.Host != "" && e.Host != m.c.Host {
+		a += " (" + sanitize.Line(e.Host) + ")"
+	}
+	return a
+}
+
 // readView is the open event: a header (when, what, who), a page of its
 // text, and where the page is in it.
 func (m *Model) readView() string {
@@ -374,7 +384,7 @@ func (m *Model) readView() string {
 	var out []string
 	if m.h >= 4 {
 		e := r.ev
-		out = append(out, st.Accent.Render(common.Truncate(e.Time.Local().Format("15:04:05")+" "+string(e.Kind)+" · "+sanitize.Line(e.Actor), m.w)))
+		out = append(out, st.Accent.Render(common.Truncate(e.Time.Local().Format("15:04:05")+" "+string(e.Kind)+" · "+m.actor(&e), m.w)))
 	}
 	for _, l := range r.lines[off:end] {
 		out = append(out, common.Truncate(l, m.w))

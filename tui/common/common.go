@@ -36,11 +36,27 @@ type Recorder interface {
 	Append(incident.Event) (incident.Event, error)
 }
 
+// Claimer is a Recorder that can also decide, across every console of a
+// shared timeline, which one records an event first (see ClaimEvent).
+type Claimer interface {
+	Recorder
+	// Claim records ev (whose ID is derived from the incident) unless
+	// another console recorded that ID first: then stored is that
+	// console's event, now in the local journal too, and won is false.
+	// When the shared timeline cannot be asked, ev is recorded locally
+	// under a new ID if fallbackNewID, else under its own, and won is
+	// true: a hook run twice beats one never run.
+	Claim(ev incident.Event, fallbackNewID bool) (stored incident.Event, won bool, err error)
+}
+
 // Common is small and copied by value into each pane.
 type Common struct {
-	Styles  *styles.Styles
-	Now     func() time.Time
-	Actor   string
+	Styles *styles.Styles
+	Now    func() time.Time
+	Actor  string
+	// Host is this console's OS user and host ("alice@laptop") when the
+	// timeline is shared, else "": events of other hosts show theirs.
+	Host    string
 	Mode    Mode
 	Journal Recorder
 	// Log is the structured log beside the journal (never the terminal).
@@ -90,6 +106,13 @@ type EventMsg struct {
 	Event   incident.Event
 	Err     error
 	Session incident.Session
+	// Remote: another console recorded the event (it came through the
+	// shared timeline, or won a claim). It is in the local journal, but
+	// what follows from it (a hook run) is that console's to do.
+	Remote bool
+	// Claimed is the ID ClaimEvent asked for (the event may carry
+	// another: see Claimer), "" for other records.
+	Claimed string
 }
 
 // Record returns a Cmd that appends an event to the journal and reports it
@@ -107,6 +130,27 @@ func RecordEvent(j Recorder, ev incident.Event) tea.Cmd {
 		}
 		stored, err := j.Append(ev)
 		return EventMsg{Event: stored, Err: err}
+	}
+}
+
+// ClaimEvent records ev, whose ID is derived from the incident (an
+// escalation step, the response-time ack, a resolution), once across the
+// consoles of a shared timeline: the EventMsg is Remote when another
+// console recorded it first, and carries that console's event. Without a
+// shared timeline it is RecordEvent. fallbackNewID: see Claimer.
+func ClaimEvent(j Recorder, ev incident.Event, fallbackNewID bool) tea.Cmd {
+	c, ok := j.(Claimer)
+	if !ok {
+		rec := RecordEvent(j, ev)
+		return func() tea.Msg {
+			msg := rec().(EventMsg)
+			msg.Claimed = ev.ID
+			return msg
+		}
+	}
+	return func() tea.Msg {
+		stored, won, err := c.Claim(ev, fallbackNewID)
+		return EventMsg{Event: stored, Err: err, Remote: err == nil && !won, Claimed: ev.ID}
 	}
 }
 
