@@ -102,6 +102,20 @@ type Config struct {
 		TimeZone      string        `yaml:"time_zone"`   // the report's times (default UTC)
 	} `yaml:"report"`
 
+	// Share is the shared timeline (issue 15): this console's events also
+	// go to a table in that PostgreSQL database, and every other console
+	// of the incident's come back from it.
+	Share struct {
+		// Postgres is the database's DSN (a URL or key=value settings;
+		// what it leaves out comes from PG* variables and .pgpass).
+		Postgres string `yaml:"postgres"`
+		// IAMAuth signs in with an RDS IAM auth token (rds.region,
+		// rds.profile) instead of a password.
+		IAMAuth bool `yaml:"iam_auth"`
+		// enabled: --share was given (an empty DSN: all of it from PG*).
+		enabled bool
+	} `yaml:"share"`
+
 	// severityFlag and titleFlag record that --severity and --title were
 	// given on the command line (flags.apply): only then does a resumed
 	// incident change severity, or a journal of another incident refuse.
@@ -600,6 +614,12 @@ func (c *Config) PostgresDSN() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ShareDSN is the shared timeline's DSN and whether the timeline is
+// shared: --share (even empty: PG* variables) or share.postgres.
+func (c *Config) ShareDSN() (string, bool) {
+	return c.Share.Postgres, c.Share.enabled || c.Share.Postgres != ""
 }
 
 // KubeConfigured reports whether there is a kubeconfig (or an in-cluster

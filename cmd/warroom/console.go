@@ -291,7 +291,11 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	sev := declare
 	switch {
 	case s.Declared.IsZero():
-		ev, err := j.Append(incident.Declared(cfg.Actor, cfg.Title, sev, sys.now()))
+		decl := incident.Declared(cfg.Actor, cfg.Title, sev, sys.now())
+		if _, ok := cfg.ShareDSN(); ok {
+			decl.Host = userAtHost() // as sharing stamps every event a person records
+		}
+		ev, err := j.Append(decl)
 		if err != nil {
 			return errors.New(prefixed("journal", err))
 		}
@@ -304,6 +308,13 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		}
 		events = append(events, ev)
 		s.Apply(ev)
+	}
+	var sh *sharing
+	if _, ok := cfg.ShareDSN(); ok {
+		if sh, err = openSharing(cfg, s, j, events, log); err != nil {
+			return err
+		}
+		defer sh.Close()
 	}
 	b, sc := connect(s, events)
 
@@ -332,7 +343,18 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		Journal: j,
 		Log:     log,
 	}
+	if sh != nil {
+		c.Journal, c.Host = sh, sh.host
+		if sys.recorder != nil {
+			sys.recorder(sh)
+		}
+	}
 	resume := resumeCommand(j.Path(), mode.Drill)
+	if sh != nil && cfg.Share.enabled {
+		// The DSN given on the command line, its password masked: the
+		// resumed console shares again (share.postgres needs nothing).
+		resume += " --share " + shellQuote(incident.Redact(cfg.Share.Postgres))
+	}
 	// The session's lifetime: watches and streams the panes start end with it.
 	ctx, endSession := context.WithCancel(context.Background())
 	defer endSession()
@@ -365,6 +387,7 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		Awaiting:      incident.AwaitingEvidence(events),
 		Report:        ro,
 		Clipboard:     clipboard,
+		Share:         shareOption(sh),
 	})
 	opts := []tea.ProgramOption{tea.WithFPS(30), tea.WithOutput(sys.out)}
 	if sys.headless {
@@ -377,13 +400,22 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		sys.started(p)
 	}
 	if sc != nil {
-		go playScript(ctx, p, sc, s.ID, j, events, sys.scriptEvery)
+		go playScript(ctx, p, sc, s.ID, c.Journal, events, sys.scriptEvery)
 	}
 	if _, err := p.Run(); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", sanitize.Line(j.Path()), sanitize.Line(resume))
 	return nil
+}
+
+// shareOption is sh as the shell's Share: nil (not a nil *sharing) when
+// the timeline is not shared.
+func shareOption(sh *sharing) tui.Share {
+	if sh == nil {
+		return nil
+	}
+	return sh
 }
 
 // escalationSetup is the escalation pane's policy and hook, from the

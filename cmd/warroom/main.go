@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/tui/common"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -69,6 +70,9 @@ type sys struct {
 	headless bool
 	// started, if set, is given the program just before it runs.
 	started func(*tea.Program)
+	// recorder, if set, is given the journal the panes record through
+	// when the timeline is shared (tests add events as panes do).
+	recorder func(common.Recorder)
 }
 
 func osSys() sys {
@@ -136,6 +140,8 @@ type flags struct {
 	promCA        string
 	promInsecure  bool
 	health        []string
+	share         string
+	shareIAM      bool
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -163,6 +169,8 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.readOnly, "read-only", false, "make destructive actions impossible (read_only)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "show destructive actions as \"would run\" without running them (dry_run)")
 	fs.DurationVar(&f.refresh, "refresh", d.Refresh, "how often panes poll their backends (refresh)")
+	fs.StringVar(&f.share, "share", "", "share the incident's timeline with other consoles through this PostgreSQL database: a DSN; empty for PG* variables (share.postgres)")
+	fs.BoolVar(&f.shareIAM, "share-iam", false, "sign in to the --share database with an RDS IAM auth token (share.iam_auth)")
 	fs.StringVar(&f.logLevel, "log-level", d.LogLevel, "level of the log written beside the journal: debug, info, warn, error (log_level)")
 }
 
@@ -206,6 +214,8 @@ func (f *flags) apply(fs *pflag.FlagSet, c *Config) {
 	set("dry-run", func() { c.DryRun = f.dryRun })
 	set("refresh", func() { c.Refresh = f.refresh })
 	set("log-level", func() { c.LogLevel = f.logLevel })
+	set("share", func() { c.Share.Postgres, c.Share.enabled = f.share, true })
+	set("share-iam", func() { c.Share.IAMAuth = f.shareIAM })
 }
 
 // loadConfig reads the config file (explicit or default) and applies flags.
@@ -274,6 +284,8 @@ Start the embedded drill with 'warroom demo'.`,
 	})
 	root.AddCommand(runbooksCmd(&f, stdout))
 	root.AddCommand(reportCmd(&f, sys, stdout, stderr))
+	root.AddCommand(incidentsCmd(&f, stdout))
+	root.AddCommand(joinCmd(&f, sys, stdout, stderr))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/warroom-dev/warroom/incident"
+	"github.com/warroom-dev/warroom/incident/share"
+	"github.com/warroom-dev/warroom/internal/drill"
+	"github.com/warroom-dev/warroom/probes"
+	"github.com/warroom-dev/warroom/probes/pg"
+	"github.com/warroom-dev/warroom/probes/rds"
+	"github.com/warroom-dev/warroom/tui"
+)
+
+// Limits of the shared timeline's calls made from the console.
+const (
+	// shareOpenTimeout bounds the start: an unreachable database starts
+	// the console offline rather than holding it.
+	shareOpenTimeout = 5 * time.Second
+	// claimTimeout bounds asking the database who records a derived
+	// event first; past it the console records it itself.
+	claimTimeout = 3 * time.Second
+	// coalesceMax bounds how many other consoles' events one journal
+	// write takes.
+	coalesceMax = 5000
+)
+
+// sharing is the console's side of the shared timeline: the journal every
+// record goes through (it publishes what it stores, and claims derived
+// events), and the shell's view of the share (tui.Share).
+type sharing struct {
+	j     *incident.Journal
+	sh    *share.Share
+	actor string
+	host  string // this console's OS user@host
+	where string // the database, without credentials
+	log   *slog.Logger
+	// held are other consoles' events the journal refused: written
+	// first on the next call of Next (only Next touches it, and the
+	// shell calls Next one at a time).
+	held []incident.Event
+}
+
+// openSharing opens the shared timeline of the incident s for the journal
+// j holding events. An unreachable database is not an error: the console
+// starts offline and uploads once it answers. A database that answers
+// with an error (a wrong password, a schema this role cannot create) is.
+func openSharing(cfg Config, s incident.Session, j *incident.Journal, events []incident.Event, log *slog.Logger) (*sharing, error) {
+	dsn, _ := cfg.ShareDSN()
+	o := share.Options{DSN: dsn, Incident: s.ID, Log: log}
+	o.Seed = make([]string, len(events))
+	for i, ev := range events {
+		o.Seed[i] = ev.ID
+	}
+	u, h := osUserHost()
+	host := u + "@" + h
+	o.Self = share.Peer{Actor: cfg.Actor, User: u, Host: h}
+	ctx, cancel := context.WithTimeout(context.Background(), shareOpenTimeout)
+	defer cancel()
+	if cfg.Share.IAMAuth {
+		aws, err := rds.LoadConfig(ctx, cfg.RDS.Region, cfg.RDS.Profile)
+		if err != nil {
+			return nil, configErrorf("share.iam_auth: %s", err)
+		}
+		o.IAM = &pg.IAMAuth{Region: aws.Region, Credentials: aws.Credentials}
+	}
+	sh, err := share.Open(ctx, o)
+	if err != nil {
+		return nil, configErrorf("share.postgres: %s", unprefixed("share", err))
+	}
+	// What the database lacks (events recorded offline, or before the
+	// timeline was shared) goes up; the rest is ignored by ID.
+	for _, ev := range events {
+		sh.Publish(ev)
+	}
+	return &sharing{j: j, sh: sh, actor: cfg.Actor, host: host, where: dsnWhere(dsn), log: log}, nil
+}
+
+// Close closes the share: one last upload attempt, bounded.
+func (s *sharing) Close() { s.sh.Close() }
+
+// stamp marks the events a person records here with where they did.
+func (s *sharing) stamp(ev incident.Event) incident.Event {
+	if ev.Host == "" && ev.Actor == s.actor {
+		ev.Host = s.host
+	}
+	return ev
+}
+
+// Append records ev in the journal (fsync'd) and queues it for the other
+// consoles: it never waits for the database.
+func (s *sharing) Append(ev incident.Event) (incident.Event, error) {
+	stored, err := s.j.Append(s.stamp(ev))
+	if err == nil {
+		s.sh.Publish(stored)
+	}
+	return stored, err
+}
+
+// Claim asks the database which console records ev first (see
+// common.Claimer); while it cannot answer, ev is recorded here.
+func (s *sharing) Claim(ev incident.Event, fallbackNewID bool) (incident.Event, bool, error) {
+	ev = incident.Prepare(s.stamp(ev))
+	if s.sh.State().Status != share.StatusFailing {
+		ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+		won, stored, err := s.sh.Claim(ctx, ev)
+		cancel()
+		if err == nil {
+			if won {
+				stored = ev
+			}
+			st, err := s.j.Append(stored)
+			return st, won, err
+		}
+		s.log.Warn("share: a claim could not be decided; recorded here (another console may record it too)", "id", ev.ID, "kind", ev.Kind, "err", incident.Clean(err.Error()))
+	}
+	if fallbackNewID {
+		// Under its own ID: a person's ack or resolution recorded while
+		// the database is away must not shadow another console's under
+		// the same ID once it is back.
+		ev.ID = incident.NewID(ev.Time)
+	}
+	stored, err := s.Append(ev)
+	return stored, true, err
+}
+
+// Next hands the shell the other consoles' events once they are in the
+// journal (tui.Share).
+func (s *sharing) Next() ([]incident.Event, error, bool) {
+	if len(s.held) == 0 {
+		batch, ok := <-s.sh.Events()
+		if !ok {
+			return nil, nil, false
+		}
+		s.held = batch
+	more:
+		for len(s.held) < coalesceMax {
+			select {
+			case b, ok := <-s.sh.Events():
+				if !ok {
+					break more
+				}
+				s.held = append(s.held, b...)
+			default:
+				break more
+			}
+		}
+	}
+	stored, err := s.j.AppendAll(s.held)
+	if err != nil {
+		return nil, err, true
+	}
+	s.held = nil
+	return stored, nil, true
+}
+
+// Status is the share's state for the status bar (tui.Share).
+func (s *sharing) Status() tui.ShareStatus {
+	st := s.sh.State()
+	out := tui.ShareStatus{Pending: st.Pending, Where: s.where, Self: tui.Peer{Actor: s.actor, Host: s.host}}
+	switch st.Status {
+	case share.StatusOK:
+		out.State = probes.State{Status: probes.OK, Watching: true, LastOK: st.Since}
+	case share.StatusCatchingUp:
+		out.State = probes.State{Status: probes.Connecting}
+	default:
+		out.State = probes.State{Status: probes.Failing, LastErr: errors.New(st.Err), ErrSince: st.Since}
+	}
+	for _, p := range s.sh.Peers() {
+		where := p.Host
+		if p.User != "" {
+			where = p.User + "@" + p.Host
+		}
+		out.Peers = append(out.Peers, tui.Peer{Actor: p.Actor, Host: where, Seen: p.Seen})
+	}
+	return out
+}
+
+// userAtHost is this console's OS user and host, "alice@laptop".
+func userAtHost() string {
+	u, h := osUserHost()
+	return u + "@" + h
+}
+
+// osUserHost is this console's OS user and host name ("?" if unknown).
+func osUserHost() (string, string) {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "?"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "?"
+	}
+	return name, host
+}
+
+// dsnWhere is where the DSN points, without credentials: "host:port/db".
+func dsnWhere(dsn string) string {
+	c, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return "(DSN does not parse)"
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))) + "/" + c.Database
+}
+
+// isDrill reports whether the incident s is the embedded drill's.
+func isDrill(s incident.Session) bool { return s.Title == drill.Title }
