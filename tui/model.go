@@ -543,7 +543,8 @@ func (m *Model) setFocus(i int) {
 type quitMsg struct{}
 
 func (m *Model) quit() tea.Cmd {
-	if !m.session.Open() && len(m.running) == 0 && m.pendingFollowups() == 0 {
+	unsent, others := m.shareQuitState()
+	if !m.session.Open() && len(m.running) == 0 && m.pendingFollowups() == 0 && unsent == 0 {
 		return tea.Quit
 	}
 	var lines []string
@@ -552,9 +553,15 @@ func (m *Model) quit() tea.Cmd {
 		title = "Quit while the incident is still open?"
 		lines = append(lines, fmt.Sprintf("%s “%s”", severityText(m.session.Severity), sanitize.Line(m.session.Title)),
 			"Close the console. The incident stays open; nothing is lost.")
-		if m.session.Acked.IsZero() {
+		switch {
+		case m.session.Acked.IsZero() && others > 0:
+			lines = append(lines, fmt.Sprintf("Nobody acknowledged: the %d other console(s) in this incident go on paging up the ladder.", others))
+		case m.session.Acked.IsZero():
 			lines = append(lines, "Nobody acknowledged: no one is paged up the ladder until a console runs again.")
 		}
+	}
+	if unsent > 0 {
+		lines = append(lines, fmt.Sprintf("%d event(s) of this console are not on the shared timeline yet (the database does not answer): they are in the journal and go up when it is resumed with --share.", unsent))
 	}
 	for _, r := range m.running {
 		lines = append(lines, "Still running, will be cancelled: "+sanitize.Line(r.action.Title))

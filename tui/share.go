@@ -279,3 +279,13 @@ func peerChanges(before, after []Peer) (joined, left []Peer) {
 	}
 	return joined, left
 }
+
+// shareQuitState is what quitting leaves behind on the shared timeline:
+// this console's events not uploaded, and how many others are in.
+func (m *Model) shareQuitState() (unsent, others int) {
+	if m.share == nil {
+		return 0, 0
+	}
+	st := m.share.Status() // a lock, never I/O
+	return st.Pending, len(st.Peers)
+}

@@ -225,3 +225,23 @@ func TestShareOfflineStartRecorded(t *testing.T) {
 		t.Errorf("an offline start is not on the timeline: %+v", j.evs)
 	}
 }
+
+// Quitting with events not uploaded says so, even for a resolved
+// incident; with other consoles in, the ladder goes on there.
+func TestQuitSaysWhatTheShareHasNot(t *testing.T) {
+	sh := &fakeShare{}
+	sh.set(ShareStatus{State: probes.State{Status: probes.Failing, LastErr: errors.New("refused")}, Pending: 4,
+		Peers: []Peer{{Actor: "bob", Host: "bob@ws2"}}})
+	m, _, _, _ := sharedShell(t, sh)
+	req, ok := m.quit()().(common.ConfirmRequest)
+	if !ok {
+		t.Fatal("quit with 4 events not uploaded did not ask")
+	}
+	all := strings.Join(req.Lines, "\n")
+	if !strings.Contains(all, "4 event(s) of this console are not on the shared timeline yet") {
+		t.Errorf("the unsent events are not said:\n%s", all)
+	}
+	if !strings.Contains(all, "the 1 other console(s) in this incident go on paging") {
+		t.Errorf("the other console keeping the ladder is not said:\n%s", all)
+	}
+}

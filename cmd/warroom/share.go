@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -173,7 +174,7 @@ func (s *sharing) Status() tui.ShareStatus {
 	case share.StatusCatchingUp:
 		out.State = probes.State{Status: probes.Connecting}
 	default:
-		out.State = probes.State{Status: probes.Failing, LastErr: errors.New(st.Err), ErrSince: st.Since}
+		out.State = probes.State{Status: probes.Failing, LastErr: errors.New(strings.TrimPrefix(st.Err, "share: ")), ErrSince: st.Since}
 	}
 	for _, p := range s.sh.Peers() {
 		where := p.Host
