@@ -9,7 +9,7 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 VHS_VERSION := v0.10.0
 VHS     := $(GOBIN)/vhs
 
-.PHONY: all build demo run test test-unit fuzz bench bench-k8s lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
+.PHONY: all build demo share-db share-db-stop run test test-unit fuzz bench bench-k8s lint golden vhs sandbox sandbox-stop backends-start backends-stop clean
 
 all: build
 
@@ -19,6 +19,21 @@ build:
 ## demo: the console on the embedded drill (nothing real is touched)
 demo: build
 	./$(BIN) demo
+
+## share-db: a local PostgreSQL (the tests' own, on port 55532) to try the
+## shared timeline: two consoles on one drill. share-db-stop stops it.
+SHARE_DB_DIR ?= $(or $(TMPDIR),/tmp)/warroom-share-db-$(shell id -u)
+SHARE_DSN    := postgres://postgres:warroom-test-pw@127.0.0.1:55532/postgres?sslmode=disable
+share-db: build
+	WARROOM_BACKENDS=pg WARROOM_PG_PORT=55532 WARROOM_BACKENDS_DIR=$(SHARE_DB_DIR) hack/backends.sh start
+	@echo
+	@echo "In one terminal:      ./$(BIN) demo --actor alice --share '$(SHARE_DSN)'"
+	@echo "then in another:      ./$(BIN) incidents --share '$(SHARE_DSN)'"
+	@echo "                      ./$(BIN) join ID --actor bob --share '$(SHARE_DSN)'"
+	@echo "Stop it with:         make share-db-stop"
+
+share-db-stop:
+	WARROOM_BACKENDS_DIR=$(SHARE_DB_DIR) hack/backends.sh stop
 
 ## test: everything, against real PostgreSQL, Prometheus and kube-apiserver
 ## (installed, built and started by hack/backends.sh; stopped afterwards)
