@@ -70,6 +70,13 @@ func DerivedID(t time.Time, parts ...string) string {
 	return finish(u, t, 8)
 }
 
+// IsDerivedID reports whether id was made by DerivedID (a UUIDv8): an
+// event that exists once per incident, whoever records it.
+func IsDerivedID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.Version() == 8
+}
+
 // finish writes t's millisecond timestamp into u's first 48 bits and sets
 // the version and the RFC 9562 variant.
 func finish(u uuid.UUID, t time.Time, version byte) string {

@@ -125,6 +125,13 @@ type Model struct {
 	// shareLast is the state the last tick saw (Connecting at start: an
 	// offline start is a loss on the timeline too).
 	shareLast probes.State
+	// shareLost: a "lost" is on the timeline without its "recovered".
+	shareLost bool
+	// shareRetry is the wait before the journal is asked again to take
+	// a batch of the others' events it refused (0: it took the last).
+	shareRetry time.Duration
+	// started is when the shell was made.
+	started time.Time
 }
 
 // journalHealth is the journal as the shell's last write found it. While
@@ -162,6 +169,7 @@ func New(o Options) *Model {
 		reportOptions: o.Report,
 		setClipboard:  o.Clipboard,
 		share:         o.Share,
+		started:       o.Common.Now(),
 	}
 	if m.share != nil {
 		m.shareSt = m.share.Status()

@@ -80,9 +80,15 @@ func (m *Model) shared(msg sharedMsg) tea.Cmd {
 		return nil // closed: the session is ending
 	}
 	if msg.err != nil {
-		m.journalFailed(msg.err, true)
-		return tea.Tick(time.Second, func(time.Time) tea.Msg { return shareRetryMsg{} })
+		// Once per batch: the retries of the same events are not more
+		// lost events; they back off to 10 s.
+		if m.shareRetry == 0 {
+			m.journalFailed(msg.err, true)
+		}
+		m.shareRetry = min(max(2*m.shareRetry, time.Second), 10*time.Second)
+		return tea.Tick(m.shareRetry, func(time.Time) tea.Msg { return shareRetryMsg{} })
 	}
+	m.shareRetry = 0
 	cmds := make([]tea.Cmd, 0, len(msg.events)+1)
 	for _, ev := range msg.events {
 		cmds = append(cmds, m.recorded(common.EventMsg{Event: ev, Remote: true}))
@@ -238,20 +244,32 @@ func (m *Model) readShare() tea.Cmd {
 	}
 	switch {
 	case cur.Status == probes.Failing && prev.Status != probes.Failing:
-		cmd = m.c.ProbeEvents(name)(probes.Change{Lost: true, Err: errors.New(cur.LastErr.Error())})
-		m.shareDown = m.c.Now()
-	case cur.Status == probes.OK && prev.Status == probes.Failing:
+		if !m.shareLost {
+			why := errors.New("failing")
+			if cur.LastErr != nil {
+				why = errors.New(cur.LastErr.Error())
+			}
+			cmd = m.c.ProbeEvents(name)(probes.Change{Lost: true, Err: why})
+			m.shareDown, m.shareLost = m.c.Now(), true
+		}
+	case cur.Status == probes.OK && m.shareLost:
+		// Whatever came between (catching up after it answered again).
 		cmd = m.c.ProbeEvents(name)(probes.Change{Down: m.c.Now().Sub(m.shareDown)})
+		m.shareLost = false
 	}
 	joined, left := peerChanges(before, m.shareSt.Peers)
 	var parts []string
-	if len(joined) > 0 {
+	switch {
+	case len(joined) > 0 && m.c.Now().Sub(m.started) < 15*time.Second:
+		// Those already in when this console started did not join now.
+		parts = append(parts, "in this incident: "+peersLine(joined))
+	case len(joined) > 0:
 		parts = append(parts, peersLine(joined)+" joined")
 	}
 	if len(left) > 0 {
 		parts = append(parts, peersLine(left)+" left")
 	}
-	if len(parts) > 0 && m.flash == "" {
+	if len(parts) > 0 && (m.flash == "" || !m.flashErr) { // never over an error
 		m.setFlash(strings.Join(parts, "; ")+" (: shared timeline shows who is in)", false)
 	}
 	return cmd

@@ -173,6 +173,7 @@ func TestShareStatusDotPresenceAndGap(t *testing.T) {
 	if bar := ansi.Strip(m.statusBar()); !strings.Contains(bar, "share●") {
 		t.Errorf("no share dot: %q", bar)
 	}
+	*now = now.Add(time.Minute) // past the start: a peer now is one who joined
 	sh.set(ShareStatus{State: probes.State{Status: probes.OK, Watching: true}, Self: self,
 		Peers: []Peer{{Actor: "bob", Host: "bob@ws2\x1b[2J", Seen: *now}}})
 	tick()
@@ -193,18 +194,27 @@ func TestShareStatusDotPresenceAndGap(t *testing.T) {
 	if !strings.Contains(m.flash, "left") {
 		t.Errorf("bob's leaving is not said: %q", m.flash)
 	}
-	*now = now.Add(30 * time.Second)
+	*now = now.Add(20 * time.Second)
+	tick() // still failing: one "lost", not one per tick
+	*now = now.Add(5 * time.Second)
+	sh.set(ShareStatus{State: probes.State{Status: probes.Connecting}, Self: self}) // catching up first
+	tick()
+	*now = now.Add(5 * time.Second)
 	sh.set(ShareStatus{State: probes.State{Status: probes.OK, Watching: true}, Self: self})
 	tick()
-	var lost, back bool
+	var lost, back int
 	for _, ev := range j.evs {
 		if ev.Kind != incident.KindProbe {
 			continue
 		}
-		lost = lost || strings.HasPrefix(ev.Summary, "share (alice@laptop) lost: connection refused")
-		back = back || ev.Summary == "share (alice@laptop) recovered after 30s"
+		if strings.HasPrefix(ev.Summary, "share (alice@laptop) lost: connection refused") {
+			lost++
+		}
+		if ev.Summary == "share (alice@laptop) recovered after 30s" {
+			back++
+		}
 	}
-	if !lost || !back {
+	if lost != 1 || back != 1 {
 		t.Errorf("the gap is not on the timeline (lost %v, recovered %v): %+v", lost, back, j.evs)
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(":")})
@@ -243,5 +253,18 @@ func TestQuitSaysWhatTheShareHasNot(t *testing.T) {
 	}
 	if !strings.Contains(all, "the 1 other console(s) in this incident go on paging") {
 		t.Errorf("the other console keeping the ladder is not said:\n%s", all)
+	}
+}
+
+// Consoles already in when this one starts are said to be in, not to
+// have joined.
+func TestShareAlreadyInAtStart(t *testing.T) {
+	sh := &fakeShare{}
+	sh.set(ShareStatus{State: probes.State{Status: probes.OK}, Peers: []Peer{{Actor: "bob", Host: "bob@ws2"}}})
+	m, _, _, _ := sharedShell(t, sh)
+	m.shareSt.Peers = nil // as at a real start: nobody heard yet
+	m.readShare()
+	if !strings.HasPrefix(m.flash, "in this incident: bob (bob@ws2)") {
+		t.Errorf("flash %q", m.flash)
 	}
 }

@@ -289,13 +289,38 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		notice = fmt.Sprintf("journal: %d line(s) could not be read and were skipped (last: line %d, %v); everything else was resumed", len(skipped), s.Line, s.Err)
 	}
 	sev := declare
-	switch {
-	case s.Declared.IsZero():
-		decl := incident.Declared(cfg.Actor, cfg.Title, sev, sys.now())
+	// A new incident's declaration, made now and written once the share
+	// (if any) has opened: a share that refuses (a wrong password) stops
+	// warroom before anything is written.
+	var decl *incident.Event
+	incidentID := s.ID
+	if s.Declared.IsZero() {
+		d := incident.Declared(cfg.Actor, cfg.Title, sev, sys.now())
 		if _, ok := cfg.ShareDSN(); ok {
-			decl.Host = userAtHost() // as sharing stamps every event a person records
+			d.Host = userAtHost() // as sharing stamps every event a person records
 		}
-		ev, err := j.Append(decl)
+		d = incident.Prepare(d)
+		decl, incidentID = &d, d.ID
+	}
+	var sh *sharing
+	if _, ok := cfg.ShareDSN(); ok {
+		if sh, err = openSharing(cfg, incidentID, j, events, log); err != nil {
+			return err
+		}
+		defer sh.Close()
+		if decl == nil {
+			// What the others recorded while this console was away, in
+			// the journal before the panes start: the ladder must not
+			// page rungs an ack elsewhere already stopped.
+			for _, ev := range sh.catchUp(shareCatchUp) {
+				events = append(events, ev)
+				s.Apply(ev)
+			}
+		}
+	}
+	switch {
+	case decl != nil:
+		ev, err := j.Append(*decl)
 		if err != nil {
 			return errors.New(prefixed("journal", err))
 		}
@@ -309,12 +334,11 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		events = append(events, ev)
 		s.Apply(ev)
 	}
-	var sh *sharing
-	if _, ok := cfg.ShareDSN(); ok {
-		if sh, err = openSharing(cfg, s, j, events, log); err != nil {
-			return err
-		}
-		defer sh.Close()
+	if sh != nil {
+		// What the database lacks (events recorded offline, or before the
+		// timeline was shared, the declaration) goes up; the rest is
+		// ignored by ID.
+		sh.publishAll(events)
 	}
 	b, sc := connect(s, events)
 
@@ -351,9 +375,10 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	}
 	resume := resumeCommand(j.Path(), mode.Drill)
 	if sh != nil && cfg.Share.enabled {
-		// The DSN given on the command line, its password masked: the
-		// resumed console shares again (share.postgres needs nothing).
-		resume += " --share " + shellQuote(incident.Redact(cfg.Share.Postgres))
+		// The DSN given on the command line without its password (it
+		// comes from PGPASSWORD or .pgpass then): the resumed console
+		// shares again (share.postgres needs nothing).
+		resume += " --share " + shellQuote(dsnWithoutPassword(cfg.Share.Postgres))
 	}
 	// The session's lifetime: watches and streams the panes start end with it.
 	ctx, endSession := context.WithCancel(context.Background())
@@ -384,7 +409,7 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 		Resume:        resume,
 		Notice:        notice,
 		EvidenceAfter: evidenceAfter,
-		Awaiting:      incident.AwaitingEvidence(events),
+		Awaiting:      awaiting(events, sh),
 		Report:        ro,
 		Clipboard:     clipboard,
 		Share:         shareOption(sh),
@@ -407,6 +432,29 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	}
 	fmt.Fprintf(stdout, "journal: %s\nresume:  %s\n", sanitize.Line(j.Path()), sanitize.Line(resume))
 	return nil
+}
+
+// awaiting are the actions whose evidence this console takes over at
+// start: on a shared timeline only those started here (by this OS
+// user@host, or before the timeline was shared); the console that
+// started the others takes theirs.
+func awaiting(events []incident.Event, sh *sharing) map[string]incident.Awaiting {
+	aw := incident.AwaitingEvidence(events)
+	if sh == nil || len(aw) == 0 {
+		return aw
+	}
+	host := map[string]string{}
+	for _, ev := range events {
+		if _, ok := aw[ev.ID]; ok {
+			host[ev.ID] = ev.Host
+		}
+	}
+	for id := range aw {
+		if h := host[id]; h != "" && h != sh.host {
+			delete(aw, id)
+		}
+	}
+	return aw
 }
 
 // shareOption is sh as the shell's Share: nil (not a nil *sharing) when

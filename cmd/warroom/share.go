@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/user"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,8 @@ const (
 	// claimTimeout bounds asking the database who records a derived
 	// event first; past it the console records it itself.
 	claimTimeout = 3 * time.Second
+	// shareCatchUp bounds the catch-up before a resumed console starts.
+	shareCatchUp = 5 * time.Second
 	// coalesceMax bounds how many other consoles' events one journal
 	// write takes.
 	coalesceMax = 5000
@@ -51,13 +55,14 @@ type sharing struct {
 	held []incident.Event
 }
 
-// openSharing opens the shared timeline of the incident s for the journal
-// j holding events. An unreachable database is not an error: the console
-// starts offline and uploads once it answers. A database that answers
-// with an error (a wrong password, a schema this role cannot create) is.
-func openSharing(cfg Config, s incident.Session, j *incident.Journal, events []incident.Event, log *slog.Logger) (*sharing, error) {
+// openSharing opens the shared timeline of the incident incidentID for
+// the journal j holding events. An unreachable database is not an error:
+// the console starts offline and uploads once it answers. A database that
+// answers with an error (a wrong password, a schema this role cannot
+// create) is.
+func openSharing(cfg Config, incidentID string, j *incident.Journal, events []incident.Event, log *slog.Logger) (*sharing, error) {
 	dsn, _ := cfg.ShareDSN()
-	o := share.Options{DSN: dsn, Incident: s.ID, Log: log}
+	o := share.Options{DSN: dsn, Incident: incidentID, Log: log}
 	o.Seed = make([]string, len(events))
 	for i, ev := range events {
 		o.Seed[i] = ev.ID
@@ -76,14 +81,62 @@ func openSharing(cfg Config, s incident.Session, j *incident.Journal, events []i
 	}
 	sh, err := share.Open(ctx, o)
 	if err != nil {
-		return nil, configErrorf("share.postgres: %s", unprefixed("share", err))
-	}
-	// What the database lacks (events recorded offline, or before the
-	// timeline was shared) goes up; the rest is ignored by ID.
-	for _, ev := range events {
-		sh.Publish(ev)
+		return nil, configErrorf("%s (--share, share.postgres)", prefixed("share", err))
 	}
 	return &sharing{j: j, sh: sh, actor: cfg.Actor, host: host, where: dsnWhere(dsn), log: log}, nil
+}
+
+// publishAll queues events for the database: what it has is ignored by ID.
+func (s *sharing) publishAll(events []incident.Event) {
+	for _, ev := range events {
+		s.sh.Publish(ev)
+	}
+}
+
+// catchUp writes the other consoles' events into the journal until the
+// share has caught up, fails, or timeout passes, and returns them as
+// stored (the console's start: nothing is on screen yet).
+func (s *sharing) catchUp(timeout time.Duration) []incident.Event {
+	var got []incident.Event
+	take := func(b []incident.Event) {
+		stored, err := s.j.AppendAll(b)
+		if err != nil {
+			s.held = append(s.held, b...) // Next tries again, with the journal's failure shown
+			return
+		}
+		got = append(got, stored...)
+	}
+	deadline := time.After(timeout)
+	for {
+		select {
+		case b, ok := <-s.sh.Events():
+			if !ok {
+				return got
+			}
+			take(b)
+			continue
+		case <-deadline:
+			s.log.Warn("share: start without the whole catch-up; the rest arrives on screen", "after", timeout)
+			return got
+		case <-time.After(20 * time.Millisecond):
+		}
+		switch s.sh.State().Status {
+		case share.StatusFailing:
+			return got
+		case share.StatusOK:
+			for { // what was handed out before it said so
+				select {
+				case b, ok := <-s.sh.Events():
+					if !ok {
+						return got
+					}
+					take(b)
+				default:
+					return got
+				}
+			}
+		}
+	}
 }
 
 // Close closes the share: one last upload attempt, bounded.
@@ -98,9 +151,21 @@ func (s *sharing) stamp(ev incident.Event) incident.Event {
 }
 
 // Append records ev in the journal (fsync'd) and queues it for the other
-// consoles: it never waits for the database.
+// consoles: it never waits for the database. An event whose ID is
+// derived from the incident (an alert, evidence, a drill's scripted
+// event: any console may record it) is claimed instead, so every journal
+// holds the one version the database kept.
 func (s *sharing) Append(ev incident.Event) (incident.Event, error) {
-	stored, err := s.j.Append(s.stamp(ev))
+	if incident.IsDerivedID(ev.ID) {
+		stored, _, err := s.Claim(ev, false)
+		return stored, err
+	}
+	return s.appendLocal(s.stamp(ev))
+}
+
+// appendLocal writes ev to the journal, then queues it for upload.
+func (s *sharing) appendLocal(ev incident.Event) (incident.Event, error) {
+	stored, err := s.j.Append(ev)
 	if err == nil {
 		s.sh.Publish(stored)
 	}
@@ -108,30 +173,33 @@ func (s *sharing) Append(ev incident.Event) (incident.Event, error) {
 }
 
 // Claim asks the database which console records ev first (see
-// common.Claimer); while it cannot answer, ev is recorded here.
+// common.Claimer). While the share is failing it is not asked: ev is
+// recorded here, under a new ID if fallbackNewID (a person's ack must not
+// shadow another console's under the same ID once the database is back).
+// If it was asked and did not answer, the insert may have happened: ev
+// keeps its ID, so no console ends up with two.
 func (s *sharing) Claim(ev incident.Event, fallbackNewID bool) (incident.Event, bool, error) {
 	ev = incident.Prepare(s.stamp(ev))
-	if s.sh.State().Status != share.StatusFailing {
-		ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
-		won, stored, err := s.sh.Claim(ctx, ev)
-		cancel()
-		if err == nil {
-			if won {
-				stored = ev
-			}
-			st, err := s.j.Append(stored)
-			return st, won, err
+	if s.sh.State().Status == share.StatusFailing {
+		if fallbackNewID {
+			ev.ID = incident.NewID(ev.Time)
 		}
+		stored, err := s.appendLocal(ev)
+		return stored, true, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+	won, stored, err := s.sh.Claim(ctx, ev)
+	cancel()
+	if err != nil {
 		s.log.Warn("share: a claim could not be decided; recorded here (another console may record it too)", "id", ev.ID, "kind", ev.Kind, "err", incident.Clean(err.Error()))
+		st, err := s.appendLocal(ev)
+		return st, true, err
 	}
-	if fallbackNewID {
-		// Under its own ID: a person's ack or resolution recorded while
-		// the database is away must not shadow another console's under
-		// the same ID once it is back.
-		ev.ID = incident.NewID(ev.Time)
+	if won {
+		stored = ev
 	}
-	stored, err := s.Append(ev)
-	return stored, true, err
+	st, err := s.j.Append(stored)
+	return st, won, err
 }
 
 // Next hands the shell the other consoles' events once they are in the
@@ -207,6 +275,26 @@ func osUserHost() (string, string) {
 	}
 	return name, host
 }
+
+// dsnWithoutPassword is dsn with any password left out (a URL's
+// userinfo, a key=value password): for a command line shown on screen.
+func dsnWithoutPassword(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Del("password")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return kvPassword.ReplaceAllString(dsn, "")
+}
+
+// kvPassword is a key=value DSN's password setting, quoted or not.
+var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)\s*`)
 
 // dsnWhere is where the DSN points, without credentials: "host:port/db".
 func dsnWhere(dsn string) string {

@@ -399,12 +399,26 @@ func (s *Share) Claim(ctx context.Context, ev incident.Event) (won bool, stored 
 	if err != nil {
 		return false, incident.Event{}, fmt.Errorf("share: claim: %w", err)
 	}
-	s.Seed([]string{r.id}) // before the insert: a racing read must not hand out the other console's row
+	s.mu.Lock()
+	_, had := s.delivered[r.id]
+	s.delivered[r.id] = struct{}{} // before the insert: a racing read must not hand out the other console's row
+	s.mu.Unlock()
+	// Undecided: the ID goes back to the catch-up, which hands out the
+	// other console's row if there is one (a row of ours never is).
+	undecided := func() {
+		if !had {
+			s.mu.Lock()
+			delete(s.delivered, r.id)
+			s.mu.Unlock()
+		}
+	}
 	if err := s.ensureSchema(ctx); err != nil {
+		undecided()
 		return false, incident.Event{}, wrap("claim", err)
 	}
 	created, err := s.insert(ctx, []row{r})
 	if err != nil {
+		undecided()
 		return false, incident.Event{}, wrap("claim", err)
 	}
 	if len(created) == 1 {
@@ -412,6 +426,7 @@ func (s *Share) Claim(ctx context.Context, ev incident.Event) (won bool, stored 
 	}
 	var body, origin string
 	if err := s.pool.QueryRow(ctx, `SELECT body::text, origin FROM warroom_events WHERE id = $1`, r.id).Scan(&body, &origin); err != nil {
+		undecided()
 		return false, incident.Event{}, wrap("claim: read the stored event", err)
 	}
 	stored, err = Decode(r.id, []byte(body))
@@ -881,7 +896,19 @@ func (s *Share) Close() {
 		}
 		s.wg.Wait()
 		bye.Wait()
-		s.pool.Close()
+		// pgxpool.Close waits for every connection, even one a hung
+		// server holds in a ping: the console's exit does not.
+		closed := make(chan struct{})
+		go func() { s.pool.Close(); close(closed) }()
+		grace := 500 * time.Millisecond
+		if dl, ok := ctx.Deadline(); ok {
+			grace = max(grace, time.Until(dl))
+		}
+		select {
+		case <-closed:
+		case <-time.After(grace):
+			s.log.Warn("share: the database does not answer; its connections are left to the exit")
+		}
 	})
 }
 

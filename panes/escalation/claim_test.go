@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	tea "github.com/charmbracelet/bubbletea"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,32 @@ func TestAckWonRunsTheHook(t *testing.T) {
 	}
 	if runs != 1 {
 		t.Errorf("%d ack hook runs, want 1", runs)
+	}
+}
+
+// The other console's ack arrives while this one's dialog is open: the
+// submit claims the ID the dialog opened with, loses, and says so; the
+// incident keeps one response-time ack.
+func TestAckDialogOpenWhileAnotherConsoleAcks(t *testing.T) {
+	r, _ := rivalRig(t, func(s incident.Session) []string { return []string{s.ResponseAckID()} })
+	ackID := r.session.ResponseAckID()
+	r.tick(time.Minute)
+	r.key("a")
+	theirs := incident.Acknowledged("bob", "bob", 0, "Primary On-Call", r.now)
+	theirs.ID, theirs.Host = ackID, "bob@ws2"
+	stored, _ := r.j.Append(theirs)
+	r.do(func() tea.Msg { return common.EventMsg{Event: stored, Remote: true} })
+	r.submit(map[string]string{"who": "alice"})
+	if n := len(r.j.Of(incident.KindAck)); n != 1 {
+		t.Fatalf("%d acks in the journal, want the other console's one", n)
+	}
+	var said string
+	for _, m := range r.other {
+		if f, ok := m.(common.FlashMsg); ok {
+			said = f.Text
+		}
+	}
+	if !strings.Contains(said, "already acknowledged by bob (bob@ws2)") {
+		t.Errorf("not told: %q", said)
 	}
 }

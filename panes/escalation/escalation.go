@@ -240,7 +240,9 @@ func (m *Model) recorded(msg common.EventMsg) tea.Cmd {
 		return lostClaim(msg.Event)
 	}
 	p.Severity = m.session.Severity.String()
-	return m.notify(p, id)
+	// For the event as recorded: a claim made while the share was away
+	// records under a new ID.
+	return m.notify(p, msg.Event.ID)
 }
 
 // lostClaim tells the user whose ack, resolution or reopening another
@@ -385,6 +387,10 @@ func (m *Model) ackDialog() tea.Cmd {
 		title = "Acknowledge again: recorded; the response time stays " + common.Duration(st.Response) + " (" + sanitize.Line(st.AckedBy) + ")"
 	}
 	n := len(m.policy.Ladder)
+	// The response-time ack's ID as the incident stands now, as the
+	// dialog opens: if another console acks while this one types, this
+	// one's claim loses and says so, rather than making a second.
+	ackID := m.session.ResponseAckID()
 	return common.Input(common.InputRequest{
 		Title: title,
 		Fields: []common.Field{
@@ -397,7 +403,7 @@ func (m *Model) ackDialog() tea.Cmd {
 			who := strings.TrimSpace(v["who"])
 			role := m.policy.Ladder[i].Role
 			ev := incident.Acknowledged(m.c.Actor, who, i, role, m.c.Now())
-			ev = m.claim(ev, notify.KindAck, i, role, incident.Contact{Name: who}, m.session.ResponseAckID())
+			ev = m.claim(ev, notify.KindAck, i, role, incident.Contact{Name: who}, ackID)
 			return common.ClaimEvent(m.c.Journal, ev, true)
 		},
 	})
@@ -546,12 +552,14 @@ func (m *Model) resolveDialog() tea.Cmd {
 	if cmd, ok := m.declared(); !ok {
 		return cmd
 	}
+	// The IDs as the incident stands when the dialog opens (see ackDialog).
+	reopenID, resolveID := m.session.ReopenID(), m.session.ResolveID()
 	if !m.session.Resolved.IsZero() {
 		return common.Input(common.InputRequest{
 			Title:  "Reopen the incident: the response clock and the ladder resume",
 			Fields: []common.Field{{Name: "why", Label: "Why", Placeholder: "what came back", MaxLen: 300, Validate: nonEmpty}},
 			OnSubmit: func(v map[string]string) tea.Cmd {
-				ev := m.claim(incident.Reopening(m.c.Actor, v["why"], m.c.Now()), notify.KindReopened, 0, "", incident.Contact{}, m.session.ReopenID())
+				ev := m.claim(incident.Reopening(m.c.Actor, v["why"], m.c.Now()), notify.KindReopened, 0, "", incident.Contact{}, reopenID)
 				return common.ClaimEvent(m.c.Journal, ev, true)
 			},
 		})
@@ -560,7 +568,7 @@ func (m *Model) resolveDialog() tea.Cmd {
 		Title:  "Resolve the incident: the response clock and the ladder stop (R reopens)",
 		Fields: []common.Field{{Name: "how", Label: "Resolution", Placeholder: "optional: what fixed it", MaxLen: 300}},
 		OnSubmit: func(v map[string]string) tea.Cmd {
-			ev := m.claim(incident.Resolution(m.c.Actor, v["how"], m.c.Now()), notify.KindResolved, 0, "", incident.Contact{}, m.session.ResolveID())
+			ev := m.claim(incident.Resolution(m.c.Actor, v["how"], m.c.Now()), notify.KindResolved, 0, "", incident.Contact{}, resolveID)
 			return common.ClaimEvent(m.c.Journal, ev, true)
 		},
 	})
