@@ -50,8 +50,10 @@ fuzz:
 test-unit:
 	$(GO) test -count=1 ./...
 
+## bench: every Go benchmark, with the backends started as for make test
+## (the shared timeline's latency needs PostgreSQL)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	hack/with-backends.sh $(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The pods pane against a real kube-apiserver with 10,000 pods (about 7
 # minutes): start-up, idle cost, churn. WARROOM_BENCH_BASELINE=BIN measures
