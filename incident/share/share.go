@@ -389,8 +389,10 @@ func (s *Share) insert(ctx context.Context, rows []row) ([]string, error) {
 // already, stored is that row's event (decoded and cleaned as Events
 // hands them out), and won is true only if this Share's origin inserted
 // it (a console that claimed, then failed to record it, gets its claim
-// back). Either way the ID is never handed out by Events. err only when
-// the database could not be asked, or the stored row does not decode.
+// back). Either way the ID is not handed out by Events after Claim
+// begins (a row another console committed before that may have been, as
+// that console's version, once). err only when the database could not be
+// asked, or the stored row does not decode.
 func (s *Share) Claim(ctx context.Context, ev incident.Event) (won bool, stored incident.Event, err error) {
 	if ev.ID == "" {
 		return false, incident.Event{}, errors.New("share: Claim needs an event with a (derived) ID")
