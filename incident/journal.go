@@ -410,16 +410,8 @@ func (j *Journal) AppendAll(evs []Event) (stored []Event, err error) {
 	if len(stored) == 0 {
 		return nil, nil
 	}
-	b := buf.Bytes()
-	n, err := j.f.Write(b)
-	if n > 0 {
-		j.needNL = b[n-1] != '\n'
-	}
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: write: %w", j.path, err)
-	}
-	if err := j.sync(j.f); err != nil {
-		return nil, fmt.Errorf("journal %s: fsync: %w", j.path, err)
+	if err := j.writeSync(buf.Bytes()); err != nil {
+		return nil, err
 	}
 	for id := range batch {
 		j.ids[id] = struct{}{}
@@ -452,18 +444,26 @@ func (j *Journal) Append(ev Event) (Event, error) {
 	if err := enc.Encode(ev); err != nil { // Encode adds the trailing '\n'
 		return ev, fmt.Errorf("journal: encode: %w", err)
 	}
-	b := buf.Bytes()
+	if err := j.writeSync(buf.Bytes()); err != nil {
+		return ev, err
+	}
+	j.ids[ev.ID] = struct{}{}
+	return ev, nil
+}
+
+// writeSync writes b (whole lines) with one write call and fsyncs; j.mu
+// is held.
+func (j *Journal) writeSync(b []byte) error {
 	n, err := j.f.Write(b)
 	if n > 0 {
 		// A short write leaves a fragment: make sure the next line starts fresh.
 		j.needNL = b[n-1] != '\n'
 	}
 	if err != nil {
-		return ev, fmt.Errorf("journal %s: write: %w", j.path, err)
+		return fmt.Errorf("journal %s: write: %w", j.path, err)
 	}
 	if err := j.sync(j.f); err != nil {
-		return ev, fmt.Errorf("journal %s: fsync: %w", j.path, err)
+		return fmt.Errorf("journal %s: fsync: %w", j.path, err)
 	}
-	j.ids[ev.ID] = struct{}{}
-	return ev, nil
+	return nil
 }

@@ -39,19 +39,25 @@ func (j *journalModal) SetSize(w, h int) {
 func (j *journalModal) inner() int { return dialogInner(j.w, 90) }
 
 func (j *journalModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
+	return j, nil, readingKey(msg, j.keys, &j.off, func() int { return j.layout().maxOff(j.st.Dialog.DangerBox, j.inner(), j.h) })
+}
+
+// readingKey handles a key of a dialog that is only read: close, or
+// scroll *off within [0, maxOff()]. done: the dialog closes.
+func readingKey(msg tea.Msg, keys DialogKeyMap, off *int, maxOff func() int) (done bool) {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return j, nil, false
+		return false
 	}
 	switch {
-	case key.Matches(k, j.keys.Close, j.keys.Hide):
-		return j, nil, true
-	case key.Matches(k, j.keys.ScrollDown):
-		j.off = min(j.off+1, j.layout().maxOff(j.st.Dialog.DangerBox, j.inner(), j.h))
-	case key.Matches(k, j.keys.ScrollUp):
-		j.off = max(j.off-1, 0)
+	case key.Matches(k, keys.Close, keys.Hide):
+		return true
+	case key.Matches(k, keys.ScrollDown):
+		*off = min(*off+1, maxOff())
+	case key.Matches(k, keys.ScrollUp):
+		*off = max(*off-1, 0)
 	}
-	return j, nil, false
+	return false
 }
 
 func (j *journalModal) layout() dialogLayout {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/warroom-dev/warroom/incident"
@@ -142,19 +141,7 @@ func (d *shareModal) SetSize(w, h int) {
 func (d *shareModal) inner() int { return dialogInner(d.w, 80) }
 
 func (d *shareModal) Update(msg tea.Msg) (modal, tea.Cmd, bool) {
-	k, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return d, nil, false
-	}
-	switch {
-	case key.Matches(k, d.keys.Close, d.keys.Hide):
-		return d, nil, true
-	case key.Matches(k, d.keys.ScrollDown):
-		d.off = min(d.off+1, d.layout().maxOff(d.st.Dialog.Box, d.inner(), d.h))
-	case key.Matches(k, d.keys.ScrollUp):
-		d.off = max(d.off-1, 0)
-	}
-	return d, nil, false
+	return d, nil, readingKey(msg, d.keys, &d.off, func() int { return d.layout().maxOff(d.st.Dialog.Box, d.inner(), d.h) })
 }
 
 // peerLine is "alice (alice@laptop)", the actor a label, the host where.
