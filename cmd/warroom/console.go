@@ -245,7 +245,8 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	if esc.hook, err = cfg.NotifyHook(); err != nil {
 		return configErrorf("%v", err)
 	}
-	if cfg.Journal == "" {
+	madeJournal := cfg.Journal == ""
+	if madeJournal {
 		if cfg.Journal, err = newJournal(stateDir(), prefix, sys.now()); err != nil {
 			return configErrorf("%v", err)
 		}
@@ -305,6 +306,14 @@ func session(cfg Config, sys sys, declare incident.Severity, mode common.Mode, p
 	var sh *sharing
 	if _, ok := cfg.ShareDSN(); ok {
 		if sh, err = openSharing(cfg, incidentID, j, events, log); err != nil {
+			if madeJournal && len(events) == 0 {
+				// Nothing was declared: the empty journal made for it
+				// and its log go, so a rerun leaves no stray incident.
+				j.Close()
+				logFile.Close()
+				os.Remove(j.Path())
+				os.Remove(logPath(j.Path()))
+			}
 			return err
 		}
 		defer sh.Close()

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,6 +35,10 @@ const (
 	claimTimeout = 3 * time.Second
 	// shareCatchUp bounds the catch-up before a resumed console starts.
 	shareCatchUp = 5 * time.Second
+	// claimPause is how long claims record locally without asking after
+	// one could not be decided (the share's own state lags a silent
+	// outage by up to 20 s).
+	claimPause = 30 * time.Second
 	// coalesceMax bounds how many other consoles' events one journal
 	// write takes.
 	coalesceMax = 5000
@@ -53,6 +58,9 @@ type sharing struct {
 	// first on the next call of Next (only Next touches it, and the
 	// shell calls Next one at a time).
 	held []incident.Event
+
+	mu              sync.Mutex
+	claimsDownUntil time.Time
 }
 
 // openSharing opens the shared timeline of the incident incidentID for
@@ -86,10 +94,19 @@ func openSharing(cfg Config, incidentID string, j *incident.Journal, events []in
 	return &sharing{j: j, sh: sh, actor: cfg.Actor, host: host, where: dsnWhere(dsn), log: log}, nil
 }
 
-// publishAll queues events for the database: what it has is ignored by ID.
+// publishAll queues the events the database lacks (all of them while
+// it does not answer: what it has is ignored by ID on insert).
 func (s *sharing) publishAll(events []incident.Event) {
+	var known map[string]bool
+	if s.sh.State().Status != share.StatusFailing {
+		ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+		known, _ = s.sh.Known(ctx)
+		cancel()
+	}
 	for _, ev := range events {
-		s.sh.Publish(ev)
+		if !known[ev.ID] {
+			s.sh.Publish(ev)
+		}
 	}
 }
 
@@ -180,7 +197,7 @@ func (s *sharing) appendLocal(ev incident.Event) (incident.Event, error) {
 // keeps its ID, so no console ends up with two.
 func (s *sharing) Claim(ev incident.Event, fallbackNewID bool) (incident.Event, bool, error) {
 	ev = incident.Prepare(s.stamp(ev))
-	if s.sh.State().Status == share.StatusFailing {
+	if s.sh.State().Status == share.StatusFailing || s.claimsDown() {
 		if fallbackNewID {
 			ev.ID = incident.NewID(ev.Time)
 		}
@@ -191,7 +208,15 @@ func (s *sharing) Claim(ev incident.Event, fallbackNewID bool) (incident.Event, 
 	won, stored, err := s.sh.Claim(ctx, ev)
 	cancel()
 	if err != nil {
+		// Undecided: ev is recorded here under its ID, and its insert is
+		// queued (a no-op if it happened, or if another console's is
+		// there: then the journals differ in that one event, and the
+		// hook may run on both consoles). Claims skip the database for
+		// claimPause, so a silent outage costs one wait, not one each.
 		s.log.Warn("share: a claim could not be decided; recorded here (another console may record it too)", "id", ev.ID, "kind", ev.Kind, "err", incident.Clean(err.Error()))
+		s.mu.Lock()
+		s.claimsDownUntil = time.Now().Add(claimPause)
+		s.mu.Unlock()
 		st, err := s.appendLocal(ev)
 		return st, true, err
 	}
@@ -200,6 +225,13 @@ func (s *sharing) Claim(ev incident.Event, fallbackNewID bool) (incident.Event, 
 	}
 	st, err := s.j.Append(stored)
 	return st, won, err
+}
+
+// claimsDown: a claim timed out lately; claims do not ask for now.
+func (s *sharing) claimsDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Before(s.claimsDownUntil)
 }
 
 // Next hands the shell the other consoles' events once they are in the
@@ -284,8 +316,9 @@ func dsnWithoutPassword(dsn string) string {
 			u.User = url.User(u.User.Username())
 		}
 		q := u.Query()
-		if q.Has("password") {
+		if q.Has("password") || q.Has("sslpassword") {
 			q.Del("password")
+			q.Del("sslpassword")
 			u.RawQuery = q.Encode()
 		}
 		return u.String()
@@ -294,7 +327,7 @@ func dsnWithoutPassword(dsn string) string {
 }
 
 // kvPassword is a key=value DSN's password setting, quoted or not.
-var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)\s*`)
+var kvPassword = regexp.MustCompile(`\b(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)\s*`)
 
 // dsnWhere is where the DSN points, without credentials: "host:port/db".
 func dsnWhere(dsn string) string {

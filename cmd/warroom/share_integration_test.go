@@ -919,3 +919,26 @@ func TestJoinUnknownIncident(t *testing.T) {
 		})
 	}
 }
+
+// A share that refuses the password stops a new incident before anything
+// is written: no journal, no log, nothing declared; the password is not
+// shown.
+func TestShareRefusedPasswordWritesNothing(t *testing.T) {
+	dsn := shareDB(t)
+	u, _ := url.Parse(dsn)
+	u.User = url.UserPassword(u.User.Username(), "wrong-pw-0451")
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	var out, errOut bytes.Buffer
+	code := runSys([]string{"--title", "db down", "--share", u.String()}, &out, &errOut, notStarted(t))
+	if code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, errOut.String())
+	}
+	if strings.Contains(errOut.String(), "wrong-pw-0451") {
+		t.Errorf("the password is shown: %s", errOut.String())
+	}
+	left, err := filepath.Glob(filepath.Join(state, "warroom", "*"))
+	if err != nil || len(left) != 0 {
+		t.Errorf("files left after a refused start: %v %v", left, err)
+	}
+}

@@ -249,3 +249,16 @@ func TestAppendStampsHostOnlyOnTheActorsEvents(t *testing.T) {
 		}
 	}
 }
+
+// The client key's passphrase is a password too.
+func TestDsnWithoutPasswordDropsSSLPassword(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://u:pw@db/x?sslpassword=keypass&sslmode=require",
+		"host=db user=u sslpassword=keypass password=pw dbname=x",
+	} {
+		got := dsnWithoutPassword(dsn)
+		if strings.Contains(got, "keypass") || strings.Contains(got, "pw") || !strings.Contains(got, "db") {
+			t.Errorf("dsnWithoutPassword(%q) = %q", dsn, got)
+		}
+	}
+}

@@ -438,6 +438,28 @@ func (s *Share) Claim(ctx context.Context, ev incident.Event) (won bool, stored 
 	return origin == s.origin, stored, nil
 }
 
+// Known are the IDs of the incident's rows (an index-only read): a
+// console that resumes or joins uploads only what the database lacks, so
+// its count of events waiting is true.
+func (s *Share) Known(ctx context.Context) (map[string]bool, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, wrap("read", err)
+	}
+	rs, err := s.pool.Query(ctx, `SELECT id FROM warroom_events WHERE incident_id = $1`, s.incident)
+	if err != nil {
+		return nil, wrap("read", err)
+	}
+	ids, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap("read", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // uploader inserts the queue in batches, retrying with backoff.
 func (s *Share) uploader() {
 	defer s.wg.Done()

@@ -344,8 +344,9 @@ func (m *Model) view() string {
 	var b strings.Builder
 	for i := start; i < end; i++ {
 		e := m.at(i)
+		actor := m.actor(e) // whole: another console's user@host is part of who
 		line := e.Time.Local().Format("15:04:05") + " " + common.Pad(string(e.Kind), 13) + " " +
-			common.Pad(m.actor(e), 10) + " " + sanitize.Line(e.Summary)
+			common.Pad(actor, max(10, ansi.StringWidth(actor))) + " " + sanitize.Line(e.Summary)
 		line = common.Truncate(line, m.w)
 		switch {
 		case i == cur.Pos && !m.follow:
