@@ -66,19 +66,21 @@ func TestPresenceAcrossConsoles(t *testing.T) {
 	x1 := openAs(t, dsn, "inc-x", "alice", "laptop-a")
 	x2 := openAs(t, dsn, "inc-x", "bob", "laptop-b")
 	y := openAs(t, dsn, "inc-y", "carol", "laptop-c")
-	waitPeers(t, x1, 2*time.Second, "[bob]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"bob"}) })
-	waitPeers(t, x2, 2*time.Second, "[alice]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"alice"}) })
+	waitPeers(t, x1, 5*time.Second, "[bob]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"bob"}) })
+	waitPeers(t, x2, 5*time.Second, "[alice]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"alice"}) })
 	p := x1.Peers()[0]
 	if p.Origin != x2.Origin() || p.User != "bob-os" || p.Host != "laptop-b" || time.Since(p.Seen) > 5*time.Second {
 		t.Errorf("x1 sees %+v, want x2 (bob-os@laptop-b, just seen)", p)
 	}
 
-	// A heartbeat with control sequences, on X, and one on Y.
+	// A heartbeat with control sequences, on X, and one on Y (listening
+	// by then: NOTIFY is not kept for a listener that comes later).
+	waitState(t, y, "listening", func(st share.State) bool { return st.Connected })
 	c := connect(t, dsn)
 	heartbeat(t, c, map[string]any{"incident": "inc-x", "origin": "ghost\x1b[2J", "actor": "mal\x1b]0;pwned\x07lory",
 		"user": "root\x1b[31m", "host": "evil\x1b[8mhost", "leaving": false})
 	heartbeat(t, c, map[string]any{"incident": "inc-y", "origin": "ghost-y", "actor": "yvonne", "user": "y", "host": "y"})
-	waitPeers(t, x1, 2*time.Second, "bob and the cleaned ghost", func(ps []share.Peer) bool { return len(ps) == 2 })
+	waitPeers(t, x1, 10*time.Second, "bob and the cleaned ghost", func(ps []share.Peer) bool { return len(ps) == 2 })
 	ps := x1.Peers()
 	g := ps[1] // sorted by actor: bob, mal…lory
 	if ps[0].Actor != "bob" || !strings.HasPrefix(g.Actor, "mal") || !strings.HasSuffix(g.Actor, "lory") {
@@ -94,7 +96,7 @@ func TestPresenceAcrossConsoles(t *testing.T) {
 			}
 		}
 	}
-	waitPeers(t, y, 2*time.Second, "[yvonne]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"yvonne"}) })
+	waitPeers(t, y, 10*time.Second, "[yvonne]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"yvonne"}) })
 	heartbeat(t, c, map[string]any{"incident": "inc-x", "origin": "ghost\x1b[2J", "leaving": true})
 
 	x2.Close()
@@ -112,8 +114,19 @@ func TestPresenceSilentPeerTimesOut(t *testing.T) {
 	x1 := openAs(t, dsn, "inc", "alice", "a")
 	x2 := openAs(t, dsn, "inc", "bob", "b")
 	c := connect(t, dsn)
-	heartbeat(t, c, map[string]any{"incident": "inc", "origin": "crashed", "actor": "zed", "user": "z", "host": "z"})
-	waitPeers(t, x1, 2*time.Second, "bob and zed", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"bob", "zed"}) })
+	waitState(t, x1, "listening", func(st share.State) bool { return st.Connected })
+	// NOTIFY is not kept for a listener that comes later: zed beats until
+	// x1 has heard it beside bob, then goes silent.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		heartbeat(t, c, map[string]any{"incident": "inc", "origin": "crashed", "actor": "zed", "user": "z", "host": "z"})
+		time.Sleep(50 * time.Millisecond)
+		if slices.Equal(actors(x1.Peers()), []string{"bob", "zed"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("peers never bob and zed: %+v", x1.Peers())
+		}
+	}
 	waitPeers(t, x1, 10*time.Second, "only bob", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"bob"}) })
 	time.Sleep(1500 * time.Millisecond) // longer than the timeout: bob keeps beating
 	if ps := x1.Peers(); !slices.Equal(actors(ps), []string{"bob"}) {
@@ -133,10 +146,10 @@ func TestPresenceNewcomerSeenAtOnce(t *testing.T) {
 	waitState(t, x1, "ok", func(st share.State) bool { return st.Connected })
 	time.Sleep(1200 * time.Millisecond) // x1's first heartbeat is over a second old: the answer is not delayed
 	x2 := openAs(t, dsn, "inc", "bob", "b")
-	waitPeers(t, x2, 2*time.Second, "[alice]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"alice"}) })
-	waitPeers(t, x1, 2*time.Second, "[bob]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"bob"}) })
+	waitPeers(t, x2, 5*time.Second, "[alice]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"alice"}) })
+	waitPeers(t, x1, 5*time.Second, "[bob]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"bob"}) })
 	x3 := openAs(t, dsn, "inc", "carol", "c") // x2's last heartbeat is recent: its answer comes within a second
-	waitPeers(t, x3, 2*time.Second, "[alice bob]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"alice", "bob"}) })
+	waitPeers(t, x3, 5*time.Second, "[alice bob]", func(ps []share.Peer) bool { return slices.Equal(actors(ps), []string{"alice", "bob"}) })
 }
 
 // A flood of presence notifications reads no events; an event
