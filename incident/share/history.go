@@ -13,17 +13,9 @@ import (
 // them: what `warroom join` writes into a new journal before the console
 // starts. Rows that do not decode are skipped and counted. It runs no DDL.
 func History(ctx context.Context, dsn, incidentID string) (events []incident.Event, skipped int, err error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	conn, err := dial(ctx, dsn)
 	if err != nil {
-		return nil, 0, wrap("parse the DSN", err)
-	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = connectTimeout
-	}
-	cfg.RuntimeParams["application_name"] = AppName
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, 0, wrap("connect", err)
+		return nil, 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var exists bool

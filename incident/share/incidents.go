@@ -44,6 +44,17 @@ ORDER BY d.at DESC, d.incident_id`
 // Incidents lists the open incidents in the database at dsn, the latest
 // declared first. It runs no DDL; a database without the table has none.
 func Incidents(ctx context.Context, dsn string) ([]Summary, error) {
+	conn, err := dial(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return incidents(ctx, conn)
+}
+
+// dial is one connection to the database at dsn, for a one-shot read
+// (Incidents, History): the share's application_name, a bounded connect.
+func dial(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, wrap("parse the DSN", err)
@@ -56,8 +67,7 @@ func Incidents(ctx context.Context, dsn string) ([]Summary, error) {
 	if err != nil {
 		return nil, wrap("connect", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return incidents(ctx, conn)
+	return conn, nil
 }
 
 // Incidents is the package's Incidents on the share's own pool (the console's share).

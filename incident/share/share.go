@@ -54,7 +54,7 @@ const (
 	batchMax = 500
 	// statementTimeout, idleInTxTimeout: set on every session, so no
 	// query and no upload transaction hangs on a sick server.
-	statementTimeout = "10000"
+	statementTimeout = 10 * time.Second
 	idleInTxTimeout  = "10000"
 )
 
@@ -170,29 +170,14 @@ func Open(ctx context.Context, o Options) (*Share, error) {
 	if o.Incident == "" {
 		return nil, errors.New("share: no incident ID")
 	}
-	cfg, err := pgxpool.ParseConfig(o.DSN)
+	// As the probe's pool (libpq's defaults, IAM auth), with no lock
+	// timeout: consoles that start together queue on the migration's lock.
+	cfg, err := pg.PoolConfig(pg.Options{DSN: o.DSN, StatementTimeout: statementTimeout, LockTimeout: -1, IAM: o.IAM}, AppName)
 	if err != nil {
 		return nil, wrap("parse the DSN", err)
 	}
 	cfg.MaxConns = 3
-	cfg.MinConns = 0
-	cc := cfg.ConnConfig
-	if cc.ConnectTimeout == 0 {
-		cc.ConnectTimeout = connectTimeout
-	}
-	if cc.RuntimeParams == nil {
-		cc.RuntimeParams = map[string]string{}
-	}
-	cc.RuntimeParams["application_name"] = AppName
-	if _, ok := cc.RuntimeParams["statement_timeout"]; !ok {
-		cc.RuntimeParams["statement_timeout"] = statementTimeout
-	}
-	cc.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTxTimeout
-	if o.IAM != nil {
-		if err := o.IAM.Configure(cfg); err != nil {
-			return nil, fmt.Errorf("share: %w", err)
-		}
-	}
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTxTimeout
 	listenCf := cfg.ConnConfig.Copy() // after Configure: TLS forced
 
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

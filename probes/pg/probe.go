@@ -135,6 +135,19 @@ func poolConfig(o Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
+// PoolConfig is the pool configuration the probe's own pool gets (the
+// DSN with libpq's defaults, the timeouts, IAM auth), for another part of
+// the console that talks to PostgreSQL under its own application_name
+// (the shared timeline).
+func PoolConfig(o Options, appName string) (*pgxpool.Config, error) {
+	cfg, err := poolConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = appName
+	return cfg, nil
+}
+
 // setTimeout sets a timeout parameter in milliseconds: d when given, else
 // the DSN's own, else def.
 func setTimeout(params map[string]string, name string, d, def time.Duration) {
